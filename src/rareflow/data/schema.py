@@ -1,0 +1,420 @@
+"""Declarative description of every reference table.
+
+One `TableSpec` per concept. The loader (`rareflow.data.loader`) checks every CSV against its
+spec with one general mechanism: required columns, types, allowed values, units, uniqueness of
+the key, references to other tables. Adding a table means adding a spec here, not code.
+
+Conventions shared by all tables:
+- every row carries `source` (one or more ids of `sources.csv`, separated by `;`) and `vintage`
+  (the edition or year of the source, e.g. `MCS2025`, `2024`);
+- a row that is estimated rather than published has a non-empty `estimate_method` saying how;
+- quantities carry a `unit` column whose value must be one of the spec's allowed units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ColumnType = Literal["str", "int", "float", "date", "bool"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a reference table."""
+
+    name: str
+    type: ColumnType = "str"
+    required: bool = True  # an empty cell is refused when True
+    nonnegative: bool = False  # a negative number is refused when True
+    choices: tuple[str, ...] = ()  # allowed values when non-empty
+    references: str = ""  # "table.column" whose values this column must take
+    extra_values: tuple[str, ...] = ()  # values accepted besides the referenced ones
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A reference table: its file, columns, key and allowed units."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    units: tuple[str, ...] = ()  # allowed values of the `unit` column, if the table has one
+    provenance: bool = True  # adds source / vintage / estimate_method columns
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.csv"
+
+    def all_columns(self) -> tuple[Column, ...]:
+        if not self.provenance:
+            return self.columns
+        return (*self.columns, *PROVENANCE_COLUMNS)
+
+    def column(self, name: str) -> Column:
+        for col in self.all_columns():
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+
+PROVENANCE_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "source",
+        references="sources.source_id",
+        description="ids of sources.csv, separated by ';'",
+    ),
+    Column("vintage", description="edition or year of the source, e.g. MCS2025"),
+    Column(
+        "estimate_method",
+        required=False,
+        description="empty when published as is; otherwise how the value was estimated",
+    ),
+)
+
+STAGES = (
+    "mining",
+    "cracking",
+    "separation",
+    "reduction",
+    "alloying",
+    "magnet",
+    "recycling",
+    "bulk",
+)
+FORMS = ("concentrate", "mixed", "oxide", "metal", "alloy", "magnet", "bulk")
+FACILITY_STATUS = ("operating", "ramping", "construction", "planned", "suspended", "closed")
+SOURCE_TAGS = ("P", "S", "T", "D", "A")  # primary, secondary, tertiary, derived, assumption
+MARKETS = ("CHN", "exCHN", "world")
+
+SPECS: tuple[TableSpec, ...] = (
+    TableSpec(
+        "sources",
+        "Every cited source; other tables refer to source_id.",
+        (
+            Column("source_id"),
+            Column("title"),
+            Column("publisher"),
+            Column("year", "int"),
+            Column("url", required=False),
+            Column(
+                "tag",
+                choices=SOURCE_TAGS,
+                description="P primary, S secondary, T tertiary, D derived, A assumption",
+            ),
+            Column("note", required=False),
+        ),
+        key=("source_id",),
+        provenance=False,
+    ),
+    TableSpec(
+        "regions",
+        "Countries (ISO 3166 alpha-3) and named groups (EU27 = rest of EU, ROW = rest of world).",
+        (
+            Column("code"),
+            Column("name"),
+            Column("kind", choices=("country", "group")),
+            Column("iso_numeric", "int", required=False, nonnegative=True),
+            Column("eu_member", "bool"),
+        ),
+        key=("code",),
+    ),
+    TableSpec(
+        "elements",
+        "Rare earth elements (and the remainder bucket Oth) with oxide chemistry.",
+        (
+            Column("symbol"),
+            Column("name"),
+            Column("group", choices=("light", "heavy", "other")),
+            Column("atomic_number", "int", required=False, nonnegative=True),
+            Column("oxide_formula", required=False),
+            Column(
+                "metal_per_oxide",
+                "float",
+                nonnegative=True,
+                description="t metal per t oxide (stoichiometric)",
+            ),
+        ),
+        key=("symbol",),
+    ),
+    TableSpec(
+        "deposits",
+        "Deposit types (bastnaesite, monazite, ionic clay, xenotime/other).",
+        (Column("deposit"), Column("name"), Column("description")),
+        key=("deposit",),
+    ),
+    TableSpec(
+        "materials",
+        "Materials: form and, where it applies, element or deposit; mass unit and basis.",
+        (
+            Column("material"),
+            Column("form", choices=FORMS),
+            Column("element", required=False, references="elements.symbol"),
+            Column("deposit", required=False, references="deposits.deposit"),
+            Column("unit", choices=("t",)),
+            Column("basis", choices=("REO", "metal", "product")),
+            Column("description"),
+        ),
+        key=("material",),
+    ),
+    TableSpec(
+        "deposit_assays",
+        "Element distribution of each deposit type, as share of total REO (sums to 1).",
+        (
+            Column("deposit", references="deposits.deposit"),
+            Column("element", references="elements.symbol"),
+            Column("share", "float", nonnegative=True),
+        ),
+        key=("deposit", "element"),
+    ),
+    TableSpec(
+        "region_deposits",
+        "Which deposit types each producing country mines, as share of its mine output.",
+        (
+            Column("region", references="regions.code"),
+            Column("deposit", references="deposits.deposit"),
+            Column("share", "float", nonnegative=True),
+        ),
+        key=("region", "deposit"),
+    ),
+    TableSpec(
+        "mine_production",
+        "USGS Mineral Commodity Summaries mine production by country, per edition (vintage).",
+        (
+            Column("edition", description="MCS2024 or MCS2025"),
+            Column("region", references="regions.code"),
+            Column("year", "int"),
+            Column("quantity", "float", nonnegative=True),
+            Column("unit"),
+            Column("usgs_estimate", "bool", description="USGS marks the year 'e'"),
+            Column("note", required=False),
+        ),
+        key=("edition", "region", "year"),
+        units=("t REO",),
+    ),
+    TableSpec(
+        "reserves",
+        "USGS reserves by country, per edition. Countries USGS lists as NA have no row.",
+        (
+            Column("edition"),
+            Column("region", references="regions.code"),
+            Column("quantity", "float", nonnegative=True),
+            Column("unit"),
+            Column("note", required=False),
+        ),
+        key=("edition", "region"),
+        units=("t REO",),
+    ),
+    TableSpec(
+        "world_totals",
+        "USGS world totals with the rounding USGS states, to reconcile with the country rows.",
+        (
+            Column("edition"),
+            Column("measure", choices=("production", "reserves")),
+            Column("year", "int"),
+            Column("quantity", "float", nonnegative=True),
+            Column("unit"),
+            Column("qualifier", required=False, choices=("", ">", "~")),
+            Column("rounding", "float", nonnegative=True, description="rounding step, t"),
+        ),
+        key=("edition", "measure", "year"),
+        units=("t REO",),
+    ),
+    TableSpec(
+        "processes",
+        "Processes; activity is measured in t of reference_material (coefficient +1 or -1).",
+        (
+            Column("process"),
+            Column("stage", choices=STAGES),
+            Column("reference_material", references="materials.material"),
+            Column("cost", "float", nonnegative=True, description="USD per t of activity"),
+            Column("unit"),
+            Column("description"),
+        ),
+        key=("process",),
+        units=("USD/t",),
+    ),
+    TableSpec(
+        "process_coefficients",
+        "t of material per t of activity: inputs negative, outputs positive.",
+        (
+            Column("process", references="processes.process"),
+            Column("material", references="materials.material"),
+            Column("coefficient", "float"),
+        ),
+        key=("process", "material"),
+    ),
+    TableSpec(
+        "facilities",
+        "Named mines and plants (or producer groups where plant detail is unknown).",
+        (
+            Column("facility"),
+            Column("name"),
+            Column("region", references="regions.code"),
+            Column("owner"),
+            Column("process", references="processes.process"),
+            Column("status", choices=FACILITY_STATUS),
+            Column("start_year", "int", required=False),
+            Column("note", required=False),
+        ),
+        key=("facility",),
+    ),
+    TableSpec(
+        "facility_capacity",
+        "Capacity by year, in t/yr of the process's reference material.",
+        (
+            Column("facility", references="facilities.facility"),
+            Column("year", "int"),
+            Column("capacity", "float", nonnegative=True),
+            Column("unit"),
+        ),
+        key=("facility", "year"),
+        units=("t/yr",),
+    ),
+    TableSpec(
+        "agreements",
+        "Contracted flows between facilities, companies or regions.",
+        (
+            Column("agreement"),
+            Column("name"),
+            Column("seller", description="facility id or region code"),
+            Column("buyer", description="facility id or region code"),
+            Column(
+                "destination",
+                references="regions.code",
+                description="region the contracted material is delivered to",
+            ),
+            Column("material", references="materials.material"),
+            Column("start", "date"),
+            Column("end", "date", required=False),
+            Column("volume_min", "float", nonnegative=True),
+            Column("volume_max", "float", nonnegative=True),
+            Column("unit"),
+            Column("note", required=False),
+        ),
+        key=("agreement",),
+        units=("t/yr",),
+    ),
+    TableSpec(
+        "trade",
+        "Baseline bilateral trade by material (or form) and region pair.",
+        (
+            Column("year", "int"),
+            Column("exporter", references="regions.code"),
+            Column("importer", references="regions.code"),
+            Column("material", references="materials.material", extra_values=FORMS),
+            Column("quantity", "float", nonnegative=True),
+            Column("unit"),
+            Column("basis", choices=("REO", "metal", "product")),
+        ),
+        key=("year", "exporter", "importer", "material"),
+        units=("t",),
+    ),
+    TableSpec(
+        "sectors",
+        "End-use sectors of demand.",
+        (Column("sector"), Column("name"), Column("description")),
+        key=("sector",),
+    ),
+    TableSpec(
+        "demand",
+        "Demand by region, sector and material for the base year.",
+        (
+            Column("year", "int"),
+            Column("region", references="regions.code"),
+            Column("sector", references="sectors.sector"),
+            Column("material", references="materials.material"),
+            Column("quantity", "float", nonnegative=True),
+            Column("unit"),
+        ),
+        key=("year", "region", "sector", "material"),
+        units=("t",),
+    ),
+    TableSpec(
+        "demand_growth",
+        "Annual growth of demand by sector (region WORLD applies to every region).",
+        (
+            Column("region", references="regions.code", extra_values=("WORLD",)),
+            Column("sector", references="sectors.sector"),
+            Column("start_year", "int"),
+            Column("end_year", "int"),
+            Column("growth", "float", description="annual growth rate, fraction"),
+        ),
+        key=("region", "sector", "start_year"),
+    ),
+    TableSpec(
+        "intensities",
+        "Material intensity of applications (magnet per EV motor, per MW of wind, ...).",
+        (
+            Column("application"),
+            Column("sector", references="sectors.sector"),
+            Column("material", references="materials.material"),
+            Column("value", "float", nonnegative=True),
+            Column("low", "float", required=False, nonnegative=True),
+            Column("high", "float", required=False, nonnegative=True),
+            Column("unit"),
+        ),
+        key=("application", "material"),
+        units=("kg/unit", "t/MW", "kg/MW", "g/unit"),
+    ),
+    TableSpec(
+        "prices",
+        "Reference prices by material, market and year.",
+        (
+            Column("material", references="materials.material"),
+            Column("market", choices=MARKETS),
+            Column("year", "int"),
+            Column("price", "float", nonnegative=True),
+            Column("unit"),
+        ),
+        key=("material", "market", "year"),
+        units=("USD/kg",),
+    ),
+    TableSpec(
+        "elasticities",
+        "Price elasticities; where the literature gives no number, a marked assumption.",
+        (
+            Column("side", choices=("demand", "supply")),
+            Column("horizon", choices=("short", "long")),
+            Column("scope", description="material, form, element group or 'all'"),
+            Column("value", "float"),
+            Column("low", "float"),
+            Column("high", "float"),
+            Column("assumption", "bool"),
+        ),
+        key=("side", "horizon", "scope"),
+    ),
+    TableSpec(
+        "costs",
+        "Cost parameters: mining by deposit and region, transport by route class, holding.",
+        (
+            Column("kind", choices=("mining", "transport", "holding", "bulk")),
+            Column("key", description="region, deposit, route class or material"),
+            Column("value", "float", nonnegative=True),
+            Column("unit"),
+            Column("note", required=False),
+        ),
+        key=("kind", "key"),
+        units=("USD/t", "USD/t/yr", "fraction/yr"),
+    ),
+    TableSpec(
+        "reported_figures",
+        "Published figures kept as published, side by side where sources disagree.",
+        (
+            Column("subject"),
+            Column("metric"),
+            Column("period"),
+            Column("value", "float"),
+            Column("unit"),
+            Column("note", required=False),
+        ),
+        key=("subject", "metric", "period", "source"),
+        units=("t", "t REO", "t/yr", "USD", "INR crore", "USD/kg", "t magnet", "fraction"),
+    ),
+)
+
+SPECS_BY_NAME: dict[str, TableSpec] = {spec.name: spec for spec in SPECS}
+TABLE_NAMES: tuple[str, ...] = tuple(SPECS_BY_NAME)
+

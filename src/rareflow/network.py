@@ -1,0 +1,226 @@
+"""The Network: every component of the value chain as a table, in the spirit of PyPSA.
+
+A `Network` is what the optimiser reads. It is built from the reference data
+(`rareflow.network_builder.build_network`) or by hand in tests. Each component is a pandas
+DataFrame with the columns listed in `COMPONENT_COLUMNS`; quantities are tonnes, rates are
+t/yr, money is USD. Time-varying inputs are given by calendar year and the engine expands them
+onto its periods (month, quarter or year).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+# Columns of each component table. The first column(s) listed form the key.
+COMPONENT_COLUMNS: dict[str, tuple[str, ...]] = {
+    # region code -> name, kind (country|group)
+    "regions": ("region", "name", "kind"),
+    # material -> form, element ("" if none); tradable: may cross borders
+    "materials": ("material", "form", "element", "tradable"),
+    # supply step: a mine (or a country's residual mining) or a bulk input market.
+    # Produces `material` at `cost` USD/t up to the capacity of its year in `supply_capacity`.
+    "supply": ("step", "region", "material", "cost", "facility"),
+    # supply capacity by step and calendar year, t/yr
+    "supply_capacity": ("step", "year", "capacity"),
+    # process -> coefficient per t of activity (inputs negative, outputs positive)
+    "process_coefficients": ("process", "material", "coefficient"),
+    # process -> stage, cost USD per t of activity
+    "processes": ("process", "stage", "cost"),
+    # facility -> region, process, owner
+    "facilities": ("facility", "region", "process", "owner"),
+    # facility capacity by calendar year, t/yr of activity
+    "facility_capacity": ("facility", "year", "capacity"),
+    # trade arc origin -> destination for a material, cost USD/t, lead time in months
+    "arcs": ("arc", "origin", "destination", "material", "cost", "lead_time_months"),
+    # demand: reference quantity (t/yr in base_year), reference price USD/t, elasticity (<0),
+    # choke price USD/t (willingness to pay is capped there: substitutes take over)
+    "demand": (
+        "region",
+        "sector",
+        "material",
+        "base_year",
+        "quantity",
+        "ref_price",
+        "elasticity",
+        "choke_price",
+    ),
+    # demand growth: multiplier on the base-year quantity by calendar year
+    "demand_growth": ("region", "sector", "material", "year", "index"),
+    # stocks: initial level t, maximum level t (inf allowed), holding cost USD/t/yr
+    "stocks": ("region", "material", "initial", "capacity", "holding_cost"),
+    # agreements: contracted flow of `material` from seller to buyer (facility or region),
+    # volume_min / volume_max in t/yr, in force from start to end (dates, end may be NaT)
+    "agreements": (
+        "agreement",
+        "seller_region",
+        "buyer_region",
+        "material",
+        "start",
+        "end",
+        "volume_min",
+        "volume_max",
+    ),
+}
+
+
+class NetworkError(ValueError):
+    """A network that cannot be solved as given (raised in strict mode or on bad tables)."""
+
+
+@dataclass
+class ConsistencyIssue:
+    """One finding of a named consistency check."""
+
+    check: str
+    message: str
+
+
+def _empty(name: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in COMPONENT_COLUMNS[name]})
+
+
+@dataclass
+class Network:
+    """Components of the rare earth value chain as tables (see COMPONENT_COLUMNS)."""
+
+    regions: pd.DataFrame = field(default_factory=lambda: _empty("regions"))
+    materials: pd.DataFrame = field(default_factory=lambda: _empty("materials"))
+    supply: pd.DataFrame = field(default_factory=lambda: _empty("supply"))
+    supply_capacity: pd.DataFrame = field(default_factory=lambda: _empty("supply_capacity"))
+    processes: pd.DataFrame = field(default_factory=lambda: _empty("processes"))
+    process_coefficients: pd.DataFrame = field(
+        default_factory=lambda: _empty("process_coefficients")
+    )
+    facilities: pd.DataFrame = field(default_factory=lambda: _empty("facilities"))
+    facility_capacity: pd.DataFrame = field(default_factory=lambda: _empty("facility_capacity"))
+    arcs: pd.DataFrame = field(default_factory=lambda: _empty("arcs"))
+    demand: pd.DataFrame = field(default_factory=lambda: _empty("demand"))
+    demand_growth: pd.DataFrame = field(default_factory=lambda: _empty("demand_growth"))
+    stocks: pd.DataFrame = field(default_factory=lambda: _empty("stocks"))
+    agreements: pd.DataFrame = field(default_factory=lambda: _empty("agreements"))
+    # provenance of the build: data vintage, base year, input hashes
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, columns in COMPONENT_COLUMNS.items():
+            table = getattr(self, name)
+            missing = [c for c in columns if c not in table.columns]
+            if missing:
+                raise NetworkError(f"component '{name}' lacks columns {missing}")
+
+    def component(self, name: str) -> pd.DataFrame:
+        return getattr(self, name)  # type: ignore[no-any-return]
+
+    def copy(self) -> Network:
+        kwargs = {name: self.component(name).copy() for name in COMPONENT_COLUMNS}
+        return Network(**kwargs, meta=dict(self.meta))
+
+    # -- consistency checks -------------------------------------------------------------
+
+    def consistency(self) -> list[ConsistencyIssue]:
+        """Run every named check; return what they found."""
+        issues: list[ConsistencyIssue] = []
+        for name, check in CHECKS.items():
+            issues.extend(ConsistencyIssue(name, msg) for msg in check(self))
+        return issues
+
+    def check(self, strict: bool = False) -> list[ConsistencyIssue]:
+        """Warn about (or, in strict mode, raise on) every consistency finding."""
+        issues = self.consistency()
+        if issues and strict:
+            text = "; ".join(f"[{i.check}] {i.message}" for i in issues)
+            raise NetworkError(f"network is inconsistent: {text}")
+        for issue in issues:
+            warnings.warn(f"[{issue.check}] {issue.message}", stacklevel=2)
+        return issues
+
+
+def _producible_materials(net: Network) -> set[str]:
+    """Materials that some supply step or some facility's process can make."""
+    made = set(net.supply["material"])
+    processes_with_facility = set(net.facilities["process"])
+    coef = net.process_coefficients
+    outputs = coef[(coef["coefficient"] > 0) & coef["process"].isin(processes_with_facility)]
+    return made | set(outputs["material"])
+
+
+def _check_demand_without_supplier(net: Network) -> list[str]:
+    made = _producible_materials(net)
+    orphan = net.demand[~net.demand["material"].isin(made)]
+    return [
+        f"demand for {row.material} in {row.region} ({row.sector}) has no possible supplier"
+        for row in orphan.itertuples()
+    ]
+
+
+def _check_process_inputs(net: Network) -> list[str]:
+    made = _producible_materials(net)
+    coef = net.process_coefficients
+    used = coef[(coef["coefficient"] < 0) & coef["process"].isin(set(net.facilities["process"]))]
+    missing = used[~used["material"].isin(made)]
+    return [
+        f"process {row.process} needs {row.material}, which nobody makes"
+        for row in missing.itertuples()
+    ]
+
+
+def _check_facility_regions(net: Network) -> list[str]:
+    known = set(net.regions["region"])
+    bad = net.facilities[~net.facilities["region"].isin(known)]
+    return [f"facility {row.facility} is in unknown region {row.region}" for row in bad.itertuples()]
+
+
+def _check_facility_processes(net: Network) -> list[str]:
+    known = set(net.processes["process"])
+    bad = net.facilities[~net.facilities["process"].isin(known)]
+    return [
+        f"facility {row.facility} runs unknown process {row.process}" for row in bad.itertuples()
+    ]
+
+
+def _check_agreement_parties(net: Network) -> list[str]:
+    known = set(net.regions["region"])
+    out = []
+    for row in net.agreements.itertuples():
+        for role in ("seller_region", "buyer_region"):
+            if getattr(row, role) not in known:
+                out.append(f"agreement {row.agreement} has unknown {role} {getattr(row, role)}")
+    return out
+
+
+def _check_arc_endpoints(net: Network) -> list[str]:
+    known = set(net.regions["region"])
+    materials = set(net.materials["material"])
+    arcs = net.arcs
+    bad = arcs[
+        ~arcs["origin"].isin(known)
+        | ~arcs["destination"].isin(known)
+        | ~arcs["material"].isin(materials)
+    ]
+    return [f"arc {row.arc} has an unknown region or material" for row in bad.itertuples()]
+
+
+def _check_unknown_materials(net: Network) -> list[str]:
+    materials = set(net.materials["material"])
+    out = []
+    for name in ("supply", "process_coefficients", "demand", "stocks", "agreements"):
+        table = net.component(name)
+        bad = sorted(set(table["material"]) - materials)
+        if bad:
+            out.append(f"{name} refers to unknown materials {bad}")
+    return out
+
+
+CHECKS: dict[str, Callable[[Network], list[str]]] = {
+    "demand_without_supplier": _check_demand_without_supplier,
+    "process_input_not_made": _check_process_inputs,
+    "facility_unknown_region": _check_facility_regions,
+    "facility_unknown_process": _check_facility_processes,
+    "agreement_unknown_party": _check_agreement_parties,
+    "arc_unknown_endpoint": _check_arc_endpoints,
+    "unknown_material": _check_unknown_materials,
+}

@@ -1,0 +1,372 @@
+"""Build the `Network` the optimiser reads from the validated reference tables.
+
+Every number here comes from a reference table; the few modelling conventions the builder adds
+(how a country's unnamed mining is represented, choke prices, where arcs exist) are parameters
+of `BuildOptions`, documented in docs/model.md and written into `Network.meta`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from rareflow.network import Network
+
+# USD per t of material; the reference tables quote USD/kg.
+KG_PER_T = 1000.0
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Modelling conventions of the builder (see docs/model.md)."""
+
+    edition: str = "MCS2025"  # USGS edition whose mine production sets mining capacity
+    base_year: int = 2024
+    # Willingness to pay is capped at this multiple of the reference price: above it
+    # substitutes (ferrite, SmCo, Dy-free designs, thrifting) take over. A stated assumption.
+    choke_multiple: float = 10.0
+    elasticity_horizon: str = "short"  # which demand elasticity the blocks use
+    # Capacity of the bulk (Fe, B, Co) markets: not a constraint of this model.
+    bulk_capacity: float = 1.0e9
+    # Strategic stock capacity per region and material; inf = unbounded.
+    stock_capacity: float = float("inf")
+
+
+def _first_existing(table: pd.DataFrame, keys: list[str], column: str = "key") -> pd.Series:
+    """The first row of `table` whose `column` matches one of `keys`, in order of `keys`."""
+    for key in keys:
+        hit = table[table[column] == key]
+        if not hit.empty:
+            return hit.iloc[0]
+    raise KeyError(f"none of {keys} found in column {column}")
+
+
+def _cost(costs: pd.DataFrame, kind: str, keys: list[str]) -> float:
+    rows = costs[costs["kind"] == kind]
+    return float(_first_existing(rows, [*keys, "default"])["value"])
+
+
+def _reference_price(
+    prices: pd.DataFrame, material: str, region: str, year: int
+) -> float:
+    """Reference price USD/t: China's market for CHN, ex-China elsewhere, world as fallback."""
+    rows = prices[prices["material"] == material]
+    if rows.empty:
+        raise KeyError(f"no reference price for {material}")
+    preferred = ["CHN", "world", "exCHN"] if region == "CHN" else ["exCHN", "world", "CHN"]
+    # nearest year to the base year, then market preference
+    rows = rows.assign(dist=(rows["year"] - year).abs()).sort_values("dist")
+    rows = rows[rows["dist"] == rows["dist"].min()]
+    row = _first_existing(rows, preferred, column="market")
+    return float(row["price"]) * KG_PER_T
+
+
+def _elasticity(
+    elasticities: pd.DataFrame, materials: pd.DataFrame, material: str, horizon: str
+) -> float:
+    """Demand elasticity for a material: by material, form, element group, else 'all'."""
+    rows = elasticities[(elasticities["side"] == "demand") & (elasticities["horizon"] == horizon)]
+    mat = materials.set_index("material").loc[material]
+    keys = [material, f"{mat['form']}"]
+    if mat.get("group", ""):
+        keys.append(str(mat["group"]))
+    keys.append("all")
+    return float(_first_existing(rows, keys, column="scope")["value"])
+
+
+def _growth_index(
+    growth: pd.DataFrame, demand: pd.DataFrame, base_year: int, last_year: int
+) -> pd.DataFrame:
+    """Multiplier on base-year demand by year, per demand row (region-specific rows win)."""
+    years = np.arange(base_year, last_year + 1)
+    out = []
+    for row in demand[["region", "sector", "material"]].drop_duplicates().itertuples(index=False):
+        g = growth[(growth["sector"] == row.sector) & (growth["region"] == row.region)]
+        if g.empty:
+            g = growth[(growth["sector"] == row.sector) & (growth["region"] == "WORLD")]
+        rate = np.zeros(len(years))
+        for grow in g.itertuples(index=False):
+            in_range = (years > grow.start_year) & (years <= grow.end_year)
+            rate[in_range] = grow.growth
+        index = np.cumprod(1.0 + rate)
+        out.append(
+            pd.DataFrame(
+                {
+                    "region": row.region,
+                    "sector": row.sector,
+                    "material": row.material,
+                    "year": years,
+                    "index": index,
+                }
+            )
+        )
+    if not out:
+        return pd.DataFrame(columns=["region", "sector", "material", "year", "index"])
+    return pd.concat(out, ignore_index=True)
+
+
+def _hash_tables(tables: Mapping[str, pd.DataFrame]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(tables):
+        digest.update(name.encode())
+        digest.update(pd.util.hash_pandas_object(tables[name], index=False).values.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def build_network(
+    tables: Mapping[str, pd.DataFrame],
+    options: BuildOptions | None = None,
+    last_year: int = 2040,
+) -> Network:
+    """Assemble the Network for `options.edition` and `options.base_year` from reference tables."""
+    opt = options or BuildOptions()
+    regions_t = tables["regions"]
+    materials_t = tables["materials"].merge(
+        tables["elements"][["symbol", "group"]].rename(columns={"symbol": "element"}),
+        on="element",
+        how="left",
+    )
+    materials_t["group"] = materials_t["group"].fillna("")
+    processes_t = tables["processes"]
+    facilities_t = tables["facilities"]
+    capacity_t = tables["facility_capacity"]
+    costs = tables["costs"]
+
+    regions = pd.DataFrame(
+        {"region": regions_t["code"], "name": regions_t["name"], "kind": regions_t["kind"]}
+    )
+    materials = pd.DataFrame(
+        {
+            "material": materials_t["material"],
+            "form": materials_t["form"],
+            "element": materials_t["element"].fillna(""),
+            "tradable": materials_t["form"] != "bulk",
+        }
+    )
+
+    stage_of = processes_t.set_index("process")["stage"]
+    ref_material = processes_t.set_index("process")["reference_material"]
+    facilities_t = facilities_t.assign(stage=facilities_t["process"].map(stage_of))
+    active = facilities_t["status"] != "closed"
+    mines = facilities_t[(facilities_t["stage"] == "mining") & active]
+    plants = facilities_t[(facilities_t["stage"] != "mining") & active]
+
+    # --- supply: named mines, then each country's unnamed remainder of USGS production
+    deposit_of = tables["materials"].set_index("material")["deposit"]
+    mine_rows = []
+    for mine in mines.itertuples(index=False):
+        material = ref_material[mine.process]
+        deposit = deposit_of.get(material, "")
+        cost = _cost(costs, "mining", [mine.facility, mine.region, str(deposit)])
+        mine_rows.append(
+            {
+                "step": f"mine:{mine.facility}",
+                "region": mine.region,
+                "material": material,
+                "cost": cost,
+                "facility": mine.facility,
+            }
+        )
+    mine_capacity = capacity_t[capacity_t["facility"].isin(mines["facility"])].rename(
+        columns={"facility": "step"}
+    )[["step", "year", "capacity"]]
+    mine_capacity["step"] = "mine:" + mine_capacity["step"]
+
+    production = tables["mine_production"]
+    production = production[
+        (production["edition"] == opt.edition) & (production["year"] == opt.base_year)
+    ]
+    named_base = (
+        capacity_t[
+            capacity_t["facility"].isin(mines["facility"]) & (capacity_t["year"] == opt.base_year)
+        ]
+        .merge(mines[["facility", "region"]], on="facility")
+        .groupby("region")["capacity"]
+        .sum()
+    )
+    shares = tables["region_deposits"]
+    residual_rows = []
+    residual_capacity = []
+    for row in production.itertuples(index=False):
+        remainder = float(row.quantity) - float(named_base.get(row.region, 0.0))
+        if remainder <= 0:
+            continue
+        for dep in shares[shares["region"] == row.region].itertuples(index=False):
+            step = f"country:{row.region}:{dep.deposit}"
+            residual_rows.append(
+                {
+                    "step": step,
+                    "region": row.region,
+                    "material": f"concentrate:{dep.deposit}",
+                    "cost": _cost(costs, "mining", [row.region, dep.deposit]),
+                    "facility": "",
+                }
+            )
+            residual_capacity.append(
+                {"step": step, "year": opt.base_year, "capacity": remainder * dep.share}
+            )
+
+    bulk_rows = []
+    bulk_capacity = []
+    bulk_materials = materials.loc[materials["form"] == "bulk", "material"]
+    for region in regions["region"]:
+        for material in bulk_materials:
+            step = f"bulk:{region}:{material}"
+            bulk_rows.append(
+                {
+                    "step": step,
+                    "region": region,
+                    "material": material,
+                    "cost": _cost(costs, "bulk", [material]),
+                    "facility": "",
+                }
+            )
+            bulk_capacity.append(
+                {"step": step, "year": opt.base_year, "capacity": opt.bulk_capacity}
+            )
+
+    supply = pd.DataFrame(mine_rows + residual_rows + bulk_rows)
+    supply_capacity = pd.concat(
+        [mine_capacity, pd.DataFrame(residual_capacity), pd.DataFrame(bulk_capacity)],
+        ignore_index=True,
+    )
+
+    # --- processes and facilities (mines are supply steps, not facilities)
+    processes = pd.DataFrame(
+        {
+            "process": processes_t["process"],
+            "stage": processes_t["stage"],
+            "cost": processes_t["cost"].astype(float),
+        }
+    )
+    coefficients = tables["process_coefficients"][["process", "material", "coefficient"]].copy()
+    facilities = pd.DataFrame(
+        {
+            "facility": plants["facility"],
+            "region": plants["region"],
+            "process": plants["process"],
+            "owner": plants["owner"],
+        }
+    )
+    facility_capacity = capacity_t[capacity_t["facility"].isin(plants["facility"])][
+        ["facility", "year", "capacity"]
+    ].copy()
+
+    # --- demand
+    demand_t = tables["demand"]
+    demand_t = demand_t[demand_t["year"] == opt.base_year]
+    prices_t = tables["prices"]
+    elasticities_t = tables["elasticities"]
+    demand_rows = []
+    for row in demand_t.itertuples(index=False):
+        price = _reference_price(prices_t, row.material, row.region, opt.base_year)
+        demand_rows.append(
+            {
+                "region": row.region,
+                "sector": row.sector,
+                "material": row.material,
+                "base_year": opt.base_year,
+                "quantity": float(row.quantity),
+                "ref_price": price,
+                "elasticity": _elasticity(
+                    elasticities_t, materials_t, row.material, opt.elasticity_horizon
+                ),
+                "choke_price": price * opt.choke_multiple,
+            }
+        )
+    demand = pd.DataFrame(demand_rows)
+    demand_growth = _growth_index(tables["demand_growth"], demand, opt.base_year, last_year)
+
+    # --- trade arcs: from regions that can make a material to regions that can use it
+    made_by = pd.concat(
+        [
+            supply[["region", "material"]],
+            coefficients[coefficients["coefficient"] > 0]
+            .merge(facilities[["region", "process"]], on="process")[["region", "material"]],
+        ]
+    ).drop_duplicates()
+    used_by = pd.concat(
+        [
+            demand[["region", "material"]],
+            coefficients[coefficients["coefficient"] < 0]
+            .merge(facilities[["region", "process"]], on="process")[["region", "material"]],
+        ]
+    ).drop_duplicates()
+    tradable = set(materials.loc[materials["tradable"], "material"])
+    arcs = made_by.merge(used_by, on="material", suffixes=("_o", "_d"))
+    arcs = arcs[(arcs["region_o"] != arcs["region_d"]) & arcs["material"].isin(tradable)]
+    transport = _cost(costs, "transport", ["sea"])
+    arcs = pd.DataFrame(
+        {
+            "arc": arcs["region_o"] + ">" + arcs["region_d"] + ":" + arcs["material"],
+            "origin": arcs["region_o"],
+            "destination": arcs["region_d"],
+            "material": arcs["material"],
+            "cost": transport,
+            "lead_time_months": 0.0,
+        }
+    ).reset_index(drop=True)
+
+    # --- stocks: every region and tradable material; no data on commercial stocks
+    holding_share = _cost(costs, "holding", ["default"])
+    stock_keys = pd.concat([made_by, used_by]).drop_duplicates()
+    stock_keys = stock_keys[stock_keys["material"].isin(tradable)]
+    price_lookup = demand.groupby("material")["ref_price"].median()
+    stocks = pd.DataFrame(
+        {
+            "region": stock_keys["region"].to_numpy(),
+            "material": stock_keys["material"].to_numpy(),
+            "initial": 0.0,
+            "capacity": opt.stock_capacity,
+            "holding_cost": [
+                holding_share * float(price_lookup.get(m, 10_000.0))
+                for m in stock_keys["material"]
+            ],
+        }
+    )
+
+    # --- agreements: parties mapped to regions; delivered to the destination region
+    region_of = dict(zip(facilities_t["facility"], facilities_t["region"], strict=True))
+    region_codes = set(regions["region"])
+    agreements_t = tables["agreements"]
+    agreements = pd.DataFrame(
+        {
+            "agreement": agreements_t["agreement"],
+            "seller_region": [
+                s if s in region_codes else region_of.get(s, s) for s in agreements_t["seller"]
+            ],
+            "buyer_region": agreements_t["destination"],
+            "material": agreements_t["material"],
+            "start": pd.to_datetime(agreements_t["start"]),
+            "end": pd.to_datetime(agreements_t["end"]),
+            "volume_min": agreements_t["volume_min"].astype(float),
+            "volume_max": agreements_t["volume_max"].astype(float),
+        }
+    )
+
+    meta = {
+        "edition": opt.edition,
+        "base_year": str(opt.base_year),
+        "reference_hash": _hash_tables(tables),
+        "options": str(asdict(opt)),
+    }
+    return Network(
+        regions=regions,
+        materials=materials,
+        supply=supply,
+        supply_capacity=supply_capacity,
+        processes=processes,
+        process_coefficients=coefficients,
+        facilities=facilities,
+        facility_capacity=facility_capacity,
+        arcs=arcs,
+        demand=demand,
+        demand_growth=demand_growth,
+        stocks=stocks,
+        agreements=agreements,
+        meta=meta,
+    )
