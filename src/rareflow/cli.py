@@ -1,0 +1,28 @@
+"""Command line entry point `rareflow`.
+
+Each command group lives next to what it drives (e.g. `rareflow.data.commands`) and is only
+registered here, so new groups (run, scenario, ...) are one `add_typer` line each.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from rareflow.data.commands import data_app
+
+app = typer.Typer(
+    name="rareflow",
+    help="Rare earth supply chain model: reference data, scenarios and market equilibrium.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,  # user errors are handled; anything else is a real bug
+)
+app.add_typer(data_app, name="data")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
