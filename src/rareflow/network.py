@@ -113,7 +113,8 @@ class Network:
                 raise NetworkError(f"component '{name}' lacks columns {missing}")
 
     def component(self, name: str) -> pd.DataFrame:
-        return getattr(self, name)  # type: ignore[no-any-return]
+        table: pd.DataFrame = getattr(self, name)
+        return table
 
     def copy(self) -> Network:
         kwargs = {name: self.component(name).copy() for name in COMPONENT_COLUMNS}
@@ -171,7 +172,9 @@ def _check_process_inputs(net: Network) -> list[str]:
 def _check_facility_regions(net: Network) -> list[str]:
     known = set(net.regions["region"])
     bad = net.facilities[~net.facilities["region"].isin(known)]
-    return [f"facility {row.facility} is in unknown region {row.region}" for row in bad.itertuples()]
+    return [
+        f"facility {row.facility} is in unknown region {row.region}" for row in bad.itertuples()
+    ]
 
 
 def _check_facility_processes(net: Network) -> list[str]:

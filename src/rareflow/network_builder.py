@@ -50,9 +50,7 @@ def _cost(costs: pd.DataFrame, kind: str, keys: list[str]) -> float:
     return float(_first_existing(rows, [*keys, "default"])["value"])
 
 
-def _reference_price(
-    prices: pd.DataFrame, material: str, region: str, year: int
-) -> float:
+def _reference_price(prices: pd.DataFrame, material: str, region: str, year: int) -> float:
     """Reference price USD/t: China's market for CHN, ex-China elsewhere, world as fallback."""
     rows = prices[prices["material"] == material]
     if rows.empty:
@@ -82,38 +80,40 @@ def _growth_index(
     growth: pd.DataFrame, demand: pd.DataFrame, base_year: int, last_year: int
 ) -> pd.DataFrame:
     """Multiplier on base-year demand by year, per demand row (region-specific rows win)."""
-    years = np.arange(base_year, last_year + 1)
-    out = []
-    for row in demand[["region", "sector", "material"]].drop_duplicates().itertuples(index=False):
-        g = growth[(growth["sector"] == row.sector) & (growth["region"] == row.region)]
-        if g.empty:
-            g = growth[(growth["sector"] == row.sector) & (growth["region"] == "WORLD")]
-        rate = np.zeros(len(years))
-        for grow in g.itertuples(index=False):
-            in_range = (years > grow.start_year) & (years <= grow.end_year)
-            rate[in_range] = grow.growth
-        index = np.cumprod(1.0 + rate)
-        out.append(
-            pd.DataFrame(
-                {
-                    "region": row.region,
-                    "sector": row.sector,
-                    "material": row.material,
-                    "year": years,
-                    "index": index,
-                }
-            )
-        )
-    if not out:
-        return pd.DataFrame(columns=["region", "sector", "material", "year", "index"])
-    return pd.concat(out, ignore_index=True)
+    years = pd.DataFrame({"year": np.arange(base_year, last_year + 1)})
+    keys = demand[["region", "sector", "material"]].drop_duplicates()
+    # annual rates by (region or WORLD, sector, year): a row applies to years in (start, end]
+    spans = growth.merge(years, how="cross")
+    spans = spans[(spans["year"] > spans["start_year"]) & (spans["year"] <= spans["end_year"])]
+    rates = spans.groupby(["region", "sector", "year"], as_index=False).agg(
+        growth=("growth", "sum")
+    )
+    specific = set(zip(growth["region"], growth["sector"], strict=True))
+    keys = keys.assign(
+        rate_region=[
+            r if (r, s) in specific else "WORLD"
+            for r, s in zip(keys["region"], keys["sector"], strict=True)
+        ]
+    )
+    grid = keys.merge(years, how="cross").merge(
+        rates.rename(columns={"region": "rate_region"}),
+        on=["rate_region", "sector", "year"],
+        how="left",
+    )
+    grid["growth"] = grid["growth"].fillna(0.0)
+    grid = grid.sort_values(["region", "sector", "material", "year"])
+    grid["index"] = (
+        (1.0 + grid["growth"]).groupby([grid["region"], grid["sector"], grid["material"]]).cumprod()
+    )
+    return grid[["region", "sector", "material", "year", "index"]].reset_index(drop=True)
 
 
 def _hash_tables(tables: Mapping[str, pd.DataFrame]) -> str:
     digest = hashlib.sha256()
     for name in sorted(tables):
         digest.update(name.encode())
-        digest.update(pd.util.hash_pandas_object(tables[name], index=False).values.tobytes())
+        hashed = pd.util.hash_pandas_object(tables[name], index=False)
+        digest.update(hashed.to_numpy().tobytes())
     return digest.hexdigest()[:16]
 
 
@@ -158,17 +158,17 @@ def build_network(
     # --- supply: named mines, then each country's unnamed remainder of USGS production
     deposit_of = tables["materials"].set_index("material")["deposit"]
     mine_rows = []
-    for mine in mines.itertuples(index=False):
-        material = ref_material[mine.process]
-        deposit = deposit_of.get(material, "")
-        cost = _cost(costs, "mining", [mine.facility, mine.region, str(deposit)])
+    for mine in mines.to_dict("records"):
+        material = str(ref_material[mine["process"]])
+        deposit = str(deposit_of.get(material, ""))
+        cost = _cost(costs, "mining", [mine["facility"], mine["region"], deposit])
         mine_rows.append(
             {
-                "step": f"mine:{mine.facility}",
-                "region": mine.region,
+                "step": f"mine:{mine['facility']}",
+                "region": mine["region"],
                 "material": material,
                 "cost": cost,
-                "facility": mine.facility,
+                "facility": mine["facility"],
             }
         )
     mine_capacity = capacity_t[capacity_t["facility"].isin(mines["facility"])].rename(
@@ -191,23 +191,28 @@ def build_network(
     shares = tables["region_deposits"]
     residual_rows = []
     residual_capacity = []
-    for row in production.itertuples(index=False):
-        remainder = float(row.quantity) - float(named_base.get(row.region, 0.0))
+    for row in production.to_dict("records"):
+        region = str(row["region"])
+        remainder = float(row["quantity"]) - float(named_base.get(region, 0.0))
         if remainder <= 0:
             continue
-        for dep in shares[shares["region"] == row.region].itertuples(index=False):
-            step = f"country:{row.region}:{dep.deposit}"
+        for dep in shares[shares["region"] == region].to_dict("records"):
+            step = f"country:{region}:{dep['deposit']}"
             residual_rows.append(
                 {
                     "step": step,
-                    "region": row.region,
-                    "material": f"concentrate:{dep.deposit}",
-                    "cost": _cost(costs, "mining", [row.region, dep.deposit]),
+                    "region": region,
+                    "material": f"concentrate:{dep['deposit']}",
+                    "cost": _cost(costs, "mining", [region, str(dep["deposit"])]),
                     "facility": "",
                 }
             )
             residual_capacity.append(
-                {"step": step, "year": opt.base_year, "capacity": remainder * dep.share}
+                {
+                    "step": step,
+                    "year": opt.base_year,
+                    "capacity": remainder * float(dep["share"]),
+                }
             )
 
     bulk_rows = []
@@ -262,18 +267,19 @@ def build_network(
     prices_t = tables["prices"]
     elasticities_t = tables["elasticities"]
     demand_rows = []
-    for row in demand_t.itertuples(index=False):
-        price = _reference_price(prices_t, row.material, row.region, opt.base_year)
+    for row in demand_t.to_dict("records"):
+        material = str(row["material"])
+        price = _reference_price(prices_t, material, str(row["region"]), opt.base_year)
         demand_rows.append(
             {
-                "region": row.region,
-                "sector": row.sector,
-                "material": row.material,
+                "region": row["region"],
+                "sector": row["sector"],
+                "material": material,
                 "base_year": opt.base_year,
-                "quantity": float(row.quantity),
+                "quantity": float(row["quantity"]),
                 "ref_price": price,
                 "elasticity": _elasticity(
-                    elasticities_t, materials_t, row.material, opt.elasticity_horizon
+                    elasticities_t, materials_t, material, opt.elasticity_horizon
                 ),
                 "choke_price": price * opt.choke_multiple,
             }
@@ -285,15 +291,17 @@ def build_network(
     made_by = pd.concat(
         [
             supply[["region", "material"]],
-            coefficients[coefficients["coefficient"] > 0]
-            .merge(facilities[["region", "process"]], on="process")[["region", "material"]],
+            coefficients[coefficients["coefficient"] > 0].merge(
+                facilities[["region", "process"]], on="process"
+            )[["region", "material"]],
         ]
     ).drop_duplicates()
     used_by = pd.concat(
         [
             demand[["region", "material"]],
-            coefficients[coefficients["coefficient"] < 0]
-            .merge(facilities[["region", "process"]], on="process")[["region", "material"]],
+            coefficients[coefficients["coefficient"] < 0].merge(
+                facilities[["region", "process"]], on="process"
+            )[["region", "material"]],
         ]
     ).drop_duplicates()
     tradable = set(materials.loc[materials["tradable"], "material"])
@@ -323,8 +331,7 @@ def build_network(
             "initial": 0.0,
             "capacity": opt.stock_capacity,
             "holding_cost": [
-                holding_share * float(price_lookup.get(m, 10_000.0))
-                for m in stock_keys["material"]
+                holding_share * float(price_lookup.get(m, 10_000.0)) for m in stock_keys["material"]
             ],
         }
     )
