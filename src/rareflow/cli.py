@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from rareflow.data.commands import data_app
+from rareflow.importers.commands import import_app
 
 app = typer.Typer(
     name="rareflow",
@@ -18,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,  # user errors are handled; anything else is a real bug
 )
 app.add_typer(data_app, name="data")
+data_app.add_typer(import_app, name="import", help="Import USGS, BACI or UN Comtrade files.")
 
 
 def main() -> None:

@@ -84,7 +84,7 @@ STAGES = (
     "recycling",
     "bulk",
 )
-FORMS = ("concentrate", "mixed", "oxide", "metal", "alloy", "magnet", "bulk")
+FORMS = ("concentrate", "mixed", "oxide", "metal", "alloy", "magnet", "scrap", "bulk")
 FACILITY_STATUS = ("operating", "ramping", "construction", "planned", "suspended", "closed")
 SOURCE_TAGS = ("P", "S", "T", "D", "A")  # primary, secondary, tertiary, derived, assumption
 MARKETS = ("CHN", "exCHN", "world")

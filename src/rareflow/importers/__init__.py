@@ -1,0 +1,1 @@
+"""Importers for the public data users already hold: USGS MCS, CEPII BACI, UN Comtrade."""
