@@ -1,0 +1,223 @@
+"""One vectorised function per variable / constraint family of the market LP.
+
+Every function takes the linopy model and the `Inputs` of the periods being solved and adds
+whole labelled arrays at once; nothing loops over regions, materials or periods. Families
+that contribute to the regional material balance return their contribution as an expression
+over (node, period), already aligned on the full node index.
+"""
+
+from __future__ import annotations
+
+import linopy
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from rareflow.optimize.inputs import Inputs
+
+NodeTerm = linopy.LinearExpression
+
+
+def _node_of(frame: pd.DataFrame, column: str, dim: str) -> xr.DataArray:
+    """The node of each item along `dim`, as the grouping array of a groupby."""
+    return xr.DataArray(
+        frame[column].to_numpy(dtype=object),
+        coords={dim: list(frame.index)},
+        dims=[dim],
+        name="node",
+    )
+
+
+def _to_nodes(expr: linopy.LinearExpression, node_of: xr.DataArray, nodes: pd.Index) -> NodeTerm:
+    """Sum an expression by node and align it on the full node index (absent -> 0)."""
+    grouped = expr.groupby(node_of).sum()
+    return grouped.reindex(node=list(nodes)).fillna(0)
+
+
+def _nodes_index(inp: Inputs) -> pd.Index:
+    return pd.Index(list(inp.nodes.index), name="node", dtype=object)
+
+
+def add_supply(m: linopy.Model, inp: Inputs) -> NodeTerm | None:
+    """supply[step, period] in [0, capacity]: mined or bought material at its step cost."""
+    if len(inp.steps) == 0:
+        return None
+    supply = m.add_variables(lower=0.0, upper=inp.supply_cap, name="supply")
+    return _to_nodes(1 * supply, _node_of(inp.steps, "node", "step"), _nodes_index(inp))
+
+
+def add_activity(m: linopy.Model, inp: Inputs) -> NodeTerm | None:
+    """activity[facility, period] in [0, capacity]; coefficients turn it into node flows.
+
+    A separation facility has one positive coefficient per oxide of its assay, so its outputs
+    are produced jointly in fixed proportions.
+    """
+    if len(inp.facilities) == 0 or len(inp.coefficients) == 0:
+        if len(inp.facilities):
+            m.add_variables(lower=0.0, upper=inp.facility_cap, name="activity")
+        return None
+    activity = m.add_variables(lower=0.0, upper=inp.facility_cap, name="activity")
+    coef = inp.coefficients
+    fm = list(coef.index)
+    facility_of = xr.DataArray(
+        coef["facility"].to_numpy(dtype=object), coords={"fm": fm}, dims="fm"
+    )
+    weights = xr.DataArray(coef["coefficient"].to_numpy(dtype=float), coords={"fm": fm}, dims="fm")
+    per_pair = activity.sel(facility=facility_of) * weights
+    return _to_nodes(per_pair, _node_of(coef, "node", "fm"), _nodes_index(inp))
+
+
+def add_trade(
+    m: linopy.Model, inp: Inputs, fixed_arrivals: xr.DataArray | None
+) -> tuple[NodeTerm | None, NodeTerm | None, xr.DataArray | None]:
+    """trade[arc, period] >= 0 (upper bound from levers); departures and delayed arrivals.
+
+    Returns (departures by origin node, arrivals by destination node, constant arrivals by
+    node from shipments that left before these periods).
+    """
+    nodes = _nodes_index(inp)
+    fixed = None
+    if fixed_arrivals is not None and len(inp.arcs):
+        dnode = _node_of(inp.arcs, "dnode", "arc")
+        fixed = fixed_arrivals.groupby(dnode).sum().reindex(node=list(nodes)).fillna(0.0)
+    if len(inp.arcs) == 0:
+        return None, None, fixed
+    trade = m.add_variables(lower=0.0, upper=inp.arc_upper, name="trade")
+    departures = _to_nodes(1 * trade, _node_of(inp.arcs, "onode", "arc"), nodes)
+    # arrivals at t: shipments that left at t - lag, weighted by the delivery kernel; the loop
+    # runs over the few distinct lags, each term covering every arc and period at once
+    arriving = [(trade * w).shift(period=lag).fillna(0) for lag, w in inp.kernel.items()]
+    arrivals_arc = linopy.merge(arriving, cls=linopy.LinearExpression) if arriving else None
+    arrivals = (
+        _to_nodes(arrivals_arc, _node_of(inp.arcs, "dnode", "arc"), nodes)
+        if arrivals_arc is not None
+        else None
+    )
+    return departures, arrivals, fixed
+
+
+def add_consumption(m: linopy.Model, inp: Inputs) -> NodeTerm | None:
+    """consumption[dem, block, period] in [0, block width]: served willingness to pay."""
+    if len(inp.demand) == 0:
+        return None
+    cons = m.add_variables(lower=0.0, upper=inp.block_upper, name="consumption")
+    return _to_nodes(cons.sum("block"), _node_of(inp.demand, "node", "dem"), _nodes_index(inp))
+
+
+def add_stocks(m: linopy.Model, inp: Inputs) -> NodeTerm | None:
+    """stock_level[node, period] in [0, capacity]; returns the release (level drop) by node."""
+    if len(inp.stocks) == 0:
+        return None
+    snodes = pd.Index(list(inp.stocks.index), name="node", dtype=object)
+    pidx = inp.period_index
+    upper = xr.DataArray(
+        np.repeat(inp.stocks["capacity"].to_numpy(dtype=float)[:, None], len(pidx), axis=1),
+        coords={"node": snodes, "period": pidx},
+        dims=["node", "period"],
+    )
+    level = m.add_variables(lower=0.0, upper=upper, name="stock_level")
+    first = xr.DataArray(
+        np.eye(1, len(pidx), 0)[0], coords={"period": pidx}, dims=["period"]
+    )  # 1 in the first period: the initial level enters there as a constant
+    release = level.shift(period=1).fillna(0) - level + inp.stock_initial * first
+    return release.reindex(node=list(_nodes_index(inp))).fillna(0)
+
+
+def add_disposal(m: linopy.Model, inp: Inputs) -> NodeTerm:
+    """disposal[node, period] >= 0: unwanted co-products (La, Ce surplus) leave the market."""
+    nodes = _nodes_index(inp)
+    disposal = m.add_variables(lower=0.0, coords=[nodes, inp.period_index], name="disposal")
+    return 1 * disposal
+
+
+def add_balance(
+    m: linopy.Model,
+    sources: list[NodeTerm | None],
+    sinks: list[NodeTerm | None],
+    constant: xr.DataArray | None,
+) -> linopy.Constraint:
+    """Regional material balance: sources - sinks (+ arrivals fixed earlier) = 0.
+
+    Its dual is the value of one more tonne at the node in the period: the price (USD/t).
+    """
+    terms = [t for t in sources if t is not None] + [-t for t in sinks if t is not None]
+    lhs = linopy.merge(terms, cls=linopy.LinearExpression)
+    if constant is not None:
+        lhs = lhs + constant
+    return m.add_constraints(lhs == 0.0, name="balance")
+
+
+def add_agreements(m: linopy.Model, inp: Inputs) -> None:
+    """Contracted flows: trade on the agreement arc within [min - shortfall, max] while in force.
+
+    The shortfall variable carries a large penalty so that a seller who cannot deliver makes
+    the contract fail visibly instead of making the problem infeasible.
+    """
+    if inp.agree_min.sizes.get("arc", 0) == 0:
+        return
+    trade = m.variables["trade"]
+    arcs = list(inp.agree_min.indexes["arc"])
+    flow = trade.sel(arc=arcs)
+    need = inp.agree_min > 0
+    if bool(need.any()):
+        shortfall = m.add_variables(
+            lower=0.0,
+            coords=[inp.agree_min.indexes["arc"], inp.period_index],
+            name="agreement_shortfall",
+        )
+        m.add_constraints(flow + shortfall >= inp.agree_min, name="agreement_min", mask=need)
+    capped = np.isfinite(inp.agree_max)
+    if bool(capped.any()):
+        m.add_constraints(
+            flow <= inp.agree_max.where(capped, 0.0), name="agreement_max", mask=capped
+        )
+
+
+def add_quotas(m: linopy.Model, inp: Inputs) -> None:
+    """Total trade over a group of arcs and periods <= the quota still available."""
+    if inp.quota_total.sizes.get("quota", 0) == 0:
+        return
+    active = inp.quota_coef.sum(["arc", "period"]) > 0
+    if not bool(active.any()):
+        return
+    trade = m.variables["trade"]
+    total = (trade * inp.quota_coef).sum(["arc", "period"])
+    m.add_constraints(total <= inp.quota_total.clip(min=0.0), name="quota", mask=active)
+
+
+def set_objective(m: linopy.Model, inp: Inputs) -> None:
+    """Minimise cost minus willingness to pay served (= maximise welfare), discounted."""
+    df = inp.discount
+    opts = inp.options
+    terms: list[linopy.LinearExpression] = []
+    v = m.variables
+    if "supply" in v:
+        cost = xr.DataArray(
+            inp.steps["cost"].to_numpy(dtype=float),
+            coords={"step": list(inp.steps.index)},
+            dims="step",
+        )
+        terms.append((v["supply"] * (cost * df)).sum())
+    if "activity" in v:
+        cost = xr.DataArray(
+            inp.facilities["cost"].to_numpy(dtype=float),
+            coords={"facility": list(inp.facilities.index)},
+            dims="facility",
+        )
+        terms.append((v["activity"] * (cost * df)).sum())
+    if "trade" in v:
+        terms.append((v["trade"] * (inp.arc_cost * df)).sum())
+    if "consumption" in v:
+        terms.append((v["consumption"] * (-inp.wtp * df)).sum())
+    if "stock_level" in v:
+        hold = xr.DataArray(
+            inp.stocks["holding_cost"].to_numpy(dtype=float),
+            coords={"node": list(inp.stocks.index)},
+            dims="node",
+        )
+        terms.append((v["stock_level"] * (hold * inp.length * df)).sum())
+    if opts.disposal_cost:
+        terms.append((v["disposal"] * (opts.disposal_cost * df)).sum())
+    if "agreement_shortfall" in v:
+        terms.append((v["agreement_shortfall"] * (opts.agreement_penalty * df)).sum())
+    m.add_objective(linopy.merge(terms, cls=linopy.LinearExpression))

@@ -1,0 +1,144 @@
+"""Build the market LP of a set of periods, solve it with HiGHS and read the solution back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import linopy
+import numpy as np
+import xarray as xr
+
+from rareflow.optimize import constraints as c
+from rareflow.optimize.inputs import Inputs
+
+
+class SolveError(RuntimeError):
+    """The solver did not return an optimal solution."""
+
+
+@dataclass
+class Solution:
+    """Primal values (t per period) and prices of the periods of one solve."""
+
+    supply: xr.DataArray  # [step, period]
+    activity: xr.DataArray  # [facility, period]
+    trade: xr.DataArray  # [arc, period] departures
+    arrivals: xr.DataArray  # [arc, period] arrivals (earlier shipments included)
+    consumption: xr.DataArray  # [dem, period] summed over blocks
+    consumer_value: xr.DataArray  # [dem, period] USD of willingness to pay served
+    stock_level: xr.DataArray  # [node, period] end-of-period level, stock nodes
+    stock_start: xr.DataArray  # [node] level at the start of the first period
+    disposal: xr.DataArray  # [node, period]
+    shortfall: xr.DataArray  # [arc, period] contracted minimum not delivered
+    price: xr.DataArray  # [node, period] USD/t, undiscounted
+    objective: float
+    status: str
+    termination: str
+
+    def keep(self, start: int, stop: int) -> Solution:
+        """The periods [start, stop) of this solution."""
+        sl = slice(start, stop)
+        out = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, xr.DataArray) and "period" in value.dims:
+                value = value.isel(period=sl)
+            out[name] = value
+        return Solution(**out)
+
+
+def build_model(inp: Inputs, fixed_arrivals: xr.DataArray | None = None) -> linopy.Model:
+    """The LP of `inp`'s periods; `fixed_arrivals` [arc, period] t arrive from earlier solves."""
+    m = linopy.Model()
+    supply = c.add_supply(m, inp)
+    process = c.add_activity(m, inp)
+    departures, arrivals, fixed = c.add_trade(m, inp, fixed_arrivals)
+    consumption = c.add_consumption(m, inp)
+    release = c.add_stocks(m, inp)
+    disposal = c.add_disposal(m, inp)
+    c.add_balance(
+        m,
+        sources=[supply, process, arrivals, release],
+        sinks=[departures, consumption, disposal],
+        constant=fixed,
+    )
+    c.add_agreements(m, inp)
+    c.add_quotas(m, inp)
+    c.set_objective(m, inp)
+    return m
+
+
+def _solution(m: linopy.Model, name: str, like: xr.DataArray) -> xr.DataArray:
+    if name in m.variables:
+        return m.variables[name].solution.fillna(0.0)
+    return xr.zeros_like(like)
+
+
+def apply_kernel(
+    inp: Inputs, trade: xr.DataArray, fixed_arrivals: xr.DataArray | None
+) -> xr.DataArray:
+    """Arrivals [arc, period] of `trade` within these periods plus arrivals fixed earlier."""
+    total = xr.zeros_like(trade) if fixed_arrivals is None else fixed_arrivals.copy()
+    for lag, w in inp.kernel.items():
+        total = total + (trade * w).shift(period=lag).fillna(0.0)
+    return total
+
+
+def solve_model(
+    inp: Inputs, fixed_arrivals: xr.DataArray | None = None, solver_log: bool = False
+) -> Solution:
+    """Build, solve and read back one LP; a non-optimal outcome raises SolveError."""
+    m = build_model(inp, fixed_arrivals)
+    options = {"output_flag": solver_log, **inp.options.solver_options}
+    status, termination = m.solve(solver_name="highs", io_api="direct", **options)
+    if status != "ok" or termination != "optimal":
+        raise SolveError(
+            f"HiGHS did not find an optimal solution (status {status}, {termination}) for "
+            f"periods {inp.periods.index[0]}..{inp.periods.index[-1]}"
+        )
+    pidx = inp.period_index
+    arcs = list(inp.arcs.index)
+    zero = {
+        "step": xr.DataArray(
+            np.zeros((len(inp.steps), len(pidx))),
+            coords={"step": list(inp.steps.index), "period": pidx},
+            dims=["step", "period"],
+        ),
+        "facility": xr.zeros_like(inp.facility_cap),
+        "arc": xr.DataArray(
+            np.zeros((len(arcs), len(pidx))),
+            coords={"arc": arcs, "period": pidx},
+            dims=["arc", "period"],
+        ),
+        "dem": xr.zeros_like(inp.demand_ref),
+        "node": xr.DataArray(
+            np.zeros((len(inp.stocks), len(pidx))),
+            coords={"node": list(inp.stocks.index), "period": pidx},
+            dims=["node", "period"],
+        ),
+        "agree": xr.zeros_like(inp.agree_min),
+    }
+    trade = _solution(m, "trade", zero["arc"])
+    if "consumption" in m.variables:
+        blocks = m.variables["consumption"].solution.fillna(0.0)
+        consumption = blocks.sum("block")
+        value = (blocks * inp.wtp).sum("block")
+    else:
+        consumption = value = zero["dem"]
+    dual = m.constraints["balance"].dual
+    return Solution(
+        supply=_solution(m, "supply", zero["step"]),
+        activity=_solution(m, "activity", zero["facility"]),
+        trade=trade,
+        arrivals=apply_kernel(inp, trade, fixed_arrivals),
+        consumption=consumption,
+        consumer_value=value,
+        stock_level=_solution(m, "stock_level", zero["node"]),
+        stock_start=inp.stock_initial.copy(),
+        disposal=m.variables["disposal"].solution.fillna(0.0),
+        shortfall=_solution(m, "agreement_shortfall", zero["agree"]),
+        price=(dual / inp.discount).fillna(0.0),
+        objective=float(m.objective.value or 0.0),
+        status=str(status),
+        termination=str(termination),
+    )

@@ -1,0 +1,375 @@
+"""Public entry point: solve a Network over a Horizon under Levers with a chosen foresight."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from rareflow.network import COMPONENT_COLUMNS, Network
+from rareflow.optimize.balance import (
+    MassBalanceError,
+    check_mass_balance,
+    node_flows,
+    tidy_flows,
+)
+from rareflow.optimize.horizon import Horizon
+from rareflow.optimize.inputs import Inputs, SolveOptions, build_inputs
+from rareflow.optimize.levers import Levers, frame_hash
+from rareflow.optimize.model import Solution, solve_model
+from rareflow.results import Result
+
+Foresight = Literal["perfect", "myopic", "window"]
+# progress(done, total, label): called after each LP solve
+Progress = Callable[[int, int, str], None]
+
+# reference ("normal flow") solves, keyed by a hash of everything they depend on
+_REFERENCE_CACHE: dict[str, xr.DataArray] = {}
+_CACHE_SIZE = 16
+
+
+@dataclass
+class _Run:
+    inputs: Inputs
+    solution: Solution
+    flows: dict[str, xr.DataArray]  # node flows of the whole horizon
+    in_transit: xr.DataArray  # [arc] t still travelling at the horizon end
+    solves: int
+    solver_objectives: list[float]
+    max_residual: float
+    tolerance: float
+
+
+def network_hashes(network: Network) -> dict[str, str]:
+    return {name: frame_hash(network.component(name)) for name in COMPONENT_COLUMNS}
+
+
+def _window_size(foresight: str, window: int | None, periods: int) -> int:
+    if foresight == "perfect":
+        if window is not None:
+            raise ValueError("window is only used with foresight='window'")
+        return periods
+    if foresight == "myopic":
+        return 1
+    if foresight == "window":
+        if window is None or int(window) < 1:
+            raise ValueError("foresight='window' needs window >= 1 (periods looked ahead)")
+        return int(window)
+    raise ValueError(f"foresight '{foresight}' is not one of perfect, myopic, window")
+
+
+def solve(
+    network: Network,
+    horizon: Horizon,
+    levers: Levers | None = None,
+    foresight: Foresight = "perfect",
+    window: int | None = None,
+    progress: Progress | None = None,
+    options: SolveOptions | None = None,
+) -> Result:
+    """Clear the market over the horizon and return flows, prices, shortfalls and welfare.
+
+    foresight: "perfect" solves the whole horizon as one LP; "myopic" solves one period at a
+    time (a shock arrives as a surprise), carrying stocks and shipments in transit;
+    "window" solves `window` periods, keeps the first and rolls on.
+    """
+    levers = levers if levers is not None else Levers()
+    options = options if options is not None else SolveOptions()
+    size = _window_size(foresight, window, len(horizon))
+    if size < len(horizon):
+        # a rolling window must reach the arrival of what it ships, or nothing would ever be
+        # shipped on a route with a lead time: extend it to the longest delivery lag
+        size = max(size, _longest_lag(network, horizon, levers, options) + 1)
+    per_run = 1 if size >= len(horizon) else len(horizon)
+    needs_ref = levers.needs_normal_flow()
+    total = per_run * (2 if needs_ref else 1)
+    counter = _Counter(progress, total)
+    normal = None
+    if needs_ref:
+        normal = reference_flow(network, horizon, levers.reference(), size, options, counter)
+    inp = build_inputs(network, horizon, levers, options, normal)
+    run = _rolling(inp, size, counter, "solve")
+    return _result(network, horizon, levers, options, foresight, window, size, run)
+
+
+def _longest_lag(network: Network, horizon: Horizon, levers: Levers, options: SolveOptions) -> int:
+    lead = pd.to_numeric(network.arcs["lead_time_months"], errors="coerce").fillna(0.0)
+    delay = levers.licences["delay_days"].fillna(0.0)
+    months = float(lead.max() if len(lead) else 0.0) + float(
+        delay.max() / (365.25 / 12.0) if len(delay) else 0.0
+    )
+    return int(np.ceil(months / horizon.months_per_period - 1e-9))
+
+
+class _Counter:
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress = progress
+        self.total = total
+        self.done = 0
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(min(self.done, self.total), self.total, label)
+
+
+def reference_flow(
+    network: Network,
+    horizon: Horizon,
+    levers: Levers,
+    size: int,
+    options: SolveOptions,
+    counter: _Counter | None = None,
+) -> xr.DataArray:
+    """Normal flow [arc, period] in t/yr: the trade of a solve without licence levers (cached)."""
+    key = hashlib.sha256(
+        json.dumps(
+            {
+                "network": network_hashes(network),
+                "horizon": horizon.to_dict(),
+                "levers": levers.hashes(),
+                "size": size,
+                "options": options.to_dict(),
+            },
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()
+    if key in _REFERENCE_CACHE:
+        if counter is not None:
+            counter.done += 1 if size >= len(horizon) else len(horizon)
+        return _REFERENCE_CACHE[key]
+    inp = build_inputs(network, horizon, levers, options, None)
+    run = _rolling(inp, size, counter, "reference")
+    flow = run.solution.trade / inp.length
+    if len(_REFERENCE_CACHE) >= _CACHE_SIZE:
+        _REFERENCE_CACHE.pop(next(iter(_REFERENCE_CACHE)))
+    _REFERENCE_CACHE[key] = flow
+    return flow
+
+
+def _rolling(inp: Inputs, size: int, counter: _Counter | None, label: str) -> _Run:
+    """Solve windows of `size` periods, keep the first period of each (all for one window)."""
+    n = len(inp.periods)
+    arcs = list(inp.arcs.index)
+    fixed = np.zeros((len(arcs), n))  # arrivals from kept departures, by arrival period
+    in_transit = np.zeros(len(arcs))
+    used = xr.zeros_like(inp.quota_total)
+    stock = inp.stock_initial.copy()
+    kept: list[Solution] = []
+    last_flows: dict[str, xr.DataArray] = {}
+    objectives: list[float] = []
+    worst, tol = 0.0, 0.0
+    k = 0
+    while k < n:
+        stop = min(k + size, n)
+        keep = n - k if size >= n else 1
+        part_inputs = inp.window(k, stop)
+        part_inputs.stock_initial = stock
+        part_inputs.quota_total = inp.quota_total - used
+        fixed_da = xr.DataArray(
+            fixed[:, k:stop],
+            coords={"arc": arcs, "period": part_inputs.period_index},
+            dims=["arc", "period"],
+        )
+        sol = solve_model(part_inputs, fixed_da)
+        objectives.append(sol.objective)
+        # every solve is checked over all its periods, not only the kept one
+        last_flows = node_flows(part_inputs, sol)
+        w, t = check_mass_balance(last_flows)
+        worst, tol = max(worst, w), max(tol, t)
+        part = sol.keep(0, keep)
+        kept.append(part)
+        stock = part.stock_level.isel(period=-1, drop=True) if len(inp.stocks) else stock
+        # shipments of the kept periods arriving after them: fixed for later windows
+        for lag, weights in inp.kernel.items():
+            sent = part.trade.to_numpy() * weights.isel(period=slice(k, k + keep)).to_numpy()
+            target = k + np.arange(keep) + lag
+            later = target >= k + keep
+            inside = later & (target < n)
+            np.add.at(fixed.T, target[inside], sent[:, inside].T)
+            in_transit += sent[:, target >= n].sum(axis=1)
+        if inp.quota_total.sizes.get("quota", 0):
+            coef = inp.quota_coef.isel(period=slice(k, k + keep))
+            used = used + (part.trade * coef).sum(["arc", "period"])
+        if counter is not None:
+            counter.step(f"{label} {part_inputs.periods.index[0]}")
+        k += keep
+    solution = _concat(kept)
+    if len(kept) == 1:
+        flows = last_flows  # the single solve covered the whole horizon and was checked
+        w, t = worst, tol
+    else:
+        flows = node_flows(inp, solution)
+        w, t = check_mass_balance(flows)
+    _check_transport(solution, in_transit, t)
+    return _Run(
+        inputs=inp,
+        solution=solution,
+        flows=flows,
+        in_transit=xr.DataArray(in_transit, coords={"arc": arcs}, dims=["arc"]),
+        solves=len(objectives),
+        solver_objectives=objectives,
+        max_residual=max(worst, w),
+        tolerance=max(tol, t),
+    )
+
+
+def _concat(parts: list[Solution]) -> Solution:
+    if len(parts) == 1:
+        return parts[0]
+    fields: dict[str, Any] = {}
+    for name in Solution.__dataclass_fields__:
+        first = getattr(parts[0], name)
+        if isinstance(first, xr.DataArray) and "period" in first.dims:
+            fields[name] = xr.concat([getattr(p, name) for p in parts], dim="period")
+        else:
+            fields[name] = first
+    fields["objective"] = float(sum(p.objective for p in parts))
+    return Solution(**fields)
+
+
+def _check_transport(sol: Solution, in_transit: np.ndarray, tol: float) -> None:
+    """Every tonne shipped either arrived within the horizon or is reported in transit."""
+    sent = sol.trade.sum("period").to_numpy()
+    arrived = sol.arrivals.sum("period").to_numpy()
+    gap = np.abs(sent - arrived - in_transit)
+    if gap.size and gap.max() > tol:
+        arc = sol.trade.indexes["arc"][int(gap.argmax())]
+        raise MassBalanceError(
+            f"trade accounting: arc {arc} shipped {sent.max():.6g} t but arrivals plus "
+            f"in-transit differ by {gap.max():.3g} t"
+        )
+
+
+# -- the Result -----------------------------------------------------------------------------
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for pkg in ("rareflow", "linopy", "highspy", "pandas", "xarray", "numpy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _welfare(inp: Inputs, sol: Solution) -> pd.DataFrame:
+    """Per period (undiscounted USD): consumer value and every cost, plus welfare."""
+    step_cost = xr.DataArray(
+        inp.steps["cost"].to_numpy(dtype=float), coords={"step": list(inp.steps.index)}, dims="step"
+    )
+    fac_cost = xr.DataArray(
+        inp.facilities["cost"].to_numpy(dtype=float),
+        coords={"facility": list(inp.facilities.index)},
+        dims="facility",
+    )
+    hold = xr.DataArray(
+        inp.stocks["holding_cost"].to_numpy(dtype=float),
+        coords={"node": list(inp.stocks.index)},
+        dims="node",
+    )
+    base = inp.arc_cost - inp.arc_tax
+    parts = {
+        "consumer_value": sol.consumer_value.sum("dem"),
+        "supply_cost": (sol.supply * step_cost).sum("step"),
+        "process_cost": (sol.activity * fac_cost).sum("facility"),
+        "transport_cost": (sol.trade * base).sum("arc"),
+        "taxes": (sol.trade * inp.arc_tax).sum("arc"),
+        "holding_cost": (sol.stock_level * hold * inp.length).sum("node"),
+        "disposal_cost": sol.disposal.sum("node") * inp.options.disposal_cost,
+        "agreement_penalty": sol.shortfall.sum("arc") * inp.options.agreement_penalty,
+    }
+    frame = pd.DataFrame({k: v.to_series() for k, v in parts.items()})
+    frame = frame.reindex(list(inp.periods.index)).fillna(0.0)
+    frame["welfare"] = frame["consumer_value"] - frame.drop(columns="consumer_value").sum(axis=1)
+    frame.index.name = "period"
+    return frame.reset_index().melt(id_vars="period", var_name="component", value_name="value")
+
+
+def _join_arcs(frame: pd.DataFrame, arcs: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.astype({"arc": object})
+    return frame.join(arcs[["origin", "destination", "material"]].astype(object), on="arc")
+
+
+def _result(
+    network: Network,
+    horizon: Horizon,
+    levers: Levers,
+    options: SolveOptions,
+    foresight: str,
+    window: int | None,
+    size: int,
+    run: _Run,
+) -> Result:
+    inp, sol = run.inputs, run.solution
+    flows = tidy_flows(run.flows, inp)
+
+    trade = sol.trade.to_series().rename("value").reset_index()
+    trade = trade[trade["value"].abs() > 1e-9]
+    trade = _join_arcs(trade, inp.arcs)
+    trade = trade[["arc", "origin", "destination", "material", "period", "value"]]
+
+    prices = (sol.price / 1000.0 + 0.0).to_series().rename("price").reset_index()
+    prices = prices.join(inp.nodes, on="node")[["region", "material", "period", "price"]]
+
+    ref = inp.demand_ref.to_series().rename("reference")
+    consumed = sol.consumption.to_series().rename("consumed")
+    short = pd.concat([ref, consumed], axis=1).reset_index()
+    short["unserved"] = (short["reference"] - short["consumed"]).clip(lower=0.0)
+    share = short["unserved"] / short["reference"].where(short["reference"] > 0)
+    short["share"] = share.fillna(0.0)
+    short = short.join(inp.demand[["region", "sector", "material"]], on="dem")
+    short = short[
+        list(
+            ("region", "sector", "material", "period", "reference", "consumed", "unserved", "share")
+        )
+    ]
+
+    transit = run.in_transit.to_series().rename("value").reset_index()
+    transit = transit[transit["value"].abs() > 1e-9]
+    transit = _join_arcs(transit, inp.arcs)
+    transit = transit[["arc", "origin", "destination", "material", "value"]]
+
+    welfare = _welfare(inp, sol)
+    per_period = welfare[welfare["component"] == "welfare"].set_index("period")["value"]
+    discounted = float((per_period * inp.discount.to_series()).sum())
+    summary: dict[str, Any] = {
+        "status": "optimal",
+        "solver": "highs",
+        "foresight": foresight,
+        "window": window,
+        "window_periods": size,
+        "horizon": horizon.to_dict(),
+        "periods": list(inp.periods.index),
+        "objective": -discounted,
+        "welfare": discounted,
+        "welfare_undiscounted": float(per_period.sum()),
+        "solver_objectives": run.solver_objectives,
+        "solves": run.solves,
+        "mass_balance": {"max_residual_t": run.max_residual, "tolerance_t": run.tolerance},
+        "in_transit_t": float(run.in_transit.sum()),
+        "unserved_t": float(short["unserved"].sum()),
+        "agreement_shortfall_t": float(sol.shortfall.sum()),
+        "options": options.to_dict(),
+        "hashes": {"network": network_hashes(network), "levers": levers.hashes()},
+        "meta": dict(network.meta),
+        "versions": _versions(),
+    }
+    return Result(
+        flows=flows,
+        trade=trade.reset_index(drop=True),
+        prices=prices.reset_index(drop=True),
+        shortfalls=short.reset_index(drop=True),
+        welfare=welfare,
+        in_transit=transit.reset_index(drop=True),
+        summary=summary,
+    )

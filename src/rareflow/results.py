@@ -1,0 +1,149 @@
+"""The Result of a solve: tidy tables of flows, trade, prices, shortfalls and welfare.
+
+Units: flows and trade in tonnes per period, prices in USD/kg, welfare in USD.
+`to_dir` writes parquet files and a summary.json (input hashes, versions, solver status);
+`from_dir` reads them back; `to_excel` writes one sheet per table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+TABLES: dict[str, tuple[str, ...]] = {
+    "flows": ("kind", "region", "material", "period", "value"),
+    "trade": ("arc", "origin", "destination", "material", "period", "value"),
+    "prices": ("region", "material", "period", "price"),
+    "shortfalls": (
+        "region",
+        "sector",
+        "material",
+        "period",
+        "reference",
+        "consumed",
+        "unserved",
+        "share",
+    ),
+    "welfare": ("period", "component", "value"),
+    "in_transit": ("arc", "origin", "destination", "material", "value"),
+}
+
+EXCEL_MAX_ROWS = 1_048_575
+
+
+def _empty(name: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in TABLES[name]})
+
+
+@dataclass
+class Result:
+    """What a solve found; every table is long ("tidy") with the columns of TABLES."""
+
+    flows: pd.DataFrame = field(default_factory=lambda: _empty("flows"))
+    trade: pd.DataFrame = field(default_factory=lambda: _empty("trade"))
+    prices: pd.DataFrame = field(default_factory=lambda: _empty("prices"))
+    shortfalls: pd.DataFrame = field(default_factory=lambda: _empty("shortfalls"))
+    welfare: pd.DataFrame = field(default_factory=lambda: _empty("welfare"))
+    in_transit: pd.DataFrame = field(default_factory=lambda: _empty("in_transit"))
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    # -- quick access -------------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        return str(self.summary.get("status", ""))
+
+    @property
+    def objective(self) -> float:
+        """Cost minus willingness to pay served over the horizon (USD, discounted)."""
+        return float(self.summary.get("objective", float("nan")))
+
+    @property
+    def total_welfare(self) -> float:
+        """Welfare over the horizon (USD, discounted): -objective."""
+        return float(self.summary.get("welfare", float("nan")))
+
+    @property
+    def periods(self) -> list[str]:
+        return list(self.summary.get("periods", []))
+
+    def flow(self, kind: str, region: str | None = None, material: str | None = None) -> pd.Series:
+        """Flow of one kind by period (t), summed over what is not selected; 0 where absent."""
+        f = self.flows[self.flows["kind"] == kind]
+        if region is not None:
+            f = f[f["region"] == region]
+        if material is not None:
+            f = f[f["material"] == material]
+        by_period = f.groupby("period")["value"].sum()
+        return by_period.reindex(self.periods, fill_value=0.0).astype(float)
+
+    def price(self, region: str, material: str) -> pd.Series:
+        """Price by period (USD/kg)."""
+        p = self.prices[(self.prices["region"] == region) & (self.prices["material"] == material)]
+        return p.set_index("period")["price"].reindex(self.periods).astype(float)
+
+    def arc_flow(self, arc: str) -> pd.Series:
+        """Departures on one arc by period (t); 0 where absent."""
+        t = self.trade[self.trade["arc"] == arc]
+        return t.groupby("period")["value"].sum().reindex(self.periods, fill_value=0.0)
+
+    def unserved(self, region: str | None = None, material: str | None = None) -> float:
+        """Total unserved demand (t) over the horizon."""
+        s = self.shortfalls
+        if region is not None:
+            s = s[s["region"] == region]
+        if material is not None:
+            s = s[s["material"] == material]
+        return float(s["unserved"].sum())
+
+    # -- files --------------------------------------------------------------------------
+
+    def to_dir(self, directory: str | Path) -> Path:
+        """Write flows/trade/prices/shortfalls/welfare/in_transit .parquet and summary.json."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in TABLES:
+            self.table(name).to_parquet(out / f"{name}.parquet", index=False)
+        (out / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str))
+        return out
+
+    @classmethod
+    def from_dir(cls, directory: str | Path) -> Result:
+        src = Path(directory)
+        summary_path = src / "summary.json"
+        if not summary_path.exists():
+            raise FileNotFoundError(f"{summary_path}: no summary.json (not a result directory)")
+        tables = {}
+        for name in TABLES:
+            path = src / f"{name}.parquet"
+            tables[name] = pd.read_parquet(path) if path.exists() else _empty(name)
+        return cls(**tables, summary=json.loads(summary_path.read_text()))
+
+    def to_excel(self, path: str | Path) -> Path:
+        """One sheet per table plus a summary sheet (openpyxl)."""
+        target = Path(path)
+        too_big = [n for n in TABLES if len(self.table(n)) > EXCEL_MAX_ROWS]
+        if too_big:
+            raise ValueError(
+                f"{target}: tables {too_big} exceed Excel's {EXCEL_MAX_ROWS} rows; "
+                "use to_dir (parquet) instead"
+            )
+        flat = pd.json_normalize(self.summary, sep=".").T.reset_index()
+        flat.columns = pd.Index(["key", "value"])
+        flat["value"] = flat["value"].map(
+            lambda v: json.dumps(v, default=str) if isinstance(v, list | dict) else v
+        )
+        with pd.ExcelWriter(target, engine="openpyxl") as writer:
+            flat.to_excel(writer, sheet_name="summary", index=False)
+            for name in TABLES:
+                self.table(name).to_excel(writer, sheet_name=name, index=False)
+        return target
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in TABLES:
+            raise KeyError(f"unknown result table '{name}' (one of {', '.join(TABLES)})")
+        return getattr(self, name)
