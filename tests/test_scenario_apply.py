@@ -1,0 +1,426 @@
+"""From scenario to engine inputs: lever rows, network edits, and solves on small networks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine_fixtures import ONE_BLOCK, network
+from rareflow.network import Network
+from rareflow.optimize import solve
+from rareflow.scenario import ScenarioError, apply, load_scenario, prepare
+from rareflow.scenario.apply import SWITCHABLE, in_force
+from rareflow.scenario.schema import Scenario, ScenarioFile
+from rareflow.scenario.vocabulary import contract_vocabulary
+
+ROOT = Path(__file__).resolve().parents[1]
+ISSUE_FILE = ROOT / "scenarios" / "india-pauses-toyotsu.yaml"
+VOCAB = contract_vocabulary()
+CONTRACT = 120.0  # t/yr of Nd oxide IND -> JPN in the small network
+
+
+def scenario(events: list[dict[str, object]], **horizon: str) -> Scenario:
+    parsed = ScenarioFile.model_validate(
+        {
+            "name": "t",
+            "horizon": {"start": "2025-01", "end": "2025-12", **horizon},
+            "events": events,
+        }
+    )
+    assert parsed.horizon is not None
+    return Scenario(name="t", horizon=parsed.horizon, events=parsed.events)
+
+
+def india_japan() -> Network:
+    """CHN mines Nd and Dy oxide cheaply; IND mines Nd oxide dearly and sells JPN a contracted
+    120 t/yr; JPN buys Nd and Dy; IREL's OSCOM plant cracks monazite (separated downstream)."""
+    net = network(
+        regions=["CHN", "IND", "JPN"],
+        materials=["oxide:Nd", "oxide:Dy", "concentrate:monazite", "mixed:monazite"],
+        supply=[
+            {
+                "step": "chn-nd",
+                "region": "CHN",
+                "material": "oxide:Nd",
+                "cost": 20_000.0,
+                "capacity": 10_000.0,
+            },
+            {
+                "step": "chn-dy",
+                "region": "CHN",
+                "material": "oxide:Dy",
+                "cost": 200_000.0,
+                "capacity": 1_000.0,
+            },
+            {
+                "step": "ind-nd",
+                "region": "IND",
+                "material": "oxide:Nd",
+                "cost": 60_000.0,
+                "capacity": 500.0,
+            },
+        ],
+        processes=[
+            {"process": "cracking:monazite", "stage": "cracking", "cost": 1_500.0},
+            {"process": "separation:monazite", "stage": "separation", "cost": 10_000.0},
+        ],
+        coefficients=[
+            {"process": "cracking:monazite", "material": "mixed:monazite", "coefficient": 1.0},
+            {
+                "process": "cracking:monazite",
+                "material": "concentrate:monazite",
+                "coefficient": -1.1,
+            },
+            {"process": "separation:monazite", "material": "mixed:monazite", "coefficient": -1.0},
+            {"process": "separation:monazite", "material": "oxide:Nd", "coefficient": 0.2},
+        ],
+        facilities=[
+            {
+                "facility": "irel-oscom",
+                "region": "IND",
+                "process": "cracking:monazite",
+                "capacity": 100.0,
+            },
+        ],
+        arcs=[
+            {
+                "arc": "CHN>JPN:oxide:Nd",
+                "origin": "CHN",
+                "destination": "JPN",
+                "material": "oxide:Nd",
+                "cost": 2_000.0,
+            },
+            {
+                "arc": "IND>JPN:oxide:Nd",
+                "origin": "IND",
+                "destination": "JPN",
+                "material": "oxide:Nd",
+                "cost": 2_000.0,
+            },
+            {
+                "arc": "CHN>JPN:oxide:Dy",
+                "origin": "CHN",
+                "destination": "JPN",
+                "material": "oxide:Dy",
+                "cost": 2_000.0,
+            },
+        ],
+        demand=[
+            {
+                "region": "JPN",
+                "sector": "ev_traction",
+                "material": "oxide:Nd",
+                "quantity": 600.0,
+                "ref_price": 80_000.0,
+            },
+            {
+                "region": "IND",
+                "sector": "ev_traction",
+                "material": "oxide:Nd",
+                "quantity": 50.0,
+                "ref_price": 80_000.0,
+            },
+            {
+                "region": "JPN",
+                "sector": "ev_traction",
+                "material": "oxide:Dy",
+                "quantity": 80.0,
+                "ref_price": 400_000.0,
+            },
+            {
+                "region": "JPN",
+                "sector": "defence",
+                "material": "oxide:Dy",
+                "quantity": 20.0,
+                "ref_price": 400_000.0,
+            },
+        ],
+        years=tuple(range(2025, 2031)),
+    )
+    net.agreements = pd.DataFrame(
+        [
+            {
+                "agreement": "irel-toyotsu",
+                "seller_region": "IND",
+                "buyer_region": "JPN",
+                "material": "oxide:Nd",
+                "start": "2012-11-16",
+                "end": None,
+                "volume_min": CONTRACT,
+                "volume_max": CONTRACT,
+            }
+        ]
+    )
+    return net
+
+
+# --- time -------------------------------------------------------------------------------------
+
+
+def test_suspensions_cut_the_time_an_event_is_in_force() -> None:
+    sc = scenario(
+        [
+            {
+                "type": "export_ban",
+                "exporter": "CHN",
+                "materials": ["oxide:Dy"],
+                "start": "2025-11-08",
+                "suspended": [{"start": "2025-11-07", "end": "2026-11-10"}],
+            },
+            {
+                "type": "export_ban",
+                "exporter": "CHN",
+                "materials": ["oxide:Dy"],
+                "start": "2025-01",
+                "end": "2026-01",
+                "suspended": [{"start": "2025-04", "end": "2025-06"}],
+            },
+        ]
+    )
+    assert in_force(sc.events[0]) == [(dt.date(2026, 11, 10), None)]
+    assert in_force(sc.events[1]) == [
+        (dt.date(2025, 1, 1), dt.date(2025, 4, 1)),
+        (dt.date(2025, 6, 1), dt.date(2026, 1, 1)),
+    ]
+
+
+# --- lever rows -------------------------------------------------------------------------------
+
+
+def test_quota_becomes_one_total_per_calendar_year() -> None:
+    sc = scenario(
+        [
+            {
+                "type": "export_quota",
+                "exporter": "CHN",
+                "materials": ["oxide:Nd", "oxide:Dy"],
+                "exclude": ["JPN"],
+                "quantity": "1200 t/yr",
+                "start": "2025-07",
+                "end": "2027-01",
+            }
+        ]
+    )
+    quotas = apply(sc, india_japan(), VOCAB).levers.quotas
+    assert list(quotas["start"].dt.year) == [2025, 2026]
+    assert quotas["total"].to_numpy() == pytest.approx([1200 * 184 / 365.25, 1200 * 365 / 365.25])
+    assert set(quotas["destination"].iloc[0].split(";")) == set(VOCAB.regions) - {"CHN", "JPN"}
+    assert quotas["material"].iloc[0] == "oxide:Dy;oxide:Nd"
+
+
+def test_licence_with_end_user_exclusion_cuts_the_approved_share() -> None:
+    sc = scenario(
+        [
+            {
+                "type": "export_licence",
+                "exporter": "CHN",
+                "elements": ["Dy"],
+                "destinations": ["JPN", "IND"],
+                "approval_share": 0.5,
+                "delay": "30 days",
+                "end_users": ["defence"],
+                "start": "2025-04-04",
+            }
+        ]
+    )
+    lic = apply(sc, india_japan(), VOCAB).levers.licences
+    dy_jpn = lic[(lic["material"] == "oxide:Dy") & (lic["destination"] == "JPN")]
+    # defence is 20 of JPN's 100 t of Dy oxide demand: 0.5 x (1 - 0.2)
+    assert dy_jpn["approval_share"].iloc[0] == pytest.approx(0.4)
+    other = lic[lic["material"] == "magnet:NdFeB-HRE"]
+    assert set(other["destination"].iloc[0].split(";")) == {"IND", "JPN"}
+    assert other["approval_share"].iloc[0] == pytest.approx(0.5)
+    assert lic["delay_days"].iloc[0] == pytest.approx(30.0)
+
+
+def test_capacity_in_a_downstream_material_ramps_linearly() -> None:
+    sc = scenario(
+        [
+            {
+                "type": "capacity",
+                "facility": "irel-oscom",
+                "material": "oxide:Nd",
+                "path": {"2025-03": "450 t/yr", "2025-09": "900 t/yr"},
+            }
+        ]
+    )
+    cap = apply(sc, india_japan(), VOCAB).levers.capacity
+    # OSCOM's activity makes 0.2 t Nd oxide downstream per t; each month takes the path's
+    # value at its midpoint (16 March 12:00 is 15.5 of the 184 days from March to September)
+    assert cap["capacity"].iloc[0] == pytest.approx((450 + 450 * 15.5 / 184) / 0.2)
+    assert cap["start"].iloc[0] == pd.Timestamp("2025-03-01")
+    assert cap["capacity"].iloc[-1] == pytest.approx(900 / 0.2)
+    assert pd.isna(cap["end"].iloc[-1])
+    assert np.all(np.diff(cap["capacity"].to_numpy()) >= 0)
+
+
+def test_capacity_of_a_material_the_facility_cannot_make_is_refused() -> None:
+    sc = scenario(
+        [
+            {
+                "type": "capacity",
+                "facility": "irel-oscom",
+                "material": "oxide:Dy",
+                "path": {"2025-03": "10 t/yr"},
+            }
+        ]
+    )
+    with pytest.raises(ScenarioError, match="does not make oxide:Dy"):
+        apply(sc, india_japan(), VOCAB)
+
+
+def test_a_new_facility_is_added_to_the_network() -> None:
+    sc = scenario(
+        [
+            {
+                "type": "capacity",
+                "facility": "india-new-separation",
+                "region": "IND",
+                "process": "separation:monazite",
+                "path": {"2025-06": "100 t/yr"},
+                "ramp": "step",
+            }
+        ]
+    )
+    out = apply(sc, india_japan(), VOCAB)
+    assert "india-new-separation" in set(out.network.facilities["facility"])
+    assert out.levers.capacity["capacity"].tolist() == [100.0]
+
+
+def test_suspension_with_an_end_splits_the_agreement() -> None:
+    sc = scenario(
+        [
+            {
+                "type": "agreement_suspend",
+                "agreement": "irel-toyotsu",
+                "start": "2025-03",
+                "end": "2025-07",
+                "notice": "1 month",
+            },
+            {
+                "type": "agreement_change",
+                "agreement": "irel-toyotsu",
+                "start": "2025-10",
+                "volume_max": "60 t/yr",
+                "volume_min": "60 t/yr",
+            },
+        ]
+    )
+    out = apply(sc, india_japan(), VOCAB)
+    parts = out.network.agreements.set_index("agreement")
+    assert list(parts.index) == [
+        "irel-toyotsu",
+        "irel-toyotsu@2025-07-01",
+        "irel-toyotsu@2025-10-01",
+    ]
+    assert parts.loc["irel-toyotsu@2025-10-01", "volume_max"] == 60.0
+    assert parts.loc["irel-toyotsu@2025-07-01", "volume_max"] == CONTRACT
+    sus = out.levers.agreement_suspensions
+    assert sus["agreement"].tolist() == ["irel-toyotsu"]
+    assert sus["notice_days"].iloc[0] == pytest.approx(365.25 / 12)
+
+
+# --- network edits ----------------------------------------------------------------------------
+
+
+def test_demand_shock_substitution_and_stockpile_edit_the_network() -> None:
+    sc = scenario(
+        [
+            {
+                "type": "demand",
+                "region": "JPN",
+                "sector": "ev_traction",
+                "material": "oxide:Nd",
+                "factor": 0.5,
+                "start": "2026-01",
+                "end": "2027-01",
+            },
+            {
+                "type": "substitution",
+                "sector": "ev_traction",
+                "region": "JPN",
+                "material": "oxide:Dy",
+                "share": 0.3,
+                "price_above": "600 USD/kg",
+                "start": "2025-01",
+                "ramp": "24 months",
+            },
+            {
+                "type": "stockpile",
+                "region": "JPN",
+                "material": "oxide:Dy",
+                "release": "12 t/yr",
+                "price_above": "700 USD/kg",
+                "start": "2026-01",
+            },
+        ],
+        end="2028-12",
+    )
+    out = apply(sc, india_japan(), VOCAB)
+    growth = out.network.demand_growth.set_index(["region", "sector", "material", "year"])["index"]
+    assert growth[("JPN", "ev_traction", "oxide:Nd", 2026)] == pytest.approx(0.5)
+    assert growth[("JPN", "ev_traction", "oxide:Nd", 2027)] == pytest.approx(1.0)
+    switch = ("JPN", "ev_traction" + SWITCHABLE, "oxide:Dy")
+    # half way through a 24-month ramp in mid-2026, three quarters in mid-2027
+    assert growth[(*switch, 2026)] == pytest.approx(0.3 * (546 / 730.5), rel=1e-3)
+    assert growth[(*switch, 2028)] == pytest.approx(0.3)
+    assert growth[("JPN", "ev_traction", "oxide:Dy", 2028)] == pytest.approx(0.7)
+    dem = out.network.demand.set_index(["region", "sector", "material"])
+    assert dem.loc[switch, "choke_price"] == pytest.approx(600_000.0)
+    step = out.network.supply[out.network.supply["step"].str.startswith("stockpile:")]
+    assert step["cost"].tolist() == [700_000.0]
+    caps = out.network.supply_capacity.set_index(["step", "year"])["capacity"]
+    assert caps[(step["step"].iloc[0], 2025)] == 0.0
+    assert caps[(step["step"].iloc[0], 2026)] == pytest.approx(12.0)
+
+
+def test_prepare_applies_parameter_overrides_to_the_reference(tiny_dir: Path) -> None:
+    path = tiny_dir.parent / "param.yaml"
+    path.write_text(
+        f"name: param\ndata: {tiny_dir.name}\nhorizon: {{start: 2025-01, end: 2025-12}}\n"
+        "events:\n  - {type: parameter, table: prices, key: [oxide:Nd, world, '2024'],\n"
+        "     column: price, value: 80}\n",
+        encoding="utf-8",
+    )
+    sc = load_scenario(path)
+    out = prepare(sc)
+    demand = out.network.demand
+    assert demand["ref_price"].iloc[0] == pytest.approx(80_000.0)
+
+
+# --- solves -----------------------------------------------------------------------------------
+
+
+def test_the_issue_file_runs_and_japan_loses_the_contracted_volume() -> None:
+    sc = load_scenario(ISSUE_FILE, VOCAB)
+    base = solve(
+        india_japan(),
+        apply(sc.model_copy(update={"events": []}), india_japan(), VOCAB).horizon,
+        options=ONE_BLOCK,
+    )
+    out = apply(sc, india_japan(), VOCAB)
+    assert out.horizon.to_dict() == {"start": "2025-01", "end": "2030-12", "step": "month"}
+    run = solve(out.network, out.horizon, out.levers, options=ONE_BLOCK)
+    before = base.arc_flow("IND>JPN:oxide:Nd").to_numpy()
+    after = run.arc_flow("IND>JPN:oxide:Nd").to_numpy()
+    assert np.allclose(before, CONTRACT / 12)
+    # decided in June with 3 months' notice: trade stops from September 2025
+    assert np.allclose(after[:8], CONTRACT / 12)
+    assert np.allclose(after[8:], 0.0)
+    # the licence on Dy oxide opens a price gap between China and Japan
+    gap = run.price("JPN", "oxide:Dy").iloc[-1] - run.price("CHN", "oxide:Dy").iloc[-1]
+    base_gap = base.price("JPN", "oxide:Dy").iloc[-1] - base.price("CHN", "oxide:Dy").iloc[-1]
+    assert gap > base_gap + 1.0
+
+
+def test_foresight_of_the_scenario_or_the_caller() -> None:
+    sc = scenario([]).model_copy(update={"foresight": "window 6"})
+    out = apply(sc, india_japan(), VOCAB)
+    assert out.solve_kwargs() == {"foresight": "window", "window": 6}
+    assert out.solve_kwargs("myopic") == {"foresight": "myopic", "window": None}
+    with pytest.raises(ScenarioError, match="expected perfect, myopic or 'window N'"):
+        out.solve_kwargs("hindsight")
