@@ -157,7 +157,30 @@ holding,default,0.05,fraction/yr,,test-assumption,2026,fixture cost
 subject,metric,period,value,unit,note,source,vintage,estimate_method
 IND,mine production,2024,2900,t REO,,usgs-mcs2025,MCS2025,
 """,
+    "governance": """\
+region,year,wgi_mean,wgi_scaled,source,vintage,estimate_method
+CHN,2022,-0.333,5.667,test-derived,2022,fixture value
+IND,2022,-0.067,5.135,test-derived,2022,fixture value
+""",
 }
+
+
+def _packaged_criticality_inputs() -> str:
+    """The shipped EU criticality inputs, re-sourced to the fixture's own source ids."""
+    from rareflow.data.loader import packaged_dir
+
+    rows = list(
+        csv.DictReader(io.StringIO((packaged_dir() / "criticality_inputs.csv").read_text()))
+    )
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "source": "test-assumption", "estimate_method": "fixture copy"})
+    return out.getvalue()
+
+
+TINY["criticality_inputs"] = _packaged_criticality_inputs()
 
 
 def write_tiny(directory: Path) -> Path:

@@ -413,8 +413,54 @@ SPECS: tuple[TableSpec, ...] = (
         key=("subject", "metric", "period", "source"),
         units=("t", "t REO", "t/yr", "USD", "INR crore", "USD/kg", "t magnet", "fraction"),
     ),
+    TableSpec(
+        "governance",
+        "Governance by region: mean of the six World Bank WGI estimates and the EU criticality "
+        "scaling of it (0-10, 10 = worst governance).",
+        (
+            Column("region", references="regions.code"),
+            Column("year", "int", description="year the WGI estimates refer to"),
+            Column("wgi_mean", "float", description="mean of the six WGI estimates, -2.5..2.5"),
+            Column(
+                "wgi_scaled",
+                "float",
+                nonnegative=True,
+                description="2 x (2.5 - wgi_mean): 0 best, 10 worst (EU supply-risk scaling)",
+            ),
+        ),
+        key=("region", "year"),
+    ),
+    TableSpec(
+        "criticality_inputs",
+        "Parameters and results of the EU criticality assessment for rare earths, as published.",
+        (
+            Column("material", description="LREE, HREE or an element symbol"),
+            Column(
+                "stage",
+                choices=("assessment", "extraction", "processing"),
+                description="stage the value refers to; 'assessment' = the material's final value",
+            ),
+            Column(
+                "parameter",
+                choices=(
+                    "supply_risk",
+                    "economic_importance",
+                    "import_reliance",
+                    "eol_rir",
+                    "si_sr",
+                    "si_ei",
+                    "end_use_share",
+                    "value_added",
+                ),
+            ),
+            Column("value", "float", nonnegative=True),
+            Column("unit"),
+            Column("note", required=False),
+        ),
+        key=("material", "stage", "parameter"),
+        units=("index", "fraction", "EUR bn"),
+    ),
 )
 
 SPECS_BY_NAME: dict[str, TableSpec] = {spec.name: spec for spec in SPECS}
 TABLE_NAMES: tuple[str, ...] = tuple(SPECS_BY_NAME)
-

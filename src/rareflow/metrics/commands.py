@@ -1,0 +1,237 @@
+"""`rareflow risk ...`: risk measures of a region for the baseline and a scenario, and the
+single-points-of-failure ranking.
+
+    rareflow risk --region IND [--scenario FILE] [--chart matrix.svg]
+    rareflow risk spof --region JPN [--top N] [--scenario FILE]
+
+User errors (unknown region, bad scenario file, bad data) print one line and exit with 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+
+from rareflow.data.commands import render
+from rareflow.data.loader import ReferenceDataError, load_reference, packaged_dir
+from rareflow.metrics.common import EU_GROUPS, MetricsError
+from rareflow.metrics.report import compare, criticality_svg, full_tables, measures
+from rareflow.metrics.spof import KINDS, spof_ranking
+from rareflow.network import NetworkError
+from rareflow.optimize import HorizonError, LeverError, solve
+from rareflow.scenario.errors import ScenarioError
+
+USER_ERROR_EXIT = 2
+METRIC_TABLES = ("governance", "criticality_inputs")
+
+risk_app = typer.Typer(
+    name="risk",
+    help="Concentration, reliance, cover, criticality and single points of failure.",
+    add_completion=False,
+)
+
+RegionOption = Annotated[str | None, typer.Option("--region", help="Region code, e.g. IND.")]
+ScenarioOption = Annotated[
+    Path | None,
+    typer.Option("--scenario", help="Scenario file compared with the baseline.", dir_okay=False),
+]
+BaselineOption = Annotated[
+    Path,
+    typer.Option("--baseline", help="Baseline scenario file.", dir_okay=False),
+]
+
+
+class UserError(Exception):
+    """A mistake of the user's: one line, exit status 2."""
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    try:
+        yield
+    except (
+        ReferenceDataError,
+        ScenarioError,
+        MetricsError,
+        HorizonError,
+        LeverError,
+        NetworkError,
+        UserError,
+    ) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(USER_ERROR_EXIT) from None
+
+
+def _console() -> Console:
+    return Console(width=160, soft_wrap=False)
+
+
+def _reference(data: str | None) -> dict[str, pd.DataFrame]:
+    """The reference tables; the two tables of the metrics are read from the packaged CSVs
+    when the loaded set does not hold them (until the schema declares them)."""
+    ref = dict(load_reference(Path(data) if data else None))
+    for name in METRIC_TABLES:
+        if name not in ref:
+            ref[name] = pd.read_csv(packaged_dir() / f"{name}.csv")
+    return ref
+
+
+def _prepare(path: Path) -> Any:
+    from rareflow.scenario.apply import prepare
+    from rareflow.scenario.loader import load_scenario
+
+    if not path.is_file():
+        raise UserError(f"{path}: no such scenario file")
+    return prepare(load_scenario(path))
+
+
+def _solve(applied: Any) -> Any:
+    return solve(
+        applied.network,
+        applied.horizon,
+        applied.levers,
+        foresight=applied.foresight or "perfect",
+    )
+
+
+def _check_region(applied: Any, region: str | None) -> str:
+    if not region:
+        raise UserError("--region is required (a region code such as IND or JPN)")
+    known = set(applied.network.regions["region"])
+    if region not in known:
+        raise UserError(f"unknown region '{region}' (expected one of {', '.join(sorted(known))})")
+    return region
+
+
+def _chart_points(
+    reference: dict[str, pd.DataFrame], base: pd.DataFrame, scen: pd.DataFrame | None, name: str
+) -> pd.DataFrame:
+    ci = reference["criticality_inputs"]
+    published = ci[(ci["stage"] == "assessment") & ci["material"].isin(list(EU_GROUPS))]
+    wide = published.pivot_table(index="material", columns="parameter", values="value")
+    ei = {str(k): float(v) for k, v in wide["economic_importance"].items()}
+    sr = {str(k): float(v) for k, v in wide["supply_risk"].items()}
+    rows = [{"label": g, "ei": ei[g], "sr": sr[g], "series": "EU 2023 (published)"} for g in ei]
+    for label, frame in (("baseline", base), (name, scen)):
+        if frame is None:
+            continue
+        rows.extend(
+            {
+                "label": str(group),
+                "ei": ei[str(group)],
+                "sr": float(value),
+                "series": f"rareflow {label}",
+            }
+            for group, value in zip(frame["group"], frame["supply_risk"], strict=True)
+            if str(group) in ei
+        )
+    return pd.DataFrame(rows)
+
+
+@risk_app.callback(invoke_without_command=True)
+def risk(
+    ctx: typer.Context,
+    region: RegionOption = None,
+    scenario: ScenarioOption = None,
+    baseline: BaselineOption = Path("scenarios/baseline.yaml"),
+    chart: Annotated[
+        Path | None,
+        typer.Option("--chart", help="Write the criticality matrix (SVG) here.", dir_okay=False),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the per-period tables (CSV) here.", file_okay=False),
+    ] = None,
+) -> None:
+    """Every risk measure of a region for the baseline and a scenario, with deltas."""
+    if ctx.invoked_subcommand is not None:
+        return
+    console = _console()
+    with user_errors():
+        if not region:
+            raise UserError("--region is required (a region code such as IND or JPN)")
+        base_applied = _prepare(baseline)
+        region = _check_region(base_applied, region)
+        reference = _reference(base_applied.scenario.data)
+        runs = [("baseline", base_applied)]
+        if scenario is not None:
+            runs.append((scenario.stem, _prepare(scenario)))
+        summaries = []
+        for label, applied in runs:
+            console.print(f"solving {label} ...")
+            result = _solve(applied)
+            summaries.append(measures(reference, result, region))
+            if out is not None:
+                out.mkdir(parents=True, exist_ok=True)
+                for name, frame in full_tables(reference, result, region).items():
+                    frame.to_csv(out / f"{label}_{name}.csv", index=False)
+        base = summaries[0]
+        scen = summaries[1] if len(summaries) > 1 else None
+    name = scenario.stem if scenario is not None else ""
+    titles = {
+        "shortfall": f"{region}: unserved demand over the horizon (t, share of demand)",
+        "reliance": f"{region}: import reliance and self-sufficiency by stage (horizon total)",
+        "cover": f"{region}: days of cover (end of horizon, minimum over it)",
+        "concentration": "World output by stage: HHI (0-1), top-1 and top-3 shares",
+        "criticality": f"{region}: supply risk of LREE/HREE oxides (EU method; USGS-style DP, TE)",
+    }
+    for section, frame in compare(base, scen).items():
+        suffix = f" — baseline vs {name}" if name else " — baseline"
+        console.print(render(frame, titles[section] + suffix))
+    if chart is not None:
+        points = _chart_points(
+            reference, base["criticality"], scen["criticality"] if scen else None, name
+        )
+        chart.write_text(criticality_svg(points, f"Criticality matrix: {region}"))
+        console.print(f"wrote {chart}")
+    if out is not None:
+        console.print(f"wrote the per-period tables to {out}")
+
+
+@risk_app.command("spof")
+def spof(
+    region: RegionOption = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="Rows to print.")] = 10,
+    scenario: ScenarioOption = None,
+    baseline: BaselineOption = Path("scenarios/baseline.yaml"),
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Parallel solves (default: CPUs).")
+    ] = None,
+    max_routes: Annotated[
+        int, typer.Option("--max-routes", min=0, help="Busiest trade routes tried.")
+    ] = 20,
+    kinds: Annotated[
+        str, typer.Option("--kinds", help="Comma-separated: facility,country_stage,route.")
+    ] = ",".join(KINDS),
+) -> None:
+    """Rank facilities, country stages and trade routes by the shortfall their loss causes."""
+    console = _console()
+    with user_errors():
+        if not region:
+            raise UserError("--region is required (a region code such as IND or JPN)")
+        applied = _prepare(scenario if scenario is not None else baseline)
+        region = _check_region(applied, region)
+        chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
+        ranking = spof_ranking(
+            applied.network,
+            applied.horizon,
+            region,
+            applied.levers,
+            foresight=applied.foresight or "perfect",
+            kinds=chosen,
+            max_routes=max_routes,
+            workers=workers,
+            progress=lambda done, total: console.print(f"  solved {done}/{total}", end="\r"),
+        )
+    console.print(
+        render(
+            ranking.head(top),
+            f"{region}: single points of failure (extra unserved t over the horizon)",
+        )
+    )
