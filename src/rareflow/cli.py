@@ -10,6 +10,9 @@ import typer
 
 from rareflow.data.commands import data_app
 from rareflow.importers.commands import import_app
+from rareflow.metrics.commands import risk_app
+from rareflow.run_commands import run
+from rareflow.scenario.commands import scenario_app
 
 app = typer.Typer(
     name="rareflow",
@@ -19,6 +22,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,  # user errors are handled; anything else is a real bug
 )
 app.add_typer(data_app, name="data")
+app.add_typer(risk_app, name="risk")
+app.add_typer(scenario_app, name="scenario")
+app.command("run")(run)
 data_app.add_typer(import_app, name="import", help="Import USGS, BACI or UN Comtrade files.")
 
 

@@ -50,7 +50,7 @@ def _cost(costs: pd.DataFrame, kind: str, keys: list[str]) -> float:
     return float(_first_existing(rows, [*keys, "default"])["value"])
 
 
-def _reference_price(prices: pd.DataFrame, material: str, region: str, year: int) -> float:
+def reference_price(prices: pd.DataFrame, material: str, region: str, year: int) -> float:
     """Reference price USD/t: China's market for CHN, ex-China elsewhere, world as fallback."""
     rows = prices[prices["material"] == material]
     if rows.empty:
@@ -269,7 +269,7 @@ def build_network(
     demand_rows = []
     for row in demand_t.to_dict("records"):
         material = str(row["material"])
-        price = _reference_price(prices_t, material, str(row["region"]), opt.base_year)
+        price = reference_price(prices_t, material, str(row["region"]), opt.base_year)
         demand_rows.append(
             {
                 "region": row["region"],
