@@ -90,10 +90,10 @@ MCS2024,production,2023,350000,t REO,,10000,usgs-mcs2024,MCS2024,
 MCS2024,reserves,2023,70000000,t REO,~,10000000,usgs-mcs2024,MCS2024,
 """,
     "processes": """\
-process,stage,reference_material,cost,unit,description,source,vintage,estimate_method
-mining:monazite,mining,concentrate:monazite,500,USD/t,Monazite mining,test-assumption,2026,fixture cost
-separation:monazite,separation,mixed:monazite,5000,USD/t,Separation,test-assumption,2026,fixture cost
-reduction:Nd,reduction,metal:Nd,8000,USD/t,Nd reduction,test-assumption,2026,fixture cost
+process,stage,reference_material,cost,unit,description,variant_of,source,vintage,estimate_method
+mining:monazite,mining,concentrate:monazite,500,USD/t,Monazite mining,,test-assumption,2026,fixture cost
+separation:monazite,separation,mixed:monazite,5000,USD/t,Separation,,test-assumption,2026,fixture cost
+reduction:Nd,reduction,metal:Nd,8000,USD/t,Nd reduction,,test-assumption,2026,fixture cost
 """,  # noqa: E501
     "process_coefficients": """\
 process,material,coefficient,source,vintage,estimate_method

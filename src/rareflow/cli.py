@@ -11,6 +11,7 @@ import typer
 from rareflow.data.commands import data_app
 from rareflow.importers.commands import import_app
 from rareflow.metrics.commands import risk_app
+from rareflow.report.commands import report
 from rareflow.run_commands import run
 from rareflow.scenario.commands import scenario_app
 
@@ -25,6 +26,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(risk_app, name="risk")
 app.add_typer(scenario_app, name="scenario")
 app.command("run")(run)
+app.command("report")(report)
 data_app.add_typer(import_app, name="import", help="Import USGS, BACI or UN Comtrade files.")
 
 

@@ -30,7 +30,8 @@ COMPONENT_COLUMNS: dict[str, tuple[str, ...]] = {
     "process_coefficients": ("process", "material", "coefficient"),
     # process -> stage, cost USD per t of activity
     "processes": ("process", "stage", "cost"),
-    # facility -> region, process, owner
+    # facility -> region, process, owner (optional column capacity_group: rows of one group are
+    # alternative recipes of one plant and share its capacity)
     "facilities": ("facility", "region", "process", "owner"),
     # facility capacity by calendar year, t/yr of activity
     "facility_capacity": ("facility", "year", "capacity"),

@@ -32,6 +32,8 @@ class BuildOptions:
     elasticity_horizon: str = "short"  # which demand elasticity the blocks use
     # Capacity of the bulk (Fe, B, Co) markets: not a constraint of this model.
     bulk_capacity: float = 1.0e9
+    # Mining cost is capped at this share of the concentrate's reference price (see build).
+    mining_cost_cap: float = 0.9
     # Strategic stock capacity per region and material; inf = unbounded.
     stock_capacity: float = float("inf")
 
@@ -61,6 +63,14 @@ def reference_price(prices: pd.DataFrame, material: str, region: str, year: int)
     rows = rows[rows["dist"] == rows["dist"].min()]
     row = _first_existing(rows, preferred, column="market")
     return float(row["price"]) * KG_PER_T
+
+
+def _price_or_inf(prices: pd.DataFrame, material: str, year: int) -> float:
+    """World reference price USD/t, or inf where the data give none (nothing to cap at)."""
+    try:
+        return reference_price(prices, material, "world", year)
+    except KeyError:
+        return float("inf")
 
 
 def _elasticity(
@@ -106,6 +116,32 @@ def _growth_index(
         (1.0 + grid["growth"]).groupby([grid["region"], grid["sector"], grid["material"]]).cumprod()
     )
     return grid[["region", "sector", "material", "year", "index"]].reset_index(drop=True)
+
+
+def _add_variants(
+    facilities: pd.DataFrame, capacity: pd.DataFrame, processes: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A plant whose process has variants (processes.variant_of) may run each of them instead:
+    one row per variant, `facility~variant`, in the plant's capacity group, same capacity."""
+    variant_of = processes.get("variant_of", pd.Series(dtype=object)).fillna("")
+    variants = processes.loc[variant_of != "", ["process", "variant_of"]]
+    if variants.empty:
+        return facilities, capacity
+    extra = facilities.merge(
+        variants.rename(columns={"process": "variant", "variant_of": "process"}), on="process"
+    )
+    extra["facility"] = extra["facility"] + "~" + extra["variant"]
+    extra["process"] = extra["variant"]
+    extra_capacity = capacity.merge(
+        extra[["capacity_group", "facility"]].rename(columns={"capacity_group": "plant"}),
+        left_on="facility",
+        right_on="plant",
+        suffixes=("_plant", ""),
+    )[["facility", "year", "capacity"]]
+    return (
+        pd.concat([facilities, extra[facilities.columns]], ignore_index=True),
+        pd.concat([capacity, extra_capacity], ignore_index=True),
+    )
 
 
 def _hash_tables(tables: Mapping[str, pd.DataFrame]) -> str:
@@ -235,6 +271,14 @@ def build_network(
             )
 
     supply = pd.DataFrame(mine_rows + residual_rows + bulk_rows)
+    # a mine that produced in the base year covered its cash cost at base-year prices: a
+    # tabled cost above `mining_cost_cap` x its concentrate's reference price is lowered to it
+    prices_t = tables["prices"]
+    is_mine = supply["material"].str.startswith("concentrate:")
+    cap = supply.loc[is_mine, "material"].map(
+        lambda m: opt.mining_cost_cap * _price_or_inf(prices_t, str(m), opt.base_year)
+    )
+    supply.loc[is_mine, "cost"] = np.minimum(supply.loc[is_mine, "cost"].astype(float), cap)
     supply_capacity = pd.concat(
         [mine_capacity, pd.DataFrame(residual_capacity), pd.DataFrame(bulk_capacity)],
         ignore_index=True,
@@ -246,6 +290,9 @@ def build_network(
             "process": processes_t["process"],
             "stage": processes_t["stage"],
             "cost": processes_t["cost"].astype(float),
+            "variant_of": processes_t.get("variant_of", pd.Series("", index=processes_t.index))
+            .fillna("")
+            .astype(str),
         }
     )
     coefficients = tables["process_coefficients"][["process", "material", "coefficient"]].copy()
@@ -255,16 +302,17 @@ def build_network(
             "region": plants["region"],
             "process": plants["process"],
             "owner": plants["owner"],
+            "capacity_group": plants["facility"],
         }
     )
     facility_capacity = capacity_t[capacity_t["facility"].isin(plants["facility"])][
         ["facility", "year", "capacity"]
     ].copy()
+    facilities, facility_capacity = _add_variants(facilities, facility_capacity, processes_t)
 
     # --- demand
     demand_t = tables["demand"]
     demand_t = demand_t[demand_t["year"] == opt.base_year]
-    prices_t = tables["prices"]
     elasticities_t = tables["elasticities"]
     demand_rows = []
     for row in demand_t.to_dict("records"):

@@ -36,6 +36,9 @@ def run(
         Path | None, typer.Option("--data", help="directory of reference tables to override")
     ] = None,
     excel: Annotated[bool, typer.Option("--excel", help="also write result.xlsx")] = False,
+    report: Annotated[
+        bool, typer.Option("--report", help="also write report.html next to the results")
+    ] = False,
 ) -> None:
     """Solve SCENARIO and write flows, trade, prices, shortfalls and a summary to --out."""
     if not scenario.is_file():
@@ -88,3 +91,12 @@ def run(
             "" if share != share else f"{100 * share:.1f}",
         )
     console.print(table)
+    if report:
+        from rareflow.report import ReportError, write_report
+
+        try:
+            path = write_report(out, out / "report.html")
+        except ReportError as exc:
+            _fail(str(exc))
+            return
+        console.print(f"report: {path}")

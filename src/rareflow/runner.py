@@ -57,6 +57,8 @@ def run_scenario(
     result.summary["notes"] = list(applied.notes)
     if out_dir is not None:
         result.to_dir(out_dir)
+        # the report and later readers find the scenario as it was run, next to its results
+        (out_dir / "scenario.yaml").write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
         if excel:
             result.to_excel(out_dir / "result.xlsx")
     return RunOutput(name=scenario.name, result=result, out_dir=out_dir)

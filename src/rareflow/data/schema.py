@@ -232,6 +232,13 @@ SPECS: tuple[TableSpec, ...] = (
             Column("cost", "float", nonnegative=True, description="USD per t of activity"),
             Column("unit"),
             Column("description"),
+            Column(
+                "variant_of",
+                required=False,
+                references="processes.process",
+                description="a plant running that process may run this recipe instead, "
+                "sharing its capacity",
+            ),
         ),
         key=("process",),
         units=("USD/t",),

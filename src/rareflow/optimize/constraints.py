@@ -57,6 +57,7 @@ def add_activity(m: linopy.Model, inp: Inputs) -> NodeTerm | None:
             m.add_variables(lower=0.0, upper=inp.facility_cap, name="activity")
         return None
     activity = m.add_variables(lower=0.0, upper=inp.facility_cap, name="activity")
+    add_shared_capacity(m, inp, activity)
     coef = inp.coefficients
     fm = list(coef.index)
     facility_of = xr.DataArray(
@@ -65,6 +66,22 @@ def add_activity(m: linopy.Model, inp: Inputs) -> NodeTerm | None:
     weights = xr.DataArray(coef["coefficient"].to_numpy(dtype=float), coords={"fm": fm}, dims="fm")
     per_pair = activity.sel(facility=facility_of) * weights
     return _to_nodes(per_pair, _node_of(coef, "node", "fm"), _nodes_index(inp))
+
+
+def add_shared_capacity(m: linopy.Model, inp: Inputs, activity: linopy.Variable) -> None:
+    """Facilities of one capacity group (alternative recipes of one plant) share its capacity:
+    sum of their activities <= the largest capacity among them."""
+    groups = inp.facilities["capacity_group"]
+    shared = groups[groups.duplicated(keep=False)]
+    if shared.empty:
+        return
+    members = list(shared.index)
+    label = xr.DataArray(
+        shared.to_numpy(dtype=object), coords={"facility": members}, dims="facility", name="group"
+    )
+    total = activity.sel(facility=members).groupby(label).sum()
+    capacity = inp.facility_cap.sel(facility=members).groupby(label).max()
+    m.add_constraints(total <= capacity, name="shared_capacity")
 
 
 def add_trade(

@@ -42,7 +42,11 @@ DEFAULT_BREAKPOINTS: tuple[float, ...] = (
     0.8,
     0.9,
     0.95,
+    0.98,
+    0.99,
     1.0,
+    1.01,
+    1.02,
     1.05,
     1.1,
     1.25,
@@ -326,6 +330,11 @@ def _facilities(network: Network) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise NetworkError(f"facility {row['facility']} runs unknown process {row['process']}")
     fac["stage"] = fac["process"].map(procs["stage"]).astype(str)
     fac["cost"] = fac["process"].map(procs["cost"]).fillna(0.0).astype(float)
+    # facilities in one capacity group (a plant that can run alternative recipes) share the
+    # capacity of the group; a facility with no group is a group of its own
+    group = fac["capacity_group"] if "capacity_group" in fac else pd.Series("", index=fac.index)
+    group = group.fillna("").astype(str)
+    fac["capacity_group"] = group.where(group != "", fac["facility"])
     fac = fac.set_index(_index(fac["facility"], "facility"))
     coef = _numbers(network.process_coefficients, "process_coefficients", ["coefficient"])
     pairs = fac[["facility", "region", "process"]].merge(coef, on="process", how="inner")
@@ -582,6 +591,9 @@ def _agreements(
 ) -> tuple[pd.DataFrame, xr.DataArray, xr.DataArray]:
     """Contracted min / max flow per agreement arc and period (t per period)."""
     ag = _numbers(network.agreements, "agreements", ["volume_min", "volume_max"]).copy()
+    # an empty table reads its key columns as floats: make them text so merges line up
+    for col in ("agreement", "seller_region", "buyer_region", "material"):
+        ag[col] = ag[col].astype(object) if len(ag) else ag[col].astype(str)
     _unique_key(ag, "agreements", "agreement")
     same = ag["seller_region"] == ag["buyer_region"]
     if same.any():

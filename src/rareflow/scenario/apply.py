@@ -39,7 +39,12 @@ from rareflow.scenario.schema import (
     Stockpile,
     Substitution,
 )
-from rareflow.scenario.vocabulary import Vocabulary, load_vocabulary, material_yield
+from rareflow.scenario.vocabulary import (
+    Vocabulary,
+    load_vocabulary,
+    material_yield,
+    variant_processes,
+)
 
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
@@ -303,7 +308,12 @@ def _activity_per_material(network: Network, event: Capacity, label: str) -> flo
                 f"{label}: facility {event.facility} mines {made}, not {event.material}"
             )
         return 1.0
-    value = material_yield(network.process_coefficients, process, event.material)
+    value = material_yield(
+        network.process_coefficients,
+        process,
+        event.material,
+        variants=variant_processes(network.processes),
+    )
     if value is None or value <= 0:
         raise ScenarioError(
             f"{label}: facility {event.facility} ({process}) does not make {event.material}"
@@ -785,7 +795,7 @@ def apply(scenario: Scenario, network: Network, vocabulary: Vocabulary | None = 
 def prepare(scenario: Scenario, reference: Mapping[str, pd.DataFrame] | None = None) -> Applied:
     """From a scenario to (Horizon, Levers, Network): parameter overrides on the reference
     tables, the network built from them to the end of the horizon, then `apply`."""
-    from rareflow.network_builder import build_network
+    from rareflow.calibration import calibrated_network
 
     if reference is None:
         from pathlib import Path
@@ -795,5 +805,5 @@ def prepare(scenario: Scenario, reference: Mapping[str, pd.DataFrame] | None = N
         reference = load_reference(Path(scenario.data) if scenario.data else None)
     tables = apply_parameters(scenario, reference)
     last_year = max(scenario.horizon.end.year, 2040)
-    network = build_network(tables, last_year=last_year)
+    network = calibrated_network(tables, last_year=last_year)
     return apply(scenario, network, load_vocabulary(scenario.data))

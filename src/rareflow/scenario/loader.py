@@ -31,6 +31,7 @@ from rareflow.scenario.vocabulary import (
     Vocabulary,
     load_vocabulary,
     material_yield,
+    variant_processes,
 )
 
 Loc = tuple[str | int, ...]
@@ -412,7 +413,8 @@ def _check_capacity_material(doc: Document, loc: Loc, event: Any, vocab: Vocabul
             return
         process = str(found.iloc[0])
     coef = tables["process_coefficients"]
-    if material_yield(coef, process, str(event.material)) is None:
+    variants = variant_processes(tables["processes"])
+    if material_yield(coef, process, str(event.material), variants=variants) is None:
         outputs = set(
             coef.loc[(coef["process"] == process) & (coef["coefficient"] > 0), "material"]
         )

@@ -200,14 +200,28 @@ def contained_elements(
     return {str(m): frozenset(walk(str(m), frozenset({str(m)}))) for m in materials["material"]}
 
 
+def variant_processes(processes: pd.DataFrame) -> frozenset[str]:
+    """Processes that are alternative recipes of another (processes.variant_of)."""
+    if "variant_of" not in processes:
+        return frozenset()
+    variant = processes["variant_of"].fillna("").astype(str) != ""
+    return frozenset(processes.loc[variant, "process"].astype(str))
+
+
 def material_yield(
-    coefficients: pd.DataFrame, process: str, material: str, depth: int = 3
+    coefficients: pd.DataFrame,
+    process: str,
+    material: str,
+    depth: int = 3,
+    variants: frozenset[str] = frozenset(),
 ) -> float | None:
     """t of `material` per t of activity of `process`, following its outputs downstream.
 
     A plant that makes an intermediate (OSCOM cracks monazite into mixed chloride) can have its
     capacity stated in a downstream material ('450 t/yr of Nd oxide'): each output is followed
-    through the processes that take it as input. None when no path reaches the material.
+    through the processes that take it as input. Where routes disagree, the routes through
+    main recipes (not `variants`, such as another Nd:Pr ratio) decide; None when no route
+    reaches the material or the main routes still disagree.
     """
     coef = coefficients.assign(coefficient=pd.to_numeric(coefficients["coefficient"]))
     rows = coef[coef["process"] == process]
@@ -216,20 +230,26 @@ def material_yield(
         return float(direct["coefficient"].to_numpy()[0])
     if depth <= 1:
         return None
-    found: list[float] = []
+    found: list[tuple[bool, float]] = []
     outputs = rows[rows["coefficient"] > 0]
     for out_material, out_coef in zip(outputs["material"], outputs["coefficient"], strict=True):
         users = coef[(coef["material"] == out_material) & (coef["coefficient"] < 0)]
         for user, in_coef in zip(users["process"], users["coefficient"], strict=True):
             if user == process:
                 continue
-            onward = material_yield(coef, str(user), material, depth - 1)
+            onward = material_yield(coef, str(user), material, depth - 1, variants)
             if onward is not None:
-                found.append(float(out_coef) / -float(in_coef) * onward)
-    # several routes (e.g. two separation processes) must agree, or the figure is ambiguous
-    if found and max(found) - min(found) <= 1e-9 * max(abs(max(found)), 1.0):
-        return found[0]
-    return None
+                found.append((str(user) in variants, float(out_coef) / -float(in_coef) * onward))
+
+    def agreed(values: list[float]) -> float | None:
+        if values and max(values) - min(values) <= 1e-9 * max(abs(max(values)), 1.0):
+            return values[0]
+        return None
+
+    value = agreed([v for _, v in found])
+    if value is None:
+        value = agreed([v for is_variant, v in found if not is_variant])
+    return value
 
 
 def from_tables(tables: Mapping[str, pd.DataFrame]) -> Vocabulary:

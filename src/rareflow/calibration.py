@@ -1,0 +1,173 @@
+"""Calibration of the base year: demand levels that clear at the reference prices.
+
+The demand table is an estimate (sector totals x regional shares, see demand.csv), while mining
+is anchored to USGS. The base year is calibrated so that, with base-year capacities, every
+material's market clears at its reference price with no unserved demand: each material's
+reference quantity (all regions and sectors alike, so regional and sector shares are kept) is
+scaled by consumed / reference of a base-year solve, repeated until the ratios are within
+`tolerance`. Only the base year is used; no historical episode is tuned to.
+The factors are kept in `Network.meta` and reported in docs/calibration.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rareflow.network import Network
+from rareflow.network_builder import KG_PER_T, BuildOptions, build_network, reference_price
+from rareflow.optimize import Horizon, SolveOptions, solve
+
+# Stages whose reference price is a unit value of finished goods (China's magnet export unit
+# value), so their conversion cost is calibrated as the margin over inputs at reference prices.
+MARGIN_STAGES = ("magnet",)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What the base-year calibration set, and how close it came."""
+
+    demand_factors: pd.Series  # material -> factor applied to the reference quantity
+    margins: pd.Series  # process -> calibrated processing cost, USD/kg of activity
+    iterations: int
+
+
+def base_year_horizon(year: int) -> Horizon:
+    return Horizon(start=f"{year}-01", end=f"{year}-12", step="year")
+
+
+def _material_values(network: Network, prices: pd.DataFrame, year: int) -> dict[str, float]:
+    """Reference value USD/t of every material with a price; scrap valued by what it yields."""
+    values: dict[str, float] = {}
+    for material in network.materials["material"]:
+        try:
+            values[material] = reference_price(prices, material, "CHN", year)
+        except KeyError:
+            continue
+    coef = network.process_coefficients
+    cost = network.processes.set_index("process")["cost"]
+    for material in network.materials["material"]:
+        if material in values:
+            continue
+        # a material with no price (scrap) is worth what processing it yields, net of cost
+        users = coef[(coef["material"] == material) & (coef["coefficient"] < 0)]["process"]
+        for process in users:
+            rows = coef[coef["process"] == process]
+            outputs = rows[rows["coefficient"] > 0]
+            if not outputs["material"].isin(list(values)).all():
+                continue
+            worth = float((outputs["coefficient"] * outputs["material"].map(values)).sum())
+            per_t = float(-rows.loc[rows["material"] == material, "coefficient"].iloc[0])
+            values[material] = max(0.0, (worth - float(cost[process])) / per_t)
+            break
+    return values
+
+
+def calibrate_margins(
+    network: Network, prices: pd.DataFrame, base_year: int
+) -> tuple[Network, pd.Series]:
+    """Make the processing costs consistent with the base year's reference prices.
+
+    margin = value of outputs - value of inputs, all at base-year reference prices. A process
+    of MARGIN_STAGES gets its margin as cost (the reference price of a magnet is a unit value
+    that includes the maker's value added). Any other process whose tabled cost exceeds its
+    margin gets the margin: it operated in the base year, so it covered its costs at those
+    prices. Returns the new network and the costs that changed, USD/kg of activity.
+    """
+    net = network.copy()
+    values = _material_values(net, prices, base_year)
+    coef = net.process_coefficients
+    costs = net.processes.set_index("process")["cost"].astype(float)
+    changed: dict[str, float] = {}
+    for process, stage in zip(net.processes["process"], net.processes["stage"], strict=True):
+        rows = coef[coef["process"] == process]
+        inputs = rows[rows["coefficient"] < 0]
+        if rows.empty or not inputs["material"].isin(list(values)).all():
+            continue
+        # an output with no reference price (a minor oxide) is valued at nothing
+        worth = rows["material"].map(values).fillna(0.0)
+        margin = max(0.0, float((rows["coefficient"] * worth).sum()))
+        if stage in MARGIN_STAGES or costs[process] > margin:
+            costs[process] = margin
+            changed[process] = margin / KG_PER_T
+    net.processes["cost"] = net.processes["process"].map(costs)
+    net.meta["margin_calibration_usd_per_kg"] = json.dumps(
+        {p: round(m, 3) for p, m in changed.items()}
+    )
+    return net, pd.Series(changed, dtype=float)
+
+
+def calibrate_demand(
+    network: Network,
+    base_year: int,
+    tolerance: float = 0.005,
+    max_iterations: int = 12,
+    options: SolveOptions | None = None,
+) -> tuple[Network, Calibration]:
+    """Scale demand per material until the base year clears without unserved demand."""
+    net = network.copy()
+    materials = sorted(set(net.demand["material"]))
+    factors = pd.Series(1.0, index=materials)
+    iterations = 0
+    while iterations < max_iterations:
+        iterations += 1
+        result = solve(net, base_year_horizon(base_year), options=options)
+        sums = result.shortfalls.groupby("material")[["reference", "consumed"]].sum()
+        ratio = (sums["consumed"] / sums["reference"]).reindex(materials).fillna(1.0)
+        if ((ratio - 1.0).abs() <= tolerance).all():
+            break
+        factors *= ratio
+        net.demand["quantity"] = net.demand["quantity"] * net.demand["material"].map(ratio)
+    net.meta["demand_calibration"] = json.dumps({m: round(float(f), 4) for m, f in factors.items()})
+    return net, Calibration(
+        demand_factors=factors,
+        margins=pd.Series(dtype=float),
+        iterations=iterations,
+    )
+
+
+def calibrate(
+    network: Network, prices: pd.DataFrame, base_year: int, options: SolveOptions | None = None
+) -> tuple[Network, Calibration]:
+    """Calibrate the base year: processing costs consistent with the reference prices
+    (`calibrate_margins`), then demand levels that clear there (`calibrate_demand`)."""
+    net, margins = calibrate_margins(network, prices, base_year)
+    net, demand = calibrate_demand(net, base_year, options=options)
+    return net, Calibration(
+        demand_factors=demand.demand_factors,
+        margins=margins,
+        iterations=demand.iterations,
+    )
+
+
+# calibrations done in this process, by reference hash and build options: a scenario run,
+# an ensemble sample or a test builds the same base network many times
+_CALIBRATED: dict[str, tuple[np.ndarray, np.ndarray, dict[str, str]]] = {}
+
+
+def calibrated_network(
+    tables: Mapping[str, pd.DataFrame],
+    options: BuildOptions | None = None,
+    last_year: int = 2040,
+) -> Network:
+    """The network of `build_network`, calibrated to its base year (cached per process)."""
+    opt = options or BuildOptions()
+    net = build_network(tables, opt, last_year=last_year)
+    key = f"{net.meta['reference_hash']}|{net.meta['options']}"
+    if key not in _CALIBRATED:
+        cal_net, _ = calibrate(net, tables["prices"], opt.base_year)
+        extra = {k: v for k, v in cal_net.meta.items() if k not in net.meta}
+        _CALIBRATED[key] = (
+            cal_net.demand["quantity"].to_numpy(),
+            cal_net.processes["cost"].to_numpy(),
+            extra,
+        )
+    quantity, cost, extra = _CALIBRATED[key]
+    net.demand["quantity"] = quantity
+    net.processes["cost"] = cost
+    net.meta.update(extra)
+    return net

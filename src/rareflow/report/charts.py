@@ -1,0 +1,474 @@
+"""The report's charts twice over: plotly figures for the HTML page and plain SVG for the PDF.
+
+The PDF cannot run plotly.js and static export needs a browser, so the SVG versions are drawn
+here by hand: a layered Sankey, small-multiple line charts, stacked and diverging bar charts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from rareflow.report.content import (
+    CONSUMER,
+    FORM_LABEL,
+    PRICE_MATERIALS,
+    PRODUCER,
+    STAGES,
+    ReportContent,
+)
+
+COLOURS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+WHERE_COLOUR = {"China": "#d62728", "outside China": "#1f77b4"}
+FONT = 'font-family="Helvetica, Arial, sans-serif"'
+
+
+def _colour(i: int) -> str:
+    return COLOURS[i % len(COLOURS)]
+
+
+# -- Sankey ----------------------------------------------------------------------------------
+
+
+def node_column(node: str) -> int:
+    """Column of a Sankey node: the stages in chain order; imports of a form in the column
+    before the stage using it, exports after the stage making it; sinks last."""
+    if node in STAGES:
+        return STAGES.index(node)
+    label_form = {v: k for k, v in FORM_LABEL.items()}
+    if ": " in node:
+        side, label = node.split(": ", 1)
+        form = label_form.get(label, label)
+        if side == "imports":
+            consumer = CONSUMER.get(form, "consumption")
+            return max(0, STAGES.index(consumer) - 1) if consumer in STAGES else 0
+        producer = PRODUCER.get(form, "separation")
+        return min(len(STAGES) - 1, STAGES.index(producer) + 1)
+    if node == "stock release":
+        return STAGES.index("separation")
+    return len(STAGES) - 1  # recycling, stock build, disposal: sinks
+
+
+def sankey_figure(links: pd.DataFrame, title: str) -> go.Figure:
+    nodes = list(dict.fromkeys([*links["source"], *links["target"]]))
+    index = {n: i for i, n in enumerate(nodes)}
+    forms = list(dict.fromkeys(links["form"]))
+    form_colour = {f: _colour(i) for i, f in enumerate(forms)}
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            valueformat=",.0f",
+            valuesuffix=" t",
+            node={"label": nodes, "pad": 14, "thickness": 14},
+            link={
+                "source": [index[s] for s in links["source"]],
+                "target": [index[t] for t in links["target"]],
+                "value": links["value"].round(3).tolist(),
+                "label": list(links["form"]),
+                "color": [form_colour[f] + "66" for f in links["form"]],
+            },
+        )
+    )
+    fig.update_layout(title=title, height=520, margin={"l": 20, "r": 20, "t": 50, "b": 20})
+    return fig
+
+
+def sankey_svg(links: pd.DataFrame, title: str, width: int = 900, height: int = 520) -> str:
+    """A layered Sankey: nodes in stage columns (side nodes under the stages), links as bands
+    whose width is the tonnage. Links under 0.2% of the largest are left out of the drawing."""
+    if not links.empty:
+        links = links[links["value"] >= 0.002 * links["value"].max()]
+    if links.empty:
+        return _empty_svg(title, "no flows in this region and period", width)
+    nodes = list(dict.fromkeys([*links["source"], *links["target"]]))
+    inflow = links.groupby("target")["value"].sum()
+    outflow = links.groupby("source")["value"].sum()
+    size = {n: max(float(inflow.get(n, 0.0)), float(outflow.get(n, 0.0))) for n in nodes}
+    columns: dict[int, list[str]] = {}
+    for n in sorted(nodes, key=lambda n: (n not in STAGES, -size[n])):
+        columns.setdefault(node_column(n), []).append(n)
+    forms = list(dict.fromkeys(links["form"]))
+    top, bottom, left, right = 30 + 14 * ((len(forms) + 5) // 6), 10, 10, 150
+    gap, node_w = 22, 10.0
+    usable = height - top - bottom
+    scale = min(
+        (usable - gap * (len(col) - 1)) / max(sum(size[n] for n in col), 1e-9)
+        for col in columns.values()
+    )
+    col_w = (width - left - right) / (len(STAGES) - 1)
+    pos: dict[str, tuple[float, float, float]] = {}  # node -> x, y, height
+    for col, members in columns.items():
+        y = float(top)
+        for n in members:
+            h = max(size[n] * scale, 1.5)
+            pos[n] = (left + col * col_w, y, h)
+            y += h + gap
+    parts = [_svg_open(width, height), _title(title, width)]
+    form_colour = {f: _colour(i) for i, f in enumerate(forms)}
+    for i, f in enumerate(forms):  # legend: rows of six under the title
+        lx, ly = left + (i % 6) * 140, 26 + 14 * (i // 6)
+        parts.append(
+            f'<rect x="{lx}" y="{ly}" width="10" height="10" fill="{form_colour[f]}" '
+            f'fill-opacity="0.6"/><text x="{lx + 14}" y="{ly + 9}" font-size="10">'
+            f"{escape(f)}</text>"
+        )
+    # bands leave a node in the order of their targets' heights and enter in the order of
+    # their sources' heights, so that they do not cross at the nodes
+    links = links.assign(
+        _w=(links["value"] * scale).clip(lower=0.5),
+        _sy=links["source"].map(lambda n: pos[str(n)][1]),
+        _ty=links["target"].map(lambda n: pos[str(n)][1]),
+    )
+    start = links.sort_values(["source", "_ty"]).groupby("source")["_w"].cumsum() - links["_w"]
+    end = links.sort_values(["target", "_sy"]).groupby("target")["_w"].cumsum() - links["_w"]
+    columns_ = zip(
+        links["source"].astype(str).tolist(),
+        links["target"].astype(str).tolist(),
+        links["form"].astype(str).tolist(),
+        links["_w"].astype(float).tolist(),
+        start.reindex(links.index).astype(float).tolist(),
+        end.reindex(links.index).astype(float).tolist(),
+        strict=True,
+    )
+    for src, dst, form, w, off_out, off_in in columns_:
+        sx, sy, _ = pos[src]
+        tx, ty, _ = pos[dst]
+        y0 = sy + off_out + w / 2
+        y1 = ty + off_in + w / 2
+        x0, x1 = sx + node_w, tx
+        mid = (x0 + x1) / 2
+        parts.append(
+            f'<path d="M{x0:.1f},{y0:.1f} C{mid:.1f},{y0:.1f} {mid:.1f},{y1:.1f} '
+            f'{x1:.1f},{y1:.1f}" fill="none" stroke="{form_colour[form]}" '
+            f'stroke-opacity="0.45" stroke-width="{w:.1f}"/>'
+        )
+    for n, (x, y, h) in pos.items():
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{node_w}" height="{h:.1f}" fill="#444"/>'
+            f'<text x="{x + node_w + 3:.1f}" y="{y + 9:.1f}" font-size="9">{escape(n)}</text>'
+            f'<text x="{x + node_w + 3:.1f}" y="{y + 19:.1f}" font-size="8" fill="#555">'
+            f"{size[n]:,.0f} t</text>"
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+# -- prices ----------------------------------------------------------------------------------
+
+
+def price_figure(prices: pd.DataFrame, materials: Sequence[str]) -> go.Figure:
+    shown = [m for m in materials if m in set(prices["material"])]
+    cols = 3
+    rows = max(1, -(-len(shown) // cols))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=shown)
+    legend_done: set[str] = set()
+    for i, material in enumerate(shown):
+        part = prices[prices["material"] == material]
+        for (run, where), series in part.groupby(["run", "where"], sort=True):
+            name = f"{where} ({run})"
+            fig.add_trace(
+                go.Scatter(
+                    x=series["period"],
+                    y=series["price"],
+                    name=name,
+                    legendgroup=name,
+                    showlegend=name not in legend_done,
+                    line={
+                        "color": WHERE_COLOUR.get(str(where), "#333"),
+                        "dash": "dot" if run == "baseline" else "solid",
+                    },
+                ),
+                row=i // cols + 1,
+                col=i % cols + 1,
+            )
+            legend_done.add(name)
+    fig.update_yaxes(title_text="USD/kg", col=1)
+    fig.update_layout(height=300 * rows, margin={"l": 50, "r": 20, "t": 50, "b": 30})
+    return fig
+
+
+def price_svgs(prices: pd.DataFrame, materials: Sequence[str]) -> list[str]:
+    out = []
+    for material in materials:
+        part = prices[prices["material"] == material]
+        if part.empty:
+            continue
+        series = []
+        for (run, where), s in part.groupby(["run", "where"], sort=True):
+            series.append(
+                (
+                    f"{where} ({run})",
+                    list(s["period"].astype(str)),
+                    list(s["price"].astype(float)),
+                    WHERE_COLOUR.get(str(where), "#333"),
+                    run == "baseline",
+                )
+            )
+        out.append(line_svg(series, f"{material} (USD/kg)"))
+    return out
+
+
+def line_svg(
+    series: list[tuple[str, list[str], list[float], str, bool]],
+    title: str,
+    width: int = 300,
+    height: int = 200,
+) -> str:
+    """Lines over a shared category axis: (name, x labels, y values, colour, dashed)."""
+    xs = list(dict.fromkeys(x for s in series for x in s[1]))
+    ys = [y for s in series for y in s[2] if y == y]
+    if not xs or not ys:
+        return _empty_svg(title, "no data", width)
+    lo, hi = min(ys), max(ys)
+    pad = (hi - lo) * 0.1 or abs(hi) * 0.05 or 1.0
+    lo, hi = lo - pad, hi + pad
+    left, right, top, bottom = 48, 8, 26, 46 + 12 * len(series)
+    pw, ph = width - left - right, height - top - bottom
+    if ph < 40:
+        height += 40 - ph
+        ph = 40
+
+    def px(x: str) -> float:
+        return left + (xs.index(x) / max(len(xs) - 1, 1)) * pw
+
+    def py(y: float) -> float:
+        return top + (hi - y) / (hi - lo) * ph
+
+    parts = [_svg_open(width, height), _title(title, width, 12)]
+    parts.append(_axes(left, top, pw, ph))
+    for frac in (0.0, 0.5, 1.0):
+        v = lo + frac * (hi - lo)
+        parts.append(
+            f'<text x="{left - 4}" y="{py(v) + 3:.1f}" text-anchor="end" font-size="8">'
+            f"{v:,.4g}</text>"
+        )
+    step = max(1, len(xs) // 4)
+    for i, x in enumerate(xs):
+        if i % step == 0:
+            parts.append(
+                f'<text x="{px(x):.1f}" y="{top + ph + 11}" text-anchor="middle" font-size="8">'
+                f"{escape(x)}</text>"
+            )
+    for k, (name, sx, sy, colour, dashed) in enumerate(series):
+        points = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(sx, sy, strict=True) if y == y)
+        dash = ' stroke-dasharray="4 3"' if dashed else ""
+        parts.append(
+            f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.5"{dash}/>'
+        )
+        ly = top + ph + 24 + 12 * k
+        parts.append(
+            f'<line x1="{left}" y1="{ly}" x2="{left + 18}" y2="{ly}" stroke="{colour}"'
+            f' stroke-width="1.5"{dash}/>'
+            f'<text x="{left + 22}" y="{ly + 3}" font-size="9">{escape(name)}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+# -- shortfalls ------------------------------------------------------------------------------
+
+
+def shortfall_figure(shortfalls: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    for i, (sector, part) in enumerate(shortfalls.groupby("sector", sort=True)):
+        fig.add_trace(
+            go.Bar(x=part["period"], y=part["unserved"], name=str(sector), marker_color=_colour(i))
+        )
+    fig.update_layout(
+        barmode="stack",
+        height=420,
+        yaxis_title="unserved demand (t per period)",
+        margin={"l": 60, "r": 20, "t": 30, "b": 40},
+    )
+    return fig
+
+
+def shortfall_svg(shortfalls: pd.DataFrame, width: int = 900, height: int = 300) -> str:
+    """Stacked bars of unserved demand by sector per period."""
+    title = "Unserved demand by sector, all regions (t per period)"
+    wide = shortfalls.pivot_table(
+        index="period", columns="sector", values="unserved", aggfunc="sum"
+    ).fillna(0.0)
+    wide = wide.loc[:, wide.sum() > 0]
+    if wide.empty:
+        return _empty_svg(title, "no unserved demand", width)
+    left, right, top, bottom = 60, 170, 30, 30
+    pw, ph = width - left - right, height - top - bottom
+    hi = float(wide.sum(axis=1).max()) or 1.0
+    bar = pw / len(wide) * 0.7
+    parts = [_svg_open(width, height), _title(title, width, 12), _axes(left, top, pw, ph)]
+    parts.append(
+        f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" font-size="8">{hi:,.0f}</text>'
+        f'<text x="{left - 4}" y="{top + ph}" text-anchor="end" font-size="8">0</text>'
+    )
+    step = max(1, len(wide) // 8)
+    for i, (period, row) in enumerate(wide.iterrows()):
+        x = left + (i + 0.15) * pw / len(wide)
+        y = float(top + ph)
+        for k, value in enumerate(row):
+            h = float(value) / hi * ph
+            y -= h
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'fill="{_colour(k)}"/>'
+            )
+        if i % step == 0:
+            parts.append(
+                f'<text x="{x + bar / 2:.1f}" y="{top + ph + 12}" text-anchor="middle" '
+                f'font-size="8">{escape(str(period))}</text>'
+            )
+    for k, sector in enumerate(wide.columns):
+        y = top + 13 * k
+        parts.append(
+            f'<rect x="{width - right + 12}" y="{y}" width="9" height="9" fill="{_colour(k)}"/>'
+            f'<text x="{width - right + 25}" y="{y + 8}" font-size="9">{escape(str(sector))}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+# -- trade re-routing ------------------------------------------------------------------------
+
+
+def rerouting_totals(rerouting: pd.DataFrame, has_base: bool) -> pd.DataFrame:
+    """Inflows summed over forms: importer, origin, value (change, or scenario inflow)."""
+    key = "change" if has_base else "scenario"
+    g = rerouting.groupby(["importer", "origin"], sort=False)[key].sum()
+    out = g.rename("value").reset_index()
+    return out[out["value"].abs() > 1e-6]
+
+
+def rerouting_figure(rerouting: pd.DataFrame, importers: list[str], has_base: bool) -> go.Figure:
+    totals = rerouting_totals(rerouting, has_base)
+    fig = make_subplots(rows=1, cols=max(1, len(importers)), subplot_titles=importers or [""])
+    for i, importer in enumerate(importers):
+        part = totals[totals["importer"] == importer].sort_values("value")
+        fig.add_trace(
+            go.Bar(
+                x=part["value"],
+                y=part["origin"],
+                orientation="h",
+                name=importer,
+                showlegend=False,
+                marker_color=["#2ca02c" if v >= 0 else "#d62728" for v in part["value"]],
+            ),
+            row=1,
+            col=i + 1,
+        )
+    label = "change in inflow vs baseline (t)" if has_base else "inflow over the horizon (t)"
+    fig.update_xaxes(title_text=label)
+    fig.update_layout(height=380, margin={"l": 50, "r": 20, "t": 40, "b": 40})
+    return fig
+
+
+def rerouting_svg(rerouting: pd.DataFrame, importers: list[str], has_base: bool) -> str:
+    """Horizontal bars per importer and origin: change in inflow (or inflow)."""
+    totals = rerouting_totals(rerouting, has_base)
+    what = "change in inflow vs baseline" if has_base else "inflow"
+    title = f"Imports of the worst-hit importers by origin: {what} (t over the horizon)"
+    if totals.empty:
+        return _empty_svg(title, "no imports", 900)
+    rows = [
+        (str(i), str(o), float(v))
+        for i, o, v in zip(totals["importer"], totals["origin"], totals["value"], strict=True)
+    ]
+    width, row_h, top = 900, 14, 30
+    height = top + row_h * len(rows) + 20
+    label_w = 120
+    mid = label_w + (width - label_w) / 2
+    half = (width - label_w) / 2 - 60
+    hi = max(abs(v) for _, _, v in rows) or 1.0
+    parts = [_svg_open(width, height), _title(title, width, 12)]
+    parts.append(f'<line x1="{mid}" y1="{top - 4}" x2="{mid}" y2="{height - 16}" stroke="#888"/>')
+    for i, (importer, origin, value) in enumerate(rows):
+        y = top + i * row_h
+        w = abs(value) / hi * half
+        x = mid if value >= 0 else mid - w
+        colour = "#2ca02c" if value >= 0 else "#d62728"
+        anchor_x = mid + w + 4 if value >= 0 else mid - w - 4
+        anchor = "start" if value >= 0 else "end"
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 10}" text-anchor="end" font-size="9">'
+            f"{escape(importer)} from {escape(origin)}</text>"
+            f'<rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" height="{row_h - 4}" '
+            f'fill="{colour}"/>'
+            f'<text x="{anchor_x:.1f}" y="{y + 10}" text-anchor="{anchor}" font-size="8">'
+            f"{value:+,.0f}</text>"
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _svg_open(width: int, height: int) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" {FONT}>'
+    )
+
+
+def _title(text: str, width: int, size: int = 13) -> str:
+    return (
+        f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="{size}" '
+        f'font-weight="bold">{escape(text)}</text>'
+    )
+
+
+def _axes(left: float, top: float, pw: float, ph: float) -> str:
+    return (
+        f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#333"/>'
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#333"/>'
+    )
+
+
+def _empty_svg(title: str, message: str, width: int) -> str:
+    return (
+        f"{_svg_open(width, 60)}{_title(title, width)}"
+        f'<text x="{width / 2}" y="42" text-anchor="middle" font-size="11">{escape(message)}'
+        "</text></svg>"
+    )
+
+
+def figures(content: ReportContent) -> dict[str, go.Figure]:
+    """The plotly figures of a report, by section."""
+    has_base = content.base_scenario is not None
+    return {
+        "sankey": sankey_figure(
+            content.sankey, f"Value chain of {content.region}, {content.period_label} (t)"
+        ),
+        "prices": price_figure(content.prices, PRICE_MATERIALS),
+        "shortfalls": shortfall_figure(content.shortfalls),
+        "rerouting": rerouting_figure(content.rerouting, content.importers, has_base),
+    }
+
+
+def svgs(content: ReportContent) -> dict[str, list[str]]:
+    """The SVG charts of a report, by section (for the PDF)."""
+    has_base = content.base_scenario is not None
+    return {
+        "sankey": [
+            sankey_svg(
+                content.sankey, f"Value chain of {content.region}, {content.period_label} (t)"
+            )
+        ],
+        "prices": price_svgs(content.prices, PRICE_MATERIALS),
+        "shortfalls": [shortfall_svg(content.shortfalls)],
+        "rerouting": [rerouting_svg(content.rerouting, content.importers, has_base)],
+    }

@@ -1,0 +1,570 @@
+"""What a report shows, as plain tables: gathered once, then drawn as HTML (plotly) or PDF (SVG).
+
+Everything comes from the result directory (and the baseline's with `against`), the scenario
+file named in its summary.json, and the reference tables (for the sources of every input).
+Tonnages are t per period summed over the periods shown; prices are USD/kg.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rareflow.metrics.common import NON_RE_STAGES
+from rareflow.metrics.report import concentration_summary, cover_summary, reliance_summary
+from rareflow.results import Result
+
+
+class ReportError(ValueError):
+    """A report that cannot be made from what the user gave (missing directory, bad region)."""
+
+
+# Value-chain stages in the order a Sankey draws them (recycling feeds separation's products).
+STAGES: tuple[str, ...] = (
+    "mining",
+    "cracking",
+    "separation",
+    "reduction",
+    "alloying",
+    "magnet",
+    "consumption",
+)
+
+# The stage that makes each form, and the stage that uses it as an input. Metals other than
+# Nd and Pr go straight into magnets (Dy, Tb in NdFeB; Sm in SmCo), as the recipes say.
+PRODUCER: dict[str, str] = {
+    "concentrate": "mining",
+    "mixed": "cracking",
+    "oxide": "separation",
+    "metal": "reduction",
+    "alloy": "alloying",
+    "magnet": "magnet",
+    "scrap": "magnet",
+}
+CONSUMER: dict[str, str] = {
+    "concentrate": "cracking",
+    "mixed": "separation",
+    "oxide": "reduction",
+    "metal": "magnet",
+    "alloy": "magnet",
+    "scrap": "recycling",
+}
+ALLOYED_METALS = ("metal:Nd", "metal:Pr")
+
+FORM_LABEL: dict[str, str] = {
+    "concentrate": "concentrate",
+    "mixed": "mixed chemicals",
+    "oxide": "oxides",
+    "metal": "metals",
+    "alloy": "NdPr alloy",
+    "magnet": "magnets",
+    "scrap": "magnet scrap",
+}
+
+PRICE_MATERIALS: tuple[str, ...] = (
+    "oxide:Nd",
+    "oxide:Pr",
+    "oxide:Dy",
+    "oxide:Tb",
+    "magnet:NdFeB-HRE",
+    "magnet:NdFeB-LRE",
+)
+
+# Regions whose import reliance is always shown when the result has them.
+MAIN_REGIONS: tuple[str, ...] = ("IND", "JPN", "USA", "KOR", "DEU", "EU27")
+
+DEFAULT_REGION = "IND"
+
+
+@dataclass
+class ReportContent:
+    """The tables and texts of one report."""
+
+    title: str
+    scenario: str
+    base_scenario: str | None
+    region: str
+    period_label: str
+    facts: list[tuple[str, str]]
+    sankey: pd.DataFrame  # source, target, value, form
+    prices: pd.DataFrame  # material, period, run (scenario|baseline), where, price
+    shortfalls: pd.DataFrame  # sector, period, unserved (all regions)
+    region_shortfalls: pd.DataFrame  # sector, reference, consumed, unserved, share
+    headline: pd.DataFrame  # region, unserved [, unserved_base, change]
+    rerouting: pd.DataFrame  # importer, origin, form, baseline, scenario, change
+    importers: list[str]
+    concentration: pd.DataFrame
+    reliance: pd.DataFrame
+    cover: pd.DataFrame
+    scenario_lines: list[str]
+    events: list[str]
+    notes: list[str]
+    sources: dict[str, pd.DataFrame]
+    data_origin: str
+    warnings: list[str] = field(default_factory=list)
+    periods: list[str] = field(default_factory=list)
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def load_result(directory: Path, what: str = "result") -> Result:
+    """A Result from a directory, or a one-line ReportError naming it."""
+    if not directory.is_dir():
+        raise ReportError(f"{directory}: no such {what} directory")
+    try:
+        return Result.from_dir(directory)
+    except FileNotFoundError as exc:
+        raise ReportError(str(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{directory}: cannot read the {what} files ({exc})") from None
+
+
+def _abs_flows(result: Result) -> pd.DataFrame:
+    flows = result.flows
+    return flows.assign(value=flows["value"].astype(float).abs())
+
+
+def default_region(result: Result) -> str:
+    """The region with the most unserved demand over the horizon; IND when nothing is unserved."""
+    sf = result.shortfalls
+    if sf.empty:
+        return DEFAULT_REGION
+    by_region = sf.groupby("region")["unserved"].sum()
+    if by_region.max() <= 0:
+        return DEFAULT_REGION
+    return str(by_region.idxmax())
+
+
+def select_periods(result: Result, period: str | None) -> tuple[list[str], str]:
+    """Periods a Sankey sums over and their label.
+
+    None: every period of the last calendar year of the horizon; 'all': the whole horizon;
+    YYYY: that year's periods; otherwise one period label of the result.
+    """
+    periods = result.periods or sorted(result.flows["period"].astype(str).unique())
+    if not periods:
+        raise ReportError("the result has no periods")
+    if period is None:
+        year = periods[-1][:4]
+        chosen = [p for p in periods if p[:4] == year]
+        return chosen, year if len(chosen) > 1 else chosen[0]
+    if period == "all":
+        return periods, f"{periods[0]} to {periods[-1]}"
+    if period in periods:
+        return [period], period
+    chosen = [p for p in periods if len(period) == 4 and p[:4] == period]
+    if chosen:
+        return chosen, period
+    raise ReportError(
+        f"--period {period}: not a period of the result (expected one of {periods[0]} .. "
+        f"{periods[-1]}, a year YYYY, or 'all')"
+    )
+
+
+# -- value chain -----------------------------------------------------------------------------
+
+
+def _form(material: str) -> str:
+    return material.split(":", 1)[0]
+
+
+def _consumer(material: str) -> str:
+    form = _form(material)
+    if form == "metal" and material in ALLOYED_METALS:
+        return "alloying"
+    return CONSUMER.get(form, "consumption")
+
+
+def sankey_links(result: Result, region: str, periods: list[str]) -> pd.DataFrame:
+    """Links of the region's value chain over `periods` (t): source, target, value, form.
+
+    Each form (concentrate, mixed, oxides, ...) is a pool fed by domestic output, imports and
+    stock releases and drained by processing, exports, final consumption, stock builds and
+    disposal. The flows do not say which tonne went where, so each source is split over the
+    uses in proportion (the pool is taken as well mixed). Non-rare-earth inputs (bulk:) are
+    left out.
+    """
+    f = _abs_flows(result)
+    f = f[(f["region"] == region) & f["period"].isin(periods)]
+    f = f[~f["material"].str.startswith("bulk:")]
+    rows: list[dict[str, Any]] = []
+    if f.empty:
+        return pd.DataFrame(columns=["source", "target", "value", "form"])
+    f = f.assign(form=f["material"].map(_form))
+    for form, part in f.groupby("form"):
+        form = str(form)
+        label = FORM_LABEL.get(form, form)
+        kinds = part.groupby("kind")["value"].sum()
+        sources: dict[str, float] = {
+            PRODUCER.get(form, form): float(kinds.get("production", 0.0))
+            + float(kinds.get("process_output", 0.0)),
+            f"imports: {label}": float(kinds.get("trade_in", 0.0)),
+            "stock release": float(kinds.get("stock_release", 0.0)),
+        }
+        uses: dict[str, float] = {
+            f"exports: {label}": float(kinds.get("trade_out", 0.0)),
+            "consumption": float(kinds.get("consumption", 0.0)),
+            "stock build": float(kinds.get("stock_build", 0.0)),
+            "disposal": float(kinds.get("disposal", 0.0)),
+        }
+        inputs = part[part["kind"] == "process_input"]
+        for material, value in inputs.groupby("material")["value"].sum().items():
+            stage = _consumer(str(material))
+            uses[stage] = uses.get(stage, 0.0) + float(value)
+        total_use = sum(uses.values())
+        if total_use <= 0:
+            continue
+        for src, s_value in sources.items():
+            for dst, u_value in uses.items():
+                value = s_value * u_value / total_use
+                if value > 1e-9 and src != dst:
+                    rows.append({"source": src, "target": dst, "value": value, "form": label})
+    return pd.DataFrame(rows, columns=["source", "target", "value", "form"])
+
+
+# -- prices ----------------------------------------------------------------------------------
+
+
+def price_series(result: Result, run: str) -> pd.DataFrame:
+    """China's price and the mean price outside China of the key oxides and magnets.
+
+    Outside China is weighted by each region's use of the material in the period (final
+    consumption plus process input); a simple mean where no region outside China uses it.
+    Columns: material, period, run, where, price (USD/kg).
+    """
+    prices = result.prices
+    prices = prices[prices["material"].isin(PRICE_MATERIALS)]
+    if prices.empty:
+        return pd.DataFrame(columns=["material", "period", "run", "where", "price"])
+    f = _abs_flows(result)
+    use = (
+        f[f["kind"].isin(["consumption", "process_input"]) & f["material"].isin(PRICE_MATERIALS)]
+        .groupby(["region", "material", "period"])["value"]
+        .sum()
+        .rename("weight")
+        .reset_index()
+    )
+    merged = prices.merge(use, on=["region", "material", "period"], how="left")
+    merged["weight"] = merged["weight"].fillna(0.0)
+    rows: list[dict[str, Any]] = []
+    for (material, period), part in merged.groupby(["material", "period"]):
+        inside = part.loc[part["region"] == "CHN", "price"]
+        if not inside.empty:
+            price = float(inside.iloc[0])
+            rows.append({"material": material, "period": period, "where": "China", "price": price})
+        out = part[part["region"] != "CHN"]
+        if out.empty:
+            continue
+        weights = out["weight"].to_numpy()
+        values = out["price"].astype(float).to_numpy()
+        price = (
+            float(np.average(values, weights=weights))
+            if weights.sum() > 0
+            else float(values.mean())
+        )
+        rows.append(
+            {"material": material, "period": period, "where": "outside China", "price": price}
+        )
+    out_frame = pd.DataFrame(rows, columns=["material", "period", "where", "price"])
+    out_frame["run"] = run
+    return out_frame[["material", "period", "run", "where", "price"]]
+
+
+# -- shortfalls ------------------------------------------------------------------------------
+
+
+def shortfalls_by_sector(result: Result) -> pd.DataFrame:
+    """Unserved demand of every region by sector and period (t)."""
+    sf = result.shortfalls
+    out = sf.groupby(["sector", "period"])["unserved"].sum().reset_index()
+    return out.sort_values(["period", "sector"]).reset_index(drop=True)
+
+
+def region_shortfalls(result: Result, region: str) -> pd.DataFrame:
+    """A region's demand, consumption and unserved demand by sector over the horizon (t)."""
+    sf = result.shortfalls
+    sf = sf[sf["region"] == region]
+    g = sf.groupby("sector")[["reference", "consumed", "unserved"]].sum()
+    g["share"] = g["unserved"] / g["reference"].where(g["reference"] > 0)
+    return g.sort_values("unserved", ascending=False).reset_index()
+
+
+def headline(result: Result, base: Result | None) -> pd.DataFrame:
+    """Unserved demand by region over the horizon (t), with the baseline's and the change."""
+    scen = result.shortfalls.groupby("region")["unserved"].sum().rename("unserved")
+    demand = result.shortfalls.groupby("region")["reference"].sum().rename("demand")
+    out = pd.concat([demand, scen], axis=1)
+    if base is not None:
+        out["unserved_base"] = base.shortfalls.groupby("region")["unserved"].sum()
+        out["unserved_base"] = out["unserved_base"].fillna(0.0)
+        out["change"] = out["unserved"] - out["unserved_base"]
+        out = out.sort_values("change", ascending=False)
+    else:
+        out = out.sort_values("unserved", ascending=False)
+    return out.fillna(0.0).rename_axis("region").reset_index()
+
+
+# -- trade re-routing ------------------------------------------------------------------------
+
+
+def worst_importers(result: Result, base: Result | None, n: int = 3) -> list[str]:
+    """The importing regions hit hardest: largest rise in unserved demand against the baseline
+    (largest unserved demand without one). An importer is a region with any imports."""
+    importers = set(result.trade["destination"].astype(str))
+    if base is not None:
+        importers |= set(base.trade["destination"].astype(str))
+    table = headline(result, base)
+    key = "change" if base is not None else "unserved"
+    table = table[table["region"].isin(importers) & (table[key] > 0)]
+    return [str(r) for r in table.sort_values(key, ascending=False)["region"].head(n)]
+
+
+def rerouting(result: Result, base: Result | None, importers: list[str]) -> pd.DataFrame:
+    """Inflows of each importer by origin and form over the horizon (t), scenario and baseline.
+
+    Columns: importer, origin, form, scenario, baseline, change (baseline and change are NaN
+    without a baseline).
+    """
+    cols = ["importer", "origin", "form", "scenario", "baseline", "change"]
+
+    def inflows(res: Result) -> pd.Series:
+        t = res.trade[res.trade["destination"].isin(importers)]
+        t = t.assign(form=t["material"].astype(str).map(lambda m: FORM_LABEL.get(_form(m), m)))
+        g = t.groupby(["destination", "origin", "form"])["value"].sum()
+        return g.rename_axis(["importer", "origin", "form"])
+
+    scen = inflows(result).rename("scenario")
+    if base is None:
+        out = scen.to_frame()
+        out["baseline"] = np.nan
+        out["change"] = np.nan
+    else:
+        out = pd.concat([scen, inflows(base).rename("baseline")], axis=1).fillna(0.0)
+        out["change"] = out["scenario"] - out["baseline"]
+    if out.empty:
+        return pd.DataFrame(columns=cols)
+    out = out.reset_index()
+    order = {r: i for i, r in enumerate(importers)}
+    key = "change" if base is not None else "scenario"
+    out = out.assign(_o=out["importer"].map(order), _k=-out[key].abs())
+    out = out.sort_values(by=["_o", "_k"]).drop(columns=["_o", "_k"])
+    return out[cols].reset_index(drop=True)
+
+
+# -- risk measures ---------------------------------------------------------------------------
+
+
+def concentration_table(result: Result, base: Result | None) -> pd.DataFrame:
+    """World output concentration by stage over the horizon (HHI 0-1, top-1, top-3 shares)."""
+    scen = concentration_summary(result)
+    if base is None:
+        return scen.reset_index(drop=True)
+    b = concentration_summary(base)[["stage", "hhi", "top1", "top3_share"]]
+    out = scen.merge(b, on="stage", how="left", suffixes=("", "_base"))
+    out["hhi_change"] = out["hhi"] - out["hhi_base"]
+    return out.reset_index(drop=True)
+
+
+def reliance_table(result: Result, regions: list[str]) -> pd.DataFrame:
+    """Import reliance (net imports / apparent consumption) by stage over the horizon: one row
+    per region, one column per stage (fractions; negative for a net exporter)."""
+    rows = []
+    for region in regions:
+        rel = reliance_summary(result, region)
+        for row in rel.itertuples(index=False):
+            rows.append({"region": region, "stage": row.stage, "value": row.import_reliance})
+    if not rows:
+        return pd.DataFrame(columns=["region"])
+    frame = pd.DataFrame(rows)
+    order = ("mining", "cracking", "separation", "metal", "magnet", "recycling")
+    stages = [s for s in order if s in set(frame["stage"])]
+    stages += sorted(set(frame["stage"]) - set(stages) - set(NON_RE_STAGES))
+    wide = frame.pivot_table(index="region", columns="stage", values="value", aggfunc="first")
+    wide = wide.reindex(index=regions, columns=stages)
+    return wide.rename_axis(columns=None).reset_index()
+
+
+# -- scenario and sources --------------------------------------------------------------------
+
+
+def _scenario_path(result_dir: Path, summary: dict[str, Any]) -> Path | None:
+    """The scenario file of a run: a copy inside the result directory, else the recorded path."""
+    for name in ("scenario.yaml", "scenario.yml"):
+        if (result_dir / name).is_file():
+            return result_dir / name
+    recorded = summary.get("scenario_file")
+    if not recorded:
+        return None
+    path = Path(str(recorded))
+    if path.is_file():
+        return path
+    if not path.is_absolute() and (result_dir / path).is_file():
+        return result_dir / path
+    return None
+
+
+def scenario_events(
+    result_dir: Path, summary: dict[str, Any]
+) -> tuple[list[str], list[str], Any, str]:
+    """The scenario's header lines (name, horizon, files), its events in plain words, the
+    Scenario (or None) and a warning ('' when all went well)."""
+    from rareflow.scenario import ScenarioError, load_scenario, load_vocabulary
+    from rareflow.scenario.describe import describe_scenario
+
+    path = _scenario_path(result_dir, summary)
+    if path is None:
+        recorded = summary.get("scenario_file", "(none recorded)")
+        return [], [], None, f"scenario file {recorded} not found: its events are not shown"
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as exc:
+        return [], [], None, f"the scenario file cannot be read: {exc}"
+    try:
+        vocab = load_vocabulary(scenario.data)
+    except Exception:
+        vocab = None
+    lines = describe_scenario(scenario, vocab)
+    # describe_scenario ends with one numbered line per event: keep the header apart, drop the
+    # numbers (the page numbers them) and add the source each event cites
+    header = lines[: len(lines) - len(scenario.events)] if scenario.events else lines
+    events: list[str] = []
+    for i, ev in enumerate(scenario.events):
+        sentence = lines[len(header) + i].split(". ", 1)[-1]
+        source = getattr(ev, "source", None)
+        events.append(f"{sentence} (source: {source})" if source else sentence)
+    return header, events, scenario, ""
+
+
+def input_sources(scenario: Any) -> tuple[dict[str, pd.DataFrame], str, str]:
+    """The sources cited by every reference table the run read, grouped by table.
+
+    Returns {table: frame of source_id, rows, title, publisher, year, url, tag}, where the data
+    came from, and a warning ('' when all went well).
+    """
+    from rareflow.data.loader import ReferenceDataError, load_reference, source_usage
+
+    data = getattr(scenario, "data", None) if scenario is not None else None
+    warning = ""
+    try:
+        ref = load_reference(Path(data) if data else None, invariants=False)
+        origin = (
+            f"reference data: packaged tables overridden by {data}"
+            if data
+            else ("reference data: the tables packaged with rareflow")
+        )
+    except (ReferenceDataError, OSError) as exc:
+        warning = f"the scenario's data directory {data} cannot be read ({exc}); packaged shown"
+        ref = load_reference(invariants=False)
+        origin = "reference data: the tables packaged with rareflow"
+    usage = source_usage(ref)
+    catalogue = ref["sources"].set_index("source_id")
+    out: dict[str, pd.DataFrame] = {}
+    for table, part in usage.groupby("table", sort=True):
+        counts = part.groupby("source_id").size().rename("rows").reset_index()
+        counts = counts[counts["source_id"] != ""]
+        known = counts["source_id"].isin(catalogue.index)
+        cols = ["title", "publisher", "year", "url", "tag"]
+        info = catalogue.reindex(counts["source_id"])[cols].reset_index(drop=True)
+        frame = pd.concat([counts.reset_index(drop=True), info], axis=1)
+        frame.loc[~known.to_numpy(), "title"] = "(not listed in sources.csv)"
+        out[str(table)] = frame.sort_values("source_id").reset_index(drop=True)
+    return out, origin, warning
+
+
+# -- all together ----------------------------------------------------------------------------
+
+
+def _fmt_t(value: float) -> str:
+    return f"{value:,.0f} t"
+
+
+def _facts(summary: dict[str, Any], base_summary: dict[str, Any] | None) -> list[tuple[str, str]]:
+    horizon = summary.get("horizon", {})
+    meta = summary.get("meta", {})
+    when = f"{horizon.get('start', '?')} to {horizon.get('end', '?')} by {horizon.get('step', '?')}"
+    solver = (
+        f"{summary.get('status', '?')} ({summary.get('solver', '?')}, "
+        f"foresight {summary.get('foresight', '?')})"
+    )
+    data = (
+        f"USGS edition {meta.get('edition', '?')}, base year {meta.get('base_year', '?')}, "
+        f"tables hash {meta.get('reference_hash', '?')}"
+    )
+    facts = [
+        ("scenario", str(summary.get("scenario", "?"))),
+        ("horizon", when),
+        ("solver status", solver),
+        ("unserved demand, horizon", _fmt_t(float(summary.get("unserved_t", float("nan"))))),
+        ("data", data),
+        ("rareflow", str(summary.get("versions", {}).get("rareflow", "?"))),
+    ]
+    if base_summary is not None:
+        facts.insert(1, ("compared with", str(base_summary.get("scenario", "?"))))
+        facts.append(
+            ("baseline unserved demand", _fmt_t(float(base_summary.get("unserved_t", np.nan))))
+        )
+    return facts
+
+
+def gather(
+    result_dir: Path,
+    against: Path | None = None,
+    region: str | None = None,
+    period: str | None = None,
+) -> ReportContent:
+    """Everything a report shows, from a result directory (and a baseline's)."""
+    result = load_result(result_dir)
+    base = load_result(against, "baseline result") if against is not None else None
+    regions = sorted(set(result.flows["region"].astype(str)) | set(result.shortfalls["region"]))
+    chosen = region or default_region(result)
+    if chosen not in regions:
+        raise ReportError(
+            f"--region {chosen}: not a region of the result (expected one of {', '.join(regions)})"
+        )
+    periods, period_label = select_periods(result, period)
+    warnings: list[str] = []
+    header, events, scenario, warning = scenario_events(result_dir, result.summary)
+    if warning:
+        warnings.append(warning)
+    sources, origin, warning = input_sources(scenario)
+    if warning:
+        warnings.append(warning)
+    prices = price_series(result, "scenario")
+    if base is not None:
+        prices = pd.concat([prices, price_series(base, "baseline")], ignore_index=True)
+    importers = worst_importers(result, base)
+    main = [chosen, *importers, *MAIN_REGIONS]
+    shown = [r for r in dict.fromkeys(main) if r in regions]
+    name = str(result.summary.get("scenario", result_dir.name))
+    base_name = str(base.summary.get("scenario", against)) if base is not None else None
+    title = f"rareflow report: {name}" + (f" against {base_name}" if base_name else "")
+    return ReportContent(
+        title=title,
+        scenario=name,
+        base_scenario=base_name,
+        region=chosen,
+        period_label=period_label,
+        facts=_facts(result.summary, base.summary if base is not None else None),
+        sankey=sankey_links(result, chosen, periods),
+        prices=prices,
+        shortfalls=shortfalls_by_sector(result),
+        region_shortfalls=region_shortfalls(result, chosen),
+        headline=headline(result, base),
+        rerouting=rerouting(result, base, importers),
+        importers=importers,
+        concentration=concentration_table(result, base),
+        reliance=reliance_table(result, shown),
+        cover=cover_summary(result, chosen),
+        scenario_lines=header,
+        events=events,
+        notes=[str(n) for n in result.summary.get("notes", [])],
+        sources=sources,
+        data_origin=origin,
+        warnings=warnings,
+        periods=result.periods,
+    )
