@@ -16,8 +16,10 @@ Reading rules (documented here because the CLI and the tests rely on them):
 - `source` holds one or more ids of sources.csv separated by ';'.
 
 Override semantics (`--data DIR`): a user directory may hold any subset of the tables; each
-file present replaces the packaged table, the rest come from the packaged set, and the merged
-set passes the same checks (cell checks, keys, references and the table-level invariants).
+file present replaces the packaged table (except sources.csv, whose rows are added to the
+packaged sources, a user row winning on the same id), the rest come from the packaged set,
+and the merged set passes the same checks (cell checks, keys, references and the table-level
+invariants).
 The user's files are checked first so that their mistakes are reported before anything else.
 A `.csv` file whose name is not a table is refused (most likely a misspelt table name that would
 otherwise be silently ignored), unless the packaged directory has a file of that name.
@@ -315,6 +317,16 @@ def load_reference(
     lines: dict[str, list[int]] = {}
     for spec in order:
         tables[spec.name], lines[spec.name] = read_table(spec, paths[spec.name])
+    if "sources" in overrides and (base / "sources.csv").is_file():
+        # sources are a registry, not data: a user's sources.csv adds to the base set (its rows
+        # win on the same id), so an imported directory keeps working when the shipped
+        # sources grow
+        mine = tables["sources"]
+        shipped, shipped_lines = read_table(SPECS_BY_NAME["sources"], base / "sources.csv")
+        keep = ~shipped["source_id"].isin(set(mine["source_id"]))
+        tables["sources"] = pd.concat([mine, shipped[keep]], ignore_index=True)
+        kept = [n for n, k in zip(shipped_lines, keep, strict=True) if k]
+        lines["sources"] = lines["sources"] + kept
     ref = Reference(
         tables={spec.name: tables[spec.name] for spec in SPECS},
         lines=lines,
