@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from rareflow.compare_commands import brief, compare
 from rareflow.data.commands import data_app
 from rareflow.importers.commands import import_app
 from rareflow.metrics.commands import risk_app
@@ -27,6 +28,8 @@ app.add_typer(risk_app, name="risk")
 app.add_typer(scenario_app, name="scenario")
 app.command("run")(run)
 app.command("report")(report)
+app.command("compare")(compare)
+app.command("brief")(brief)
 data_app.add_typer(import_app, name="import", help="Import USGS, BACI or UN Comtrade files.")
 
 

@@ -1,0 +1,810 @@
+"""`rareflow brief seed`: the seed article's questions answered with numbers from the model.
+
+Runs baseline, india-pauses-toyotsu, india-value-chain-2030, its slow variant and seed (cached,
+see `rareflow.compare.run_cached`) and states:
+
+1. what Japan loses from the pause of the IREL-Toyotsu agreement (t/yr of inflow from India
+   once the notice has run) and who fills it (change of Japan's inflows by origin);
+2. what stays in India and where it goes (India's production, use, stocks and exports of the
+   agreement's material and of separated oxides);
+3. in which year India's own NdFeB output covers a quarter, a half and all of its NdFeB
+   imports (the imports of the baseline in the same year), under india-value-chain-2030 and
+   its slow variant;
+4. which link of India's chain binds first: the stage (mining, cracking, separation, reduction,
+   alloying, magnet) whose capacity is fully used first, and the chain material whose Indian
+   price stands furthest above the world's;
+5. the seed scenario (every event together) against the baseline: Japan and India again, and
+   the Dy/Tb prices inside and outside China.
+
+All flows are t/yr averaged over the periods named; prices USD/kg.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rareflow.compare import (
+    CHINA,
+    CompareError,
+    HorizonOverride,
+    Loaded,
+    Progress,
+    period_mid,
+    period_years,
+    price_change,
+    result_periods,
+    run_cached,
+    scenario_horizon,
+    use_weights,
+    years_of,
+)
+from rareflow.results import Result
+
+INDIA = "IND"
+JAPAN = "JPN"
+AGREEMENT = "irel-toyotsu"
+BASELINE = "baseline"
+PAUSE = "india-pauses-toyotsu"
+CHAIN = "india-value-chain-2030"
+CHAIN_SLOW = "india-value-chain-2030-slow"
+SEED = "seed"
+SCENARIOS: tuple[str, ...] = (BASELINE, PAUSE, CHAIN, CHAIN_SLOW, SEED)
+NDFEB = "magnet:NdFeB-*"
+COVER_LEVELS: tuple[float, ...] = (0.25, 0.5, 1.0)
+# India's chain to NdFeB magnets: stage -> processes (fnmatch patterns)
+CHAIN_PROCESSES: dict[str, tuple[str, ...]] = {
+    "mining": ("mining:*",),
+    "cracking": ("cracking:*",),
+    "separation": ("separation:*",),
+    "reduction": ("reduction:Nd", "reduction:Pr"),
+    "alloying": ("alloying:NdPr*",),
+    "magnet": ("magnet:NdFeB-*",),
+}
+CHAIN_MATERIALS: tuple[str, ...] = (
+    "concentrate:monazite",
+    "mixed:monazite",
+    "oxide:Nd",
+    "oxide:Pr",
+    "metal:Nd",
+    "metal:Pr",
+    "alloy:NdPr",
+    "magnet:NdFeB-LRE",
+    "magnet:NdFeB-HRE",
+    "scrap:NdFeB",  # the magnet plants' by-product: its value is part of their margin
+)
+# a stage counts as fully used at this share of its capacity (solver tolerance)
+FULL_USE = 0.99
+# a price gap of India against the world smaller than this (%) is not called a gap
+GAP_NOTABLE_PCT = 1.0
+DAYS_PER_MONTH = 365.25 / 12.0
+
+
+# ---------------------------------------------------------------------------------------------
+# the agreement and its pause
+
+
+@dataclass(frozen=True)
+class AgreementTerms:
+    agreement: str
+    seller_region: str
+    destination: str
+    material: str
+    volume_min: float  # t/yr
+    volume_max: float  # t/yr
+
+
+def agreement_terms(agreement: str = AGREEMENT, data_dir: Path | None = None) -> AgreementTerms:
+    """The contract as the reference data give it (seller region via its facility)."""
+    from rareflow.data.loader import load_reference
+
+    ref = load_reference(data_dir)
+    rows = ref["agreements"][ref["agreements"]["agreement"] == agreement]
+    if rows.empty:
+        raise CompareError(f"agreements.csv: no agreement '{agreement}'")
+    row = rows.iloc[0]
+    fac = ref["facilities"].set_index("facility")
+    seller = str(row["seller"])
+    region = str(fac.loc[seller, "region"]) if seller in fac.index else seller
+    return AgreementTerms(
+        agreement=agreement,
+        seller_region=region,
+        destination=str(row["destination"]),
+        material=str(row["material"]),
+        volume_min=float(row["volume_min"]),
+        volume_max=float(row["volume_max"]),
+    )
+
+
+def suspension_start(path: Path, agreement: str = AGREEMENT) -> tuple[pd.Timestamp, float]:
+    """When the first suspension of `agreement` in the scenario takes effect (start + notice)
+    and the share it suspends."""
+    from rareflow.scenario import load_scenario
+    from rareflow.scenario.schema import AgreementSuspend
+
+    scenario = load_scenario(path)
+    events = [
+        ev
+        for ev in scenario.events
+        if isinstance(ev, AgreementSuspend) and ev.agreement == agreement
+    ]
+    if not events:
+        raise CompareError(f"{path}: no agreement_suspend event for '{agreement}'")
+    first = min(events, key=lambda ev: ev.start)
+    start = pd.Timestamp(first.start) + pd.Timedelta(days=float(first.notice) * DAYS_PER_MONTH)
+    return start, float(first.share)
+
+
+def periods_from(result: Result, when: pd.Timestamp, until: dt.date | None = None) -> list[str]:
+    """Periods whose midpoint lies at or after `when` (and before `until`)."""
+    out = [p for p in result_periods(result) if period_mid(p) >= when]
+    if until is not None:
+        out = [p for p in out if period_mid(p) < pd.Timestamp(until)]
+    return out
+
+
+def _rate(frame: pd.DataFrame, periods: list[str], keys: list[str]) -> pd.Series:
+    """t/yr over `periods` of `value`, summed by keys."""
+    sel = frame[frame["period"].astype(str).isin(periods)]
+    return sel.groupby(keys)["value"].sum() / years_of(periods)
+
+
+def _change(a: pd.Series, b: pd.Series) -> pd.DataFrame:
+    out = pd.concat([a.rename("baseline"), b.rename("scenario")], axis=1).fillna(0.0)
+    out["change"] = out["scenario"] - out["baseline"]
+    return out
+
+
+@dataclass
+class PauseFindings:
+    """What the destination loses on the agreement and who fills it; what stays home."""
+
+    scenario: str
+    terms: AgreementTerms
+    effective: pd.Timestamp
+    share: float
+    periods: list[str]
+    contract_baseline: float  # t/yr seller region -> destination, agreement material
+    contract_scenario: float
+    from_seller_baseline: float  # t/yr, all materials
+    from_seller_scenario: float
+    inflows: pd.DataFrame  # origin, material: baseline, scenario, change (t/yr)
+    unserved: pd.DataFrame  # destination's unserved by material (t/yr)
+    home: pd.DataFrame  # seller region's balance items by material group (t/yr)
+    exports: pd.DataFrame  # seller region's exports by destination and material (t/yr)
+
+    @property
+    def loss(self) -> float:
+        return self.contract_baseline - self.contract_scenario
+
+
+def _group(material: pd.Series, agreement_material: str) -> pd.Series:
+    form = material.astype(str).str.split(":", n=1).str[0]
+    return pd.Series(
+        np.where(material == agreement_material, agreement_material, form + " (all)"),
+        index=material.index,
+    )
+
+
+def _home_balance(
+    result: Result, region: str, periods: list[str], agreement_material: str
+) -> pd.DataFrame:
+    """t/yr of the region's production, use, stock change and trade of the agreement material
+    and of all oxides."""
+    f = result.flows[result.flows["region"] == region]
+    f = f[f["material"].eq(agreement_material) | f["material"].str.startswith("oxide:")]
+    f = f.assign(group=_group(f["material"], agreement_material), value=f["value"].abs())
+    items = {
+        "production": ("production", "process_output"),
+        "used in processes": ("process_input",),
+        "final use": ("consumption",),
+        "stock build": ("stock_build",),
+        "stock release": ("stock_release",),
+        "disposal": ("disposal",),
+        "imports": ("trade_in",),
+        "exports": ("trade_out",),
+    }
+    kind_item = {k: item for item, kinds in items.items() for k in kinds}
+    f = f[f["kind"].isin(kind_item)].assign(item=lambda x: x["kind"].map(kind_item))
+    rate = _rate(f, periods, ["group", "item"])
+    return rate.unstack("item").reindex(columns=list(items)).fillna(0.0)
+
+
+def pause_findings(
+    name: str,
+    base: Result,
+    scen: Result,
+    effective: pd.Timestamp,
+    share: float,
+    terms: AgreementTerms,
+) -> PauseFindings:
+    """The pause's effect once the notice has run, averaged over the periods after it."""
+    periods = [p for p in periods_from(scen, effective) if p in set(result_periods(base))]
+    if not periods:
+        raise CompareError(
+            f"{name}: no period after the pause takes effect ({effective:%Y-%m-%d}); "
+            "extend the horizon"
+        )
+    seller, dest, mat = terms.seller_region, terms.destination, terms.material
+
+    def inflow(res: Result) -> pd.Series:
+        t = res.trade[res.trade["destination"] == dest]
+        return _rate(t, periods, ["origin", "material"])
+
+    inflows = _change(inflow(base), inflow(scen))
+    inflows = inflows[inflows["change"].abs() > 1e-6]
+    inflows = inflows.reindex(inflows["change"].abs().sort_values(ascending=False).index)
+
+    def contract(res: Result) -> float:
+        t = res.trade
+        sel = t[(t["origin"] == seller) & (t["destination"] == dest) & (t["material"] == mat)]
+        return float(_rate(sel, periods, ["material"]).sum())
+
+    def from_seller(res: Result) -> float:
+        t = res.trade
+        sel = t[(t["origin"] == seller) & (t["destination"] == dest)]
+        return float(_rate(sel, periods, ["material"]).sum())
+
+    def unserved(res: Result) -> pd.Series:
+        s = res.shortfalls[res.shortfalls["region"] == dest].rename(columns={"unserved": "value"})
+        return _rate(s, periods, ["material"])
+
+    unserved_t = _change(unserved(base), unserved(scen))
+    unserved_t = unserved_t[unserved_t["change"].abs() > 1e-6]
+
+    home_a = _home_balance(base, seller, periods, mat)
+    home_b = _home_balance(scen, seller, periods, mat)
+    home = home_b.sub(home_a, fill_value=0.0).fillna(0.0)
+
+    def exports(res: Result) -> pd.Series:
+        t = res.trade[res.trade["origin"] == seller]
+        return _rate(t, periods, ["destination", "material"])
+
+    ex = _change(exports(base), exports(scen))
+    ex = ex[ex["change"].abs() > 1e-6]
+    ex = ex.reindex(ex["change"].abs().sort_values(ascending=False).index)
+    return PauseFindings(
+        scenario=name,
+        terms=terms,
+        effective=effective,
+        share=share,
+        periods=periods,
+        contract_baseline=contract(base),
+        contract_scenario=contract(scen),
+        from_seller_baseline=from_seller(base),
+        from_seller_scenario=from_seller(scen),
+        inflows=inflows,
+        unserved=unserved_t,
+        home=home,
+        exports=ex,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# NdFeB output against imports
+
+
+def full_years(result: Result) -> list[int]:
+    """Calendar years the result covers completely."""
+    periods = result_periods(result)
+    length: dict[int, float] = {}
+    for p in periods:
+        year = int(str(p)[:4])
+        length[year] = length.get(year, 0.0) + period_years(p)
+    return sorted(y for y, total in length.items() if abs(total - 1.0) < 1e-6)
+
+
+def _by_year(flows: pd.DataFrame, kind: str, region: str, pattern: str) -> pd.Series:
+    f = flows[(flows["kind"] == kind) & (flows["region"] == region)]
+    keep = [fnmatch.fnmatchcase(str(m), pattern) for m in f["material"]]
+    f = f[np.asarray(keep, dtype=bool)]
+    return (
+        f.assign(value=f["value"].abs())
+        .groupby(f["period"].astype(str).str[:4].astype(int))["value"]
+        .sum()
+    )
+
+
+@dataclass
+class Coverage:
+    """India's own NdFeB output against its baseline NdFeB imports, by calendar year."""
+
+    scenario: str
+    table: pd.DataFrame  # year: output, imports_baseline, imports_scenario, ratio
+    first_year: dict[float, int | None] = field(default_factory=dict)
+
+
+def ndfeb_coverage(
+    name: str, base: Result, scen: Result, region: str = INDIA, pattern: str = NDFEB
+) -> Coverage:
+    years = [y for y in full_years(scen) if y in set(full_years(base))]
+    if not years:
+        raise CompareError(f"{name}: no full calendar year shared with the baseline")
+    out = pd.DataFrame(index=pd.Index(years, name="year"))
+    out["output"] = _by_year(scen.flows, "process_output", region, pattern).reindex(years)
+    out["imports_baseline"] = _by_year(base.flows, "trade_in", region, pattern).reindex(years)
+    out["imports_scenario"] = _by_year(scen.flows, "trade_in", region, pattern).reindex(years)
+    out = out.fillna(0.0)
+    out["ratio"] = out["output"] / out["imports_baseline"].where(out["imports_baseline"] > 0)
+    first: dict[float, int | None] = {}
+    for level in COVER_LEVELS:
+        hit = out.index[out["ratio"] >= level - 1e-9]
+        first[level] = int(hit[0]) if len(hit) else None
+    return Coverage(name, out, first)
+
+
+# ---------------------------------------------------------------------------------------------
+# which link binds first
+
+
+@dataclass
+class Binding:
+    scenario: str
+    stages: pd.DataFrame  # stage: capacity_from, first_full, periods_full, mean_use, max_use
+    gaps: pd.DataFrame  # material: india, world, gap_pct
+    first: list[str]  # stages fully used first (ties together)
+    first_period: str | None
+    widest_gap: str | None
+    # the same once the magnet stage has capacity (the whole chain exists)
+    first_with_magnets: list[str] = field(default_factory=list)
+    first_with_magnets_period: str | None = None
+
+
+def _matches(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(name, x) for x in patterns)
+
+
+def _chain_capacity(path: Path, override: HorizonOverride | None) -> pd.DataFrame:
+    """Capacity (t per period) of India's chain facilities by stage, the engine's own
+    expansion of capacities, capacity events and outages."""
+    from rareflow.optimize.inputs import SolveOptions, build_inputs
+    from rareflow.scenario import load_scenario, prepare
+    from rareflow.scenario.schema import Horizon as ScenarioHorizon
+
+    scenario = load_scenario(path)
+    if override is not None and not override.empty:
+        h = scenario.horizon
+        new = override.horizon(h.start.strftime("%Y-%m"), h.end.strftime("%Y-%m"), h.step)
+        scenario = scenario.model_copy(update={"horizon": ScenarioHorizon.model_validate(new)})
+    applied = prepare(scenario)
+    # licences do not touch capacities; dropping them spares the reference solve they need
+    inp = build_inputs(applied.network, applied.horizon, applied.levers.reference(), SolveOptions())
+    rows = []
+    fac = inp.facilities[inp.facilities["region"] == INDIA]
+    for stage, patterns in CHAIN_PROCESSES.items():
+        if stage == "mining":
+            steps = inp.steps[(inp.steps["region"] == INDIA) & (inp.steps["stage"] == "mining")]
+            cap = inp.supply_cap.sel(step=list(steps.index)).sum("step")
+        else:
+            hit = fac[fac["process"].map(lambda p, pats=patterns: _matches(p, pats))]
+            if hit.empty:
+                cap = inp.facility_cap.isel(facility=[]).sum("facility")
+            else:
+                sel = inp.facility_cap.sel(facility=list(hit.index))
+                groups = hit["capacity_group"].reindex(sel["facility"].to_numpy())
+                cap = (
+                    sel.groupby(sel["facility"].copy(data=groups.to_numpy())).max().sum("facility")
+                )
+        series = cap.to_series()
+        rows.append(pd.DataFrame({"stage": stage, "period": series.index, "capacity": series}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _chain_activity(result: Result, region: str = INDIA) -> pd.DataFrame:
+    """Activity (t of reference material per period) of India's chain by stage, from flows."""
+    from rareflow.data.loader import load_reference
+
+    ref = load_reference()
+    procs = ref["processes"].set_index("process")
+    coef = ref["process_coefficients"]
+    flows = result.flows[result.flows["region"] == region]
+    flows = flows.assign(value=flows["value"].abs())
+    rows = []
+    for stage, patterns in CHAIN_PROCESSES.items():
+        names = [p for p in procs.index if any(fnmatch.fnmatch(p, x) for x in patterns)]
+        if stage == "mining":
+            sel = flows[(flows["kind"] == "production") & flows["material"].str.startswith("conc")]
+            rows.append(sel.groupby("period")["value"].sum().rename(stage))
+            continue
+        # activity is measured in t of the reference material: its output (+1) or input (-1);
+        # alternative recipes share a reference material, so each material counts once
+        parts: dict[tuple[str, str], pd.Series] = {}
+        for p in names:
+            m = str(procs.loc[p, "reference_material"])
+            c = coef[(coef["process"] == p) & (coef["material"] == m)]["coefficient"]
+            kind = "process_output" if len(c) and float(c.iloc[0]) > 0 else "process_input"
+            sel = flows[(flows["kind"] == kind) & (flows["material"] == m)]
+            parts[(m, kind)] = sel.groupby("period")["value"].sum()
+        total = pd.concat(parts.values(), axis=1).sum(axis=1) if parts else pd.Series(dtype=float)
+        rows.append(total.rename(stage))
+    out = pd.concat(rows, axis=1).reindex(result_periods(result)).fillna(0.0)
+    out.index.name = "period"
+    return out.reset_index().melt(id_vars="period", var_name="stage", value_name="activity")
+
+
+def chain_binding(
+    name: str, path: Path, result: Result, override: HorizonOverride | None
+) -> Binding:
+    cap = _chain_capacity(path, override)
+    act = _chain_activity(result)
+    both = cap.merge(act, on=["stage", "period"], how="left").fillna({"activity": 0.0})
+    both["use"] = both["activity"] / both["capacity"].where(both["capacity"] > 1e-9)
+    order = {p: i for i, p in enumerate(result_periods(result))}
+    both = both[both["period"].isin(order)].assign(_o=lambda x: x["period"].map(order))
+    both = both.sort_values(["stage", "_o"])
+    rows = []
+    for stage in CHAIN_PROCESSES:
+        g = both[both["stage"] == stage]
+        has = g[g["capacity"] > 1e-9]
+        full = has[has["use"] >= FULL_USE]
+        rows.append(
+            {
+                "stage": stage,
+                "capacity_from": has["period"].iloc[0] if len(has) else None,
+                "first_full": full["period"].iloc[0] if len(full) else None,
+                "periods_full": len(full),
+                "periods_with_capacity": len(has),
+                "mean_use": float(has["use"].mean()) if len(has) else float("nan"),
+                "max_use": float(has["use"].max()) if len(has) else float("nan"),
+                "capacity_t_per_yr_last": float(
+                    g["capacity"].iloc[-1] / period_years(str(g["period"].iloc[-1]))
+                )
+                if len(g)
+                else float("nan"),
+            }
+        )
+    stages = pd.DataFrame(rows).set_index("stage")
+    first, first_period = _earliest(both, order, None)
+    chain_from = stages.loc["magnet", "capacity_from"]
+    later, later_period = (
+        _earliest(both, order, order[str(chain_from)]) if chain_from is not None else ([], None)
+    )
+    gaps = price_gaps(result)
+    widest = None
+    if gaps["gap_pct"].notna().any():
+        widest = str(gaps["gap_pct"].idxmax())
+    return Binding(name, stages, gaps, first, first_period, widest, later, later_period)
+
+
+def _earliest(
+    use: pd.DataFrame, order: dict[str, int], since: int | None
+) -> tuple[list[str], str | None]:
+    """Stages at full use in the earliest period (from period number `since`)."""
+    full = use[(use["capacity"] > 1e-9) & (use["use"] >= FULL_USE)]
+    if since is not None:
+        full = full[full["_o"] >= since]
+    if full.empty:
+        return [], None
+    first = full["_o"].min()
+    stages = [s for s in CHAIN_PROCESSES if s in set(full[full["_o"] == first]["stage"])]
+    return stages, str(full[full["_o"] == first]["period"].iloc[0])
+
+
+def price_gaps(result: Result, region: str = INDIA) -> pd.DataFrame:
+    """Mean price in `region` against the use-weighted mean of the other regions (USD/kg)."""
+    periods = result_periods(result)
+    weights = use_weights(result, periods)
+    p = result.prices[result.prices["material"].isin(CHAIN_MATERIALS)].dropna(subset=["price"])
+    mean = p.groupby(["material", "region"])["price"].mean()
+    rows = []
+    for mat in CHAIN_MATERIALS:
+        if mat not in mean.index.get_level_values(0):
+            continue
+        m = mean.loc[mat]
+        if region not in m.index:
+            continue
+        others = m.drop(region)
+        w = weights.reindex([(r, mat) for r in others.index]).fillna(0.0).to_numpy()
+        if w.sum() <= 0:
+            w = np.ones(len(others))
+        world = float(np.dot(others.to_numpy(), w) / w.sum()) if len(others) else float("nan")
+        india = float(m.loc[region])
+        gap = 100 * (india / world - 1) if world > 0 else float("nan")
+        rows.append({"material": mat, "india": india, "world": world, "gap_pct": gap})
+    return pd.DataFrame(rows, columns=["material", "india", "world", "gap_pct"]).set_index(
+        "material"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the brief
+
+
+@dataclass
+class SeedBrief:
+    periods: dict[str, str]  # scenario -> "start..end step"
+    pause: PauseFindings
+    coverage: list[Coverage]
+    binding: list[Binding]
+    seed: PauseFindings
+    seed_prices: pd.DataFrame
+
+    def markdown(self) -> str:
+        return render(self)
+
+
+def _horizons(
+    scenarios_dir: Path, until: str | None, step: str | None
+) -> dict[str, HorizonOverride]:
+    """Each scenario's horizon override: --until/--step for all; without --until the baseline
+    is extended to the latest end among the scenarios, so that every scenario has its
+    baseline over its whole horizon."""
+    spans = {name: scenario_horizon(scenarios_dir / f"{name}.yaml") for name in SCENARIOS}
+    latest = max(h["end"] for h in spans.values())
+    out = {}
+    for name, h in spans.items():
+        end = until if until is not None else (latest if name == BASELINE else None)
+        if until is not None and until > h["end"] and name != BASELINE:
+            end = h["end"]  # never past the scenario's own horizon
+        out[name] = HorizonOverride(end=end, step=step)
+    return out
+
+
+def seed_brief(
+    scenarios_dir: Path,
+    cache_dir: Path,
+    until: str | None = None,
+    step: str | None = None,
+    progress: Progress | None = None,
+    announce: object | None = None,
+) -> SeedBrief:
+    """Run (or reuse) the five scenarios and answer the seed's questions."""
+    missing = [n for n in SCENARIOS if not (scenarios_dir / f"{n}.yaml").is_file()]
+    if missing:
+        raise CompareError(f"{scenarios_dir}: no scenario file {missing[0]}.yaml")
+    overrides = _horizons(scenarios_dir, until, step)
+    runs: dict[str, Loaded] = {}
+    for name in SCENARIOS:
+        if callable(announce):
+            announce(name)
+        runs[name] = run_cached(
+            scenarios_dir / f"{name}.yaml", cache_dir, overrides[name], progress=progress
+        )
+    base = runs[BASELINE].result
+    terms = agreement_terms()
+    eff, share = suspension_start(scenarios_dir / f"{PAUSE}.yaml")
+    pause = pause_findings(PAUSE, base, runs[PAUSE].result, eff, share, terms)
+    eff_s, share_s = suspension_start(scenarios_dir / f"{SEED}.yaml")
+    seed = pause_findings(SEED, base, runs[SEED].result, eff_s, share_s, terms)
+    coverage = [ndfeb_coverage(n, base, runs[n].result) for n in (CHAIN, CHAIN_SLOW)]
+    binding = [
+        chain_binding(n, scenarios_dir / f"{n}.yaml", runs[n].result, overrides[n])
+        for n in (CHAIN, CHAIN_SLOW)
+    ]
+    common = [p for p in result_periods(runs[SEED].result) if p in set(result_periods(base))]
+    seed_prices, _ = price_change(
+        base, runs[SEED].result, common, ("oxide:Dy", "oxide:Tb"), (BASELINE, SEED)
+    )
+    spans = {}
+    for name, run in runs.items():
+        ps = result_periods(run.result)
+        step_name = run.result.summary.get("horizon", {}).get("step", "")
+        spans[name] = f"{ps[0]}..{ps[-1]} {step_name}".strip()
+    return SeedBrief(spans, pause, coverage, binding, seed, seed_prices)
+
+
+# ---------------------------------------------------------------------------------------------
+# text
+
+
+def _t(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _table(frame: pd.DataFrame, fmt: str = "{:,.0f}") -> list[str]:
+    """A markdown table of a small frame (index included)."""
+    if frame.empty:
+        return ["(none)"]
+    index_names = [str(n) if n is not None else "" for n in frame.index.names]
+    cols = [*index_names, *[str(c) for c in frame.columns]]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for idx, row in frame.iterrows():
+        keys = list(idx) if isinstance(idx, tuple) else [idx]
+        cells = [str(k) for k in keys]
+        for v in row:
+            if isinstance(v, float | np.floating):
+                cells.append(fmt.format(v) if np.isfinite(v) else "")
+            else:
+                cells.append("" if v is None else str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _pause_text(f: PauseFindings, top: int = 8) -> list[str]:
+    t = f.terms
+    lines = [
+        f"Contract: {t.agreement}, {t.material} from {t.seller_region} to {t.destination}, "
+        f"{_t(t.volume_min)} t/yr minimum (about the 2024 shipments), {_t(t.volume_max)} t/yr "
+        f"maximum. Suspended share {f.share:.0%} from {f.effective:%Y-%m-%d} (start + notice); "
+        f"averages below are t/yr over {f.periods[0]}..{f.periods[-1]}.",
+        "",
+        f"- {t.destination} loses {_t(f.loss)} t/yr of {t.material} from {t.seller_region} "
+        f"({_t(f.contract_baseline)} -> {_t(f.contract_scenario)} t/yr; the contracted "
+        f"{_t(t.volume_min * f.share)} t/yr suspended). All materials from "
+        f"{t.seller_region}: {_t(f.from_seller_baseline)} -> {_t(f.from_seller_scenario)} t/yr "
+        f"({f.from_seller_scenario - f.from_seller_baseline:+,.0f}).",
+    ]
+    flows = f.inflows.reset_index()
+    same = flows[(flows["material"] == t.material) & (flows["origin"] != t.seller_region)]
+    gained = same[same["change"] > 0].sort_values("change", ascending=False)
+    if len(gained):
+        who = ", ".join(
+            f"{o} +{_t(c)}" for o, c in zip(gained["origin"], gained["change"], strict=True)
+        )
+        lines.append(
+            f"- Who fills it ({t.material} into {t.destination}): {who} t/yr "
+            f"(together {_t(gained['change'].sum())} of the {_t(f.loss)} t/yr lost)."
+        )
+    else:
+        lines.append(f"- Nobody replaces the lost {t.material} into {t.destination}.")
+    uns = f.unserved["change"].sum() if len(f.unserved) else 0.0
+    lines.append(
+        f"- {t.destination}'s unserved demand changes by {uns:+,.0f} t/yr (all materials)."
+    )
+    lines += ["", f"Largest changes of {t.destination}'s inflows by origin (t/yr):", ""]
+    lines += _table(f.inflows.head(top))
+    home = f.home
+    if t.material in home.index:
+        h = home.loc[t.material]
+        lines += [
+            "",
+            f"What stays in {t.seller_region} ({t.material}, change t/yr): production "
+            f"{h['production']:+,.0f}, used in {t.seller_region}'s own processes "
+            f"{h['used in processes']:+,.0f}, stock build {h['stock build']:+,.0f}, stock "
+            f"release {h['stock release']:+,.0f}, disposal {h['disposal']:+,.0f}, exports "
+            f"{h['exports']:+,.0f}, imports {h['imports']:+,.0f}.",
+            f"  {t.seller_region} no longer ships {-h['exports']:,.0f} t/yr abroad; it "
+            f"{'imports' if h['imports'] >= 0 else 'imports less by'} "
+            f"{abs(h['imports']):,.0f} t/yr and its own production changes by "
+            f"{h['production']:+,.0f} t/yr: its net exports change by "
+            f"{h['exports'] - h['imports']:+,.0f} t/yr.",
+        ]
+    lines += ["", f"{t.seller_region}'s balance, change against the baseline (t/yr):", ""]
+    lines += _table(home)
+    lines += ["", f"{t.seller_region}'s exports by destination, largest changes (t/yr):", ""]
+    lines += _table(f.exports.head(top))
+    return lines
+
+
+def _coverage_text(c: Coverage) -> list[str]:
+    def when(level: float) -> str:
+        year = c.first_year.get(level)
+        return str(year) if year is not None else "never within the horizon"
+
+    tab = c.table
+    years = f"{tab.index[0]}-{tab.index[-1]}"
+    lines = [
+        f"- {c.scenario}: a quarter of the imports: {when(0.25)}; a half: {when(0.5)}; "
+        f"all: {when(1.0)} (full years {years}).",
+        "",
+    ]
+    lines += _table(tab.rename(columns={"output": "India NdFeB output t"}), "{:,.2f}")
+    return lines
+
+
+def _binding_text(b: Binding) -> list[str]:
+    if b.first:
+        stage = ", ".join(b.first)
+        head = f"{stage} (fully used from {b.first_period})"
+    else:
+        head = "no stage reaches full use within the horizon"
+    gap = ""
+    if b.widest_gap is not None:
+        g = b.gaps.loc[b.widest_gap]
+        if g["gap_pct"] >= GAP_NOTABLE_PCT:
+            gap = (
+                f"; widest price gap vs the world: {b.widest_gap}, {g['india']:,.1f} USD/kg "
+                f"in India vs {g['world']:,.1f} ({g['gap_pct']:+.1f}%)"
+            )
+        else:
+            gap = (
+                "; no chain material costs notably more in India than in the world "
+                f"(largest gap {b.widest_gap} {g['gap_pct']:+.1f}%)"
+            )
+    lines = [f"- {b.scenario}: first link to bind: {head}{gap}."]
+    if b.gaps["gap_pct"].notna().any():
+        low = str(b.gaps["gap_pct"].idxmin())
+        g = b.gaps.loc[low]
+        if g["gap_pct"] <= -GAP_NOTABLE_PCT:
+            lines.append(
+                f"- {b.scenario}: cheapest in India against the world: {low}, "
+                f"{g['india']:,.1f} USD/kg vs {g['world']:,.1f} ({g['gap_pct']:+.1f}%): India "
+                "has more of it than it can use or ship at the world's price."
+            )
+    idle = b.stages[(b.stages["periods_with_capacity"] > 0) & (b.stages["max_use"] <= 1e-6)]
+    if len(idle):
+        lines.append(
+            f"- {b.scenario}: stages with capacity that are never used: "
+            f"{', '.join(idle.index)} (capacity from {', '.join(map(str, idle['capacity_from']))}"
+            "): the chain stops before them, so what limits India's NdFeB output is not their "
+            "capacity."
+        )
+    magnet_from = b.stages.loc["magnet", "capacity_from"]
+    if magnet_from is not None:
+        later = (
+            f"{', '.join(b.first_with_magnets)} (from {b.first_with_magnets_period})"
+            if b.first_with_magnets
+            else "no stage reaches full use"
+        )
+        lines.append(
+            f"- {b.scenario}: once India's NdFeB plants have capacity ({magnet_from!s}), the "
+            f"first stage at full use: {later}."
+        )
+    else:
+        lines.append(f"- {b.scenario}: India has no NdFeB capacity within the horizon.")
+    lines.append("")
+    st = b.stages.copy()
+    for col in ("mean_use", "max_use"):
+        st[col] = 100 * st[col]
+    lines += _table(
+        st.rename(columns={"mean_use": "mean_use_%", "max_use": "max_use_%"}), "{:,.1f}"
+    )
+    lines += ["", "Prices in India against the world (USD/kg):", ""]
+    lines += _table(b.gaps, "{:,.1f}")
+    return lines
+
+
+def render(brief: SeedBrief) -> str:
+    lines = ["# The seed's questions, answered by rareflow", ""]
+    lines.append("Runs: " + "; ".join(f"{n} {s}" for n, s in brief.periods.items()) + ".")
+    lines.append(
+        "Flows are t/yr averaged over the periods named; prices USD/kg. Every figure comes from "
+        "the model's solve over its reference data: it moves when the data move."
+    )
+    lines += [
+        "",
+        "## 1-2. The pause of the IREL-Toyotsu agreement (india-pauses-toyotsu vs baseline)",
+        "",
+    ]
+    lines += _pause_text(brief.pause)
+    lines += ["", "## 3. India's own NdFeB output against its NdFeB imports", ""]
+    lines.append(
+        "Reference: India's NdFeB imports (HRE and LRE) in the baseline, the same calendar year; "
+        "ratio = India's NdFeB output under the scenario / that reference."
+    )
+    lines.append("")
+    for c in brief.coverage:
+        lines += _coverage_text(c)
+        lines.append("")
+    lines += ["## 4. Which link of India's chain binds first", ""]
+    lines.append(
+        f"Use of capacity of India's facilities by stage (NdFeB chain: {', '.join(CHAIN_PROCESSES)}"
+        f"); fully used = at least {FULL_USE:.0%} of capacity."
+    )
+    lines.append("")
+    for b in brief.binding:
+        lines += _binding_text(b)
+        lines.append("")
+    lines += ["## 5. seed (every event together) vs baseline", ""]
+    lines += _pause_text(brief.seed)
+    sp = brief.seed_prices.set_index("material")
+    lines += [
+        "",
+        "Dy and Tb oxide prices inside China and outside it (demand-weighted), USD/kg:",
+        "",
+    ]
+    lines += _table(sp[["china_a", "outside_a", "china_b", "outside_b", "gap_b"]], "{:,.1f}")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "CHINA",
+    "SCENARIOS",
+    "AgreementTerms",
+    "Binding",
+    "Coverage",
+    "PauseFindings",
+    "SeedBrief",
+    "agreement_terms",
+    "chain_binding",
+    "ndfeb_coverage",
+    "pause_findings",
+    "price_gaps",
+    "seed_brief",
+    "suspension_start",
+]

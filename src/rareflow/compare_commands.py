@@ -1,0 +1,235 @@
+"""`rareflow compare A B` and `rareflow brief seed`: printed tables, files in --out.
+
+Registered in `rareflow.cli` as `app.command("compare")(compare)` and
+`app.command("brief")(brief)`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rareflow.brief import seed_brief
+from rareflow.compare import (
+    CompareError,
+    HorizonOverride,
+    compare_results,
+    default_cache_dir,
+    finite,
+    load_input,
+)
+from rareflow.data.loader import ReferenceDataError
+from rareflow.network import NetworkError
+from rareflow.optimize import HorizonError, LeverError, MassBalanceError, SolveError
+from rareflow.scenario import ScenarioError
+
+USER_ERRORS = (
+    CompareError,
+    ScenarioError,
+    ReferenceDataError,
+    NetworkError,
+    HorizonError,
+    LeverError,
+)
+SCENARIOS_DIR = Path("scenarios")
+
+
+def _fail(message: str) -> None:
+    # one line whatever the terminal width (rich would wrap it)
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _cell(value: Any, fmt: str) -> str:
+    if isinstance(value, float):
+        return fmt.format(value) if finite(value) else ""
+    return "" if value is None else str(value)
+
+
+def print_table(
+    console: Console,
+    frame: pd.DataFrame,
+    title: str,
+    columns: dict[str, str],
+    top: int | None = None,
+) -> None:
+    """Print `columns` (name -> format for numbers) of the first `top` rows of `frame`."""
+    table = Table(title=title)
+    for col in columns:
+        numeric = pd.api.types.is_numeric_dtype(frame[col]) if col in frame else False
+        table.add_column(col, justify="right" if numeric else "left")
+    shown = frame if top is None else frame.head(top)
+    for values in shown.to_dict("records"):
+        table.add_row(*[_cell(values.get(c), fmt) for c, fmt in columns.items()])
+    console.print(table)
+    if top is not None and len(frame) > top:
+        console.print(f"  ({len(frame) - top} more rows in the files written with --out)")
+
+
+def _progress(console: Console) -> Callable[[int, int, str], None] | None:
+    if not sys.stdout.isatty():
+        return None
+
+    def show(done: int, total: int, label: str) -> None:
+        console.print(f"  {label} {done}/{total}", highlight=False)
+
+    return show
+
+
+def _override(until: str | None, step: str | None) -> HorizonOverride | None:
+    if until is None and step is None:
+        return None
+    return HorizonOverride(end=until, step=step)
+
+
+T = "{:,.0f}"
+P = "{:.1%}"
+U = "{:,.1f}"
+
+
+def compare(
+    a: Annotated[Path, typer.Argument(help="scenario YAML file or result directory (A)")],
+    b: Annotated[Path, typer.Argument(help="scenario YAML file or result directory (B)")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="directory for tables (CSV, Parquet) and charts")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="end scenario runs at this month (YYYY-MM)")
+    ] = None,
+    step: Annotated[
+        str | None, typer.Option("--step", help="run scenarios by month, quarter or year")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="rows printed per table")] = 12,
+) -> None:
+    """Compare B against A: shortfalls, prices inside and outside China, trade re-routing and
+    self-sufficiency. Scenario files are solved (results cached in --out/runs or a temporary
+    directory); result directories are read as they are."""
+    # piped output gets wide tables rather than rich's 80 columns, which cut material names
+    console = Console(width=None if sys.stdout.isatty() else 150)
+    cache = (out / "runs") if out is not None else default_cache_dir()
+    try:
+        override = _override(until, step)
+        loaded = []
+        for path in (a, b):
+            if path.is_file():
+                console.print(f"solving {path} (or reusing a cached result) ...")
+            loaded.append(load_input(path, cache, override, progress=_progress(console)))
+        la, lb = loaded
+        names = (la.name, lb.name) if la.name != lb.name else (f"A:{la.name}", f"B:{lb.name}")
+        cmp = compare_results(la.result, lb.result, names)
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+        return
+    except (SolveError, MassBalanceError) as exc:
+        _fail(f"the solve failed: {exc}")
+        return
+    console.print(
+        f"[bold]{cmp.name_b}[/bold] minus [bold]{cmp.name_a}[/bold], "
+        f"{cmp.periods[0]}..{cmp.periods[-1]} ({len(cmp.periods)} periods, "
+        f"{cmp.years:.2f} years); tonnes over these periods unless marked t/yr"
+    )
+    short = {"reference_a": T, "unserved_a": T, "unserved_b": T, "change_t": T, "share_a": P}
+    short["share_b"] = P
+    for key, label in (("region", "region"), ("sector", "sector"), ("material", "material")):
+        print_table(
+            console,
+            cmp[f"shortfall_by_{key}"],
+            f"Unserved demand by {label} (t)",
+            {key: "", **short},
+            top,
+        )
+    print_table(
+        console,
+        cmp["prices"],
+        "Prices inside China and outside it (demand-weighted mean, USD/kg)",
+        {
+            "material": "",
+            "china_a": U,
+            "outside_a": U,
+            "china_b": U,
+            "outside_b": U,
+            "change_china_pct": "{:+.1f}%",
+            "change_outside_pct": "{:+.1f}%",
+            "gap_b": U,
+        },
+    )
+    print_table(
+        console,
+        cmp["replacements"],
+        "Trade re-routing: who replaces whom (t)",
+        {
+            "destination": "",
+            "material": "",
+            "lost_t": T,
+            "gained_t": T,
+            "losers": "",
+            "replaced_by": "",
+        },
+        top,
+    )
+    print_table(
+        console,
+        cmp["self_sufficiency"],
+        "Self-sufficiency by region and stage (domestic output / domestic use)",
+        {
+            "region": "",
+            "stage": "",
+            "self_sufficiency_a": P,
+            "self_sufficiency_b": P,
+            "change_pp": "{:+.1f}",
+        },
+        top,
+    )
+    if out is not None:
+        written = cmp.write(out)
+        console.print(f"wrote {len(written)} files to {out} (charts: {out / 'charts.html'})")
+
+
+def brief(
+    topic: Annotated[str, typer.Argument(help="what to brief on: seed")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="directory for brief.md (and cached runs)")
+    ] = None,
+    scenarios: Annotated[
+        Path, typer.Option("--scenarios", help="directory of the scenario files")
+    ] = SCENARIOS_DIR,
+    until: Annotated[
+        str | None, typer.Option("--until", help="end every run at this month (YYYY-MM)")
+    ] = None,
+    step: Annotated[
+        str | None, typer.Option("--step", help="run by month, quarter or year (faster)")
+    ] = None,
+) -> None:
+    """Answer the seed article's questions with numbers: what Japan loses from the IREL pause
+    and who fills it, what stays in India, when India's NdFeB output covers its imports, and
+    which link of India's chain binds first."""
+    if topic != "seed":
+        _fail(f"brief: unknown topic '{topic}' (expected: seed)")
+    console = Console(stderr=True)
+    cache = (out / "runs") if out is not None else default_cache_dir()
+
+    def announce(name: object) -> None:
+        console.print(f"solving {name} (or reusing a cached result) ...", highlight=False)
+
+    try:
+        HorizonOverride(end=until, step=step)  # checks the options before any solve
+        result = seed_brief(scenarios, cache, until, step, announce=announce)
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+        return
+    except (SolveError, MassBalanceError) as exc:
+        _fail(f"the solve failed: {exc}")
+        return
+    text = result.markdown()
+    typer.echo(text)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "brief.md").write_text(text)
+        console.print(f"wrote {out / 'brief.md'}")

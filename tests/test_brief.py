@@ -1,0 +1,119 @@
+"""`rareflow brief seed`: the pieces on hand-built results, then the whole brief on the
+shipped scenarios over a short yearly horizon."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from rareflow.brief import (
+    AgreementTerms,
+    ndfeb_coverage,
+    pause_findings,
+    suspension_start,
+)
+from rareflow.compare_commands import brief
+from rareflow.results import Result
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+YEARS = ["2025", "2026", "2027", "2028"]
+
+
+def _flows(rows: list[tuple[str, str, str, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["kind", "region", "material", "period", "value"])
+
+
+def _result(flows: pd.DataFrame, trade: pd.DataFrame | None = None) -> Result:
+    r = Result(flows=flows, summary={"periods": YEARS, "horizon": {"step": "year"}})
+    if trade is not None:
+        r.trade = trade
+    return r
+
+
+def test_coverage_years_and_never() -> None:
+    imports = [("trade_in", "IND", "magnet:NdFeB-LRE", y, 100.0) for y in YEARS]
+    base = _result(_flows(imports))
+    output = [0.0, 30.0, 60.0, 90.0]  # 30 %, 60 %, 90 % of the baseline imports
+    scen = _result(
+        _flows(
+            [
+                ("process_output", "IND", "magnet:NdFeB-LRE", y, v)
+                for y, v in zip(YEARS, output, strict=True)
+            ]
+            + [("process_output", "IND", "magnet:SmCo", y, 500.0) for y in YEARS]
+        )
+    )
+    c = ndfeb_coverage("chain", base, scen)
+    assert c.first_year == {0.25: 2026, 0.5: 2027, 1.0: None}
+    assert c.table.loc[2027, "ratio"] == pytest.approx(0.6)
+    # SmCo magnets are not NdFeB: they do not count
+    assert c.table.loc[2025, "output"] == 0.0
+
+
+def _trade(rows: list[tuple[str, str, str, str, float]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["origin", "destination", "material", "period", "value"])
+    frame.insert(0, "arc", frame["origin"] + ">" + frame["destination"] + ":" + frame["material"])
+    return frame
+
+
+def test_pause_findings_by_hand() -> None:
+    terms = AgreementTerms("deal", "IND", "JPN", "mixed:monazite", 1000.0, 4000.0)
+    base = _result(
+        _flows([("trade_out", "IND", "mixed:monazite", y, 1000.0) for y in YEARS]),
+        _trade([("IND", "JPN", "mixed:monazite", y, 1000.0) for y in YEARS]),
+    )
+    after = [y for y in YEARS if y >= "2026"]
+    scen_trade = [("IND", "JPN", "mixed:monazite", "2025", 1000.0)] + [
+        ("AUS", "JPN", "mixed:monazite", y, 700.0) for y in after
+    ]
+    scen_flows = [("trade_out", "IND", "mixed:monazite", "2025", 1000.0)] + [
+        ("process_input", "IND", "mixed:monazite", y, 1000.0) for y in after
+    ]
+    scen = _result(_flows(scen_flows), _trade(scen_trade))
+    f = pause_findings("p", base, scen, pd.Timestamp("2025-09-01"), 1.0, terms)
+    assert f.periods == ["2026", "2027", "2028"]
+    assert f.loss == pytest.approx(1000.0)
+    inflows = f.inflows["change"]
+    assert inflows[("AUS", "mixed:monazite")] == pytest.approx(700.0)
+    assert inflows[("IND", "mixed:monazite")] == pytest.approx(-1000.0)
+    home = f.home.loc["mixed:monazite"]
+    assert home["exports"] == pytest.approx(-1000.0)
+    assert home["used in processes"] == pytest.approx(1000.0)
+
+
+def test_suspension_start_of_the_shipped_pause() -> None:
+    when, share = suspension_start(SCENARIOS / "india-pauses-toyotsu.yaml")
+    assert share == 1.0
+    # June 2025 plus 3 months' notice
+    assert pd.Timestamp("2025-08-30") <= when <= pd.Timestamp("2025-09-01")
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.command("brief")(brief)
+    app.command("other")(lambda: None)  # a second command keeps `brief` a subcommand
+    return app
+
+
+def test_brief_seed_prints_its_answers(tmp_path: Path) -> None:
+    out = tmp_path / "brief"
+    args = ["brief", "seed", "--scenarios", str(SCENARIOS), "--out", str(out)]
+    res = CliRunner().invoke(_app(), [*args, "--until", "2029-12", "--step", "year"])
+    assert res.exit_code == 0, res.output
+    text = (out / "brief.md").read_text()
+    assert "JPN loses" in text and "Who fills it" in text
+    assert "What stays in IND" in text
+    for scenario in ("india-value-chain-2030", "india-value-chain-2030-slow"):
+        assert f"- {scenario}: a quarter of the imports:" in text
+        assert f"- {scenario}: first link to bind:" in text
+    assert "oxide:Tb" in text
+
+
+def test_brief_unknown_topic_exits_2() -> None:
+    res = CliRunner().invoke(_app(), ["brief", "moon"])
+    assert res.exit_code == 2
+    assert "unknown topic 'moon'" in res.output
