@@ -34,8 +34,10 @@ class BuildOptions:
     bulk_capacity: float = 1.0e9
     # Mining cost is capped at this share of the concentrate's reference price (see build).
     mining_cost_cap: float = 0.9
-    # Strategic stock capacity per region and material; inf = unbounded.
-    stock_capacity: float = float("inf")
+    # Commercial stocks per region and material hold at most this many days of the node's
+    # base-year throughput capacity (an assumption: inventories are finite, so a scarcity
+    # expected years ahead cannot be stored up without limit). Strategic stockpiles are events.
+    stock_days: float = 90.0
 
 
 def _first_existing(table: pd.DataFrame, keys: list[str], column: str = "key") -> pd.Series:
@@ -142,6 +144,138 @@ def _add_variants(
         pd.concat([facilities, extra[facilities.columns]], ignore_index=True),
         pd.concat([capacity, extra_capacity], ignore_index=True),
     )
+
+
+def _makers_and_users(net: Network) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(region, material) pairs that can make a material, and pairs that can use it."""
+    coef = net.process_coefficients
+    plants = net.facilities[["region", "process"]]
+    made_by = pd.concat(
+        [
+            net.supply[["region", "material"]],
+            coef[coef["coefficient"] > 0].merge(plants, on="process")[["region", "material"]],
+        ]
+    ).drop_duplicates()
+    used_by = pd.concat(
+        [
+            net.demand[["region", "material"]],
+            coef[coef["coefficient"] < 0].merge(plants, on="process")[["region", "material"]],
+        ]
+    ).drop_duplicates()
+    return made_by, used_by
+
+
+def trade_arcs(net: Network, cost: float) -> pd.DataFrame:
+    """An arc for a tradable material from every region that can make it to every other
+    region that can use it, at the transport cost `cost` USD/t."""
+    made_by, used_by = _makers_and_users(net)
+    tradable = set(net.materials.loc[net.materials["tradable"].astype(bool), "material"])
+    pairs = made_by.merge(used_by, on="material", suffixes=("_o", "_d"))
+    pairs = pairs[(pairs["region_o"] != pairs["region_d"]) & pairs["material"].isin(tradable)]
+    return pd.DataFrame(
+        {
+            "arc": pairs["region_o"] + ">" + pairs["region_d"] + ":" + pairs["material"],
+            "origin": pairs["region_o"],
+            "destination": pairs["region_d"],
+            "material": pairs["material"],
+            "cost": float(cost),
+            "lead_time_months": 0.0,
+        }
+    ).reset_index(drop=True)
+
+
+def _throughput(net: Network, base_year: int) -> pd.Series:
+    """Base-year capacity of every flow through a (region, material) node, t/yr."""
+
+    def at_year(table: pd.DataFrame, key: str) -> pd.DataFrame:
+        rows = table[table["year"] <= base_year].sort_values("year")
+        first = table.sort_values("year").groupby(key).head(1)
+        latest = rows.groupby(key).tail(1)
+        return pd.concat([latest, first[~first[key].isin(latest[key])]])
+
+    supply_cap = at_year(net.supply_capacity, "step").merge(net.supply, on="step")
+    plant_cap = at_year(net.facility_capacity, "facility").merge(net.facilities, on="facility")
+    plant_flow = plant_cap.merge(net.process_coefficients, on="process")
+    plant_flow["flow"] = plant_flow["capacity"].astype(float) * plant_flow["coefficient"].abs()
+    flows = pd.concat(
+        [
+            supply_cap[["region", "material", "capacity"]].rename(columns={"capacity": "flow"}),
+            plant_flow[["region", "material", "flow"]],
+            net.demand[["region", "material", "quantity"]].rename(columns={"quantity": "flow"}),
+        ]
+    )
+    return flows.groupby(["region", "material"])["flow"].sum()
+
+
+def stock_table(net: Network, holding_share: float, days: float, base_year: int) -> pd.DataFrame:
+    """Stocks for every node of a tradable material: none at the start (no data on commercial
+    inventories), capacity `days` of the node's base-year throughput, holding cost a share of
+    the material's median reference price."""
+    made_by, used_by = _makers_and_users(net)
+    tradable = set(net.materials.loc[net.materials["tradable"].astype(bool), "material"])
+    keys = pd.concat([made_by, used_by]).drop_duplicates()
+    keys = keys[keys["material"].isin(tradable)].reset_index(drop=True)
+    through = _throughput(net, base_year)
+    index = pd.MultiIndex.from_frame(keys[["region", "material"]])
+    capacity = through.reindex(index).fillna(0.0).to_numpy() * days / 365.25
+    price = net.demand.groupby("material")["ref_price"].median()
+    return pd.DataFrame(
+        {
+            "region": keys["region"].to_numpy(),
+            "material": keys["material"].to_numpy(),
+            "initial": 0.0,
+            "capacity": capacity,
+            "holding_cost": [
+                holding_share * float(price.get(m, 10_000.0)) for m in keys["material"]
+            ],
+        }
+    )
+
+
+def complete_network(net: Network, base_year: int, stock_days: float = 90.0) -> Network:
+    """After facilities or supply were added (a scenario's new plant): give new plants their
+    recipe variants, and add the trade arcs and stocks the new makers and users need, at the
+    network's existing freight and holding terms. Existing rows are kept as they are."""
+    out = net.copy()
+    if "capacity_group" not in out.facilities:
+        out.facilities["capacity_group"] = out.facilities["facility"]
+    out.facilities["capacity_group"] = out.facilities["capacity_group"].fillna(
+        out.facilities["facility"]
+    )
+    plain = out.facilities[~out.facilities["facility"].str.contains("~", regex=False)]
+    has_variants = set(
+        out.facilities.loc[out.facilities["facility"].str.contains("~"), "capacity_group"]
+    )
+    new = plain[~plain["facility"].isin(has_variants)]
+    if len(new):
+        extra, extra_cap = _add_variants(
+            new,
+            out.facility_capacity[out.facility_capacity["facility"].isin(new["facility"])],
+            out.processes,
+        )
+        added = extra[~extra["facility"].isin(out.facilities["facility"])]
+        out.facilities = pd.concat([out.facilities, added], ignore_index=True)
+        added_cap = extra_cap[extra_cap["facility"].isin(added["facility"])]
+        out.facility_capacity = pd.concat([out.facility_capacity, added_cap], ignore_index=True)
+    cost = float(out.arcs["cost"].median()) if len(out.arcs) else 0.0
+    arcs = trade_arcs(out, cost)
+    out.arcs = pd.concat(
+        [out.arcs, arcs[~arcs["arc"].isin(set(out.arcs["arc"]))]], ignore_index=True
+    )
+    known = set(zip(out.stocks["region"], out.stocks["material"], strict=True))
+    holding = _holding_share(out)
+    stocks = stock_table(out, holding, stock_days, base_year)
+    fresh = [(r, m) not in known for r, m in zip(stocks["region"], stocks["material"], strict=True)]
+    out.stocks = pd.concat([out.stocks, stocks[fresh]], ignore_index=True)
+    return out
+
+
+def _holding_share(net: Network) -> float:
+    """The holding cost share the network's stocks were built with (cost / price)."""
+    price = net.demand.groupby("material")["ref_price"].median()
+    ratio = net.stocks["holding_cost"] / net.stocks["material"].map(price)
+    ratio = ratio.replace([np.inf, -np.inf], np.nan).dropna()
+    return float(ratio.median()) if len(ratio) else 0.0
 
 
 def _hash_tables(tables: Mapping[str, pd.DataFrame]) -> str:
@@ -335,54 +469,22 @@ def build_network(
     demand = pd.DataFrame(demand_rows)
     demand_growth = _growth_index(tables["demand_growth"], demand, opt.base_year, last_year)
 
-    # --- trade arcs: from regions that can make a material to regions that can use it
-    made_by = pd.concat(
-        [
-            supply[["region", "material"]],
-            coefficients[coefficients["coefficient"] > 0].merge(
-                facilities[["region", "process"]], on="process"
-            )[["region", "material"]],
-        ]
-    ).drop_duplicates()
-    used_by = pd.concat(
-        [
-            demand[["region", "material"]],
-            coefficients[coefficients["coefficient"] < 0].merge(
-                facilities[["region", "process"]], on="process"
-            )[["region", "material"]],
-        ]
-    ).drop_duplicates()
-    tradable = set(materials.loc[materials["tradable"], "material"])
-    arcs = made_by.merge(used_by, on="material", suffixes=("_o", "_d"))
-    arcs = arcs[(arcs["region_o"] != arcs["region_d"]) & arcs["material"].isin(tradable)]
+    # --- trade arcs and stocks follow from who makes and who uses what
     transport = _cost(costs, "transport", ["sea"])
-    arcs = pd.DataFrame(
-        {
-            "arc": arcs["region_o"] + ">" + arcs["region_d"] + ":" + arcs["material"],
-            "origin": arcs["region_o"],
-            "destination": arcs["region_d"],
-            "material": arcs["material"],
-            "cost": transport,
-            "lead_time_months": 0.0,
-        }
-    ).reset_index(drop=True)
-
-    # --- stocks: every region and tradable material; no data on commercial stocks
     holding_share = _cost(costs, "holding", ["default"])
-    stock_keys = pd.concat([made_by, used_by]).drop_duplicates()
-    stock_keys = stock_keys[stock_keys["material"].isin(tradable)]
-    price_lookup = demand.groupby("material")["ref_price"].median()
-    stocks = pd.DataFrame(
-        {
-            "region": stock_keys["region"].to_numpy(),
-            "material": stock_keys["material"].to_numpy(),
-            "initial": 0.0,
-            "capacity": opt.stock_capacity,
-            "holding_cost": [
-                holding_share * float(price_lookup.get(m, 10_000.0)) for m in stock_keys["material"]
-            ],
-        }
+    partial = Network(
+        regions=regions,
+        materials=materials,
+        supply=supply,
+        supply_capacity=supply_capacity,
+        processes=processes,
+        process_coefficients=coefficients,
+        facilities=facilities,
+        facility_capacity=facility_capacity,
+        demand=demand,
     )
+    arcs = trade_arcs(partial, transport)
+    stocks = stock_table(partial, holding_share, opt.stock_days, opt.base_year)
 
     # --- agreements: parties mapped to regions; delivered to the destination region
     region_of = dict(zip(facilities_t["facility"], facilities_t["region"], strict=True))

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from rareflow.network import Network
+from rareflow.network_builder import complete_network
 from rareflow.optimize.horizon import Horizon
 from rareflow.optimize.levers import LEVER_COLUMNS, Levers
 from rareflow.scenario.errors import ScenarioError
@@ -719,6 +720,7 @@ def apply(scenario: Scenario, network: Network, vocabulary: Vocabulary | None = 
     labelled = [(f"events[{i}] ({ev.type})", ev) for i, ev in enumerate(scenario.events)]
     notes: list[str] = []
     growth: pd.DataFrame | None = None
+    added_plants = False
     for label, ev in labelled:
         if isinstance(ev, ExportBan):
             tables["arc_bounds"] += _rows(
@@ -758,6 +760,7 @@ def apply(scenario: Scenario, network: Network, vocabulary: Vocabulary | None = 
         elif isinstance(ev, Capacity):
             if ev.process is not None:
                 _add_facility(net, ev, vocab)
+                added_plants = True
             tables["capacity"] += _capacity_rows(ev, net, periods, label)
         elif isinstance(ev, Outage):
             tables["outages"] += _rows(
@@ -782,6 +785,10 @@ def apply(scenario: Scenario, network: Network, vocabulary: Vocabulary | None = 
             continue  # applied to the reference tables by `prepare`
     if growth is not None:
         net.demand_growth = growth
+    if added_plants:
+        # a new plant needs trade routes for what it takes and makes, and its recipe variants
+        base_year = int(net.meta.get("base_year", int(periods["year"].min())))
+        net = complete_network(net, base_year)
     if any(isinstance(ev, AgreementChange | AgreementSuspend) for _, ev in labelled):
         net.agreements, tables["agreement_suspensions"] = _agreements(labelled, net)
     frames = {}
