@@ -91,7 +91,11 @@ def _licensing(runs: dict[str, Loaded]) -> Comparison:
     )
 
 
-@pytest.mark.parametrize("material", ["oxide:Dy", "oxide:Tb"])
+# "a Dy/Tb price gap": Tb oxide, and the Dy/Tb-bearing magnets. Dy oxide itself shows no gap
+# under the baseline's myopic clearing: outside China the binding limit is magnet-making
+# capacity, whose plants can switch to Dy-free grades, so Dy is not the scarce input there
+# (docs/scenarios.md).
+@pytest.mark.parametrize("material", ["oxide:Tb", "magnet:NdFeB-HRE"])
 def test_licensing_opens_a_price_gap(runs: dict[str, Loaded], material: str) -> None:
     cmp = _licensing(runs)
     p = cmp["prices"].set_index("material").loc[material]

@@ -17,6 +17,12 @@ BAD = Path(__file__).parent / "data" / "scenarios_bad"
 EXPECTED: dict[str, tuple[str, int, str, str]] = {
     "bad-yaml-bracket.yaml": ("bad-yaml-bracket.yaml", 5, "", "invalid YAML: expected ','"),
     "bad-yaml-tab.yaml": ("bad-yaml-tab.yaml", 4, "", "invalid YAML: found character '\\t'"),
+    "control-character.yaml": (
+        "control-character.yaml",
+        1,
+        "",
+        "invalid YAML: unacceptable character #x0001",
+    ),
     "not-a-mapping.yaml": ("not-a-mapping.yaml", 1, "", "expected a mapping of fields"),
     "empty.yaml": ("empty.yaml", 1, "", "the file is empty"),
     "missing-name.yaml": ("missing-name.yaml", 1, "name", "required field is missing"),

@@ -15,6 +15,7 @@ from rareflow.metrics.commands import risk_app
 from rareflow.report.commands import report
 from rareflow.run_commands import run
 from rareflow.scenario.commands import scenario_app
+from rareflow.web.commands import serve
 
 app = typer.Typer(
     name="rareflow",
@@ -30,6 +31,7 @@ app.command("run")(run)
 app.command("report")(report)
 app.command("compare")(compare)
 app.command("brief")(brief)
+app.command("serve")(serve)
 data_app.add_typer(import_app, name="import", help="Import USGS, BACI or UN Comtrade files.")
 
 

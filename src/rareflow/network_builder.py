@@ -125,7 +125,9 @@ def _add_variants(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A plant whose process has variants (processes.variant_of) may run each of them instead:
     one row per variant, `facility~variant`, in the plant's capacity group, same capacity."""
-    variant_of = processes.get("variant_of", pd.Series(dtype=object)).fillna("")
+    if "variant_of" not in processes:
+        return facilities, capacity
+    variant_of = processes["variant_of"].fillna("")
     variants = processes.loc[variant_of != "", ["process", "variant_of"]]
     if variants.empty:
         return facilities, capacity

@@ -118,7 +118,11 @@ def read_document(path: str | Path) -> Document:
         raise ScenarioError("no such file", path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"cannot read the file ({exc})", path) from None
-    loader = _Loader(text)
+    try:
+        # the reader checks the characters when it is made: a control character is a YAML error
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"invalid YAML: {exc}".splitlines()[0], path, 1) from None
     try:
         node = loader.get_single_node()
         if node is None:

@@ -1,0 +1,93 @@
+"""Accounts and API tokens: argon2 password hashes, random bearer tokens stored as SHA-256.
+
+A client gets a token from POST /api/token (OAuth2 password flow: form fields username and
+password) and sends it as `Authorization: Bearer <token>`. The dashboard keeps the same token in
+an HttpOnly, SameSite=Strict cookie; requests authenticated by that cookie that change anything
+must also carry the header `X-Rareflow: 1`, which a cross-site form cannot add.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rareflow.web.db import ApiToken, User
+
+COOKIE = "rareflow_token"
+CSRF_HEADER = "x-rareflow"
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+
+_hasher = PasswordHasher()
+
+
+class AuthError(ValueError):
+    """Bad credentials or a bad new account; the message is for the user."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_user(session: Session, username: str, password: str) -> User:
+    if not USERNAME_RE.match(username):
+        raise AuthError("username: expected 3 to 64 letters, digits, '.', '_' or '-'")
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise AuthError(f"password: expected {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise AuthError(f"username: '{username}' is taken")
+    user = User(username=username, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        # hash anyway so that unknown names take as long as wrong passwords
+        verify_password(_DUMMY_HASH, password)
+        return None
+    return user if verify_password(user.password_hash, password) else None
+
+
+def issue_token(session: Session, user: User, name: str = "") -> str:
+    """A new random token for `user`; only its digest is stored."""
+    token = secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=token_digest(token), name=name[:100]))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    if not token or len(token) > 200:
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    return session.get(User, row.user_id) if row is not None else None
+
+
+def revoke_token(session: Session, token: str) -> None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    if row is not None:
+        session.delete(row)
+
+
+_DUMMY_HASH = _hasher.hash("not a real password")
