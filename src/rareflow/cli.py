@@ -10,6 +10,7 @@ import typer
 
 from rareflow.compare_commands import brief, compare
 from rareflow.data.commands import data_app
+from rareflow.ensemble.commands import discover, ensemble, sensitivity
 from rareflow.importers.commands import import_app
 from rareflow.metrics.commands import risk_app
 from rareflow.report.commands import report
@@ -32,6 +33,9 @@ app.command("report")(report)
 app.command("compare")(compare)
 app.command("brief")(brief)
 app.command("serve")(serve)
+app.command("ensemble")(ensemble)
+app.command("sensitivity")(sensitivity)
+app.command("discover")(discover)
 data_app.add_typer(import_app, name="import", help="Import USGS, BACI or UN Comtrade files.")
 
 
