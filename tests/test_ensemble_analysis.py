@@ -11,7 +11,7 @@ import pytest
 from rareflow.ensemble.discovery import DiscoveryError, prim
 from rareflow.ensemble.distributions import make_distribution
 from rareflow.ensemble.sampling import quantiles
-from rareflow.ensemble.sensitivity import sobol_from_samples
+from rareflow.ensemble.sensitivity import reliability, sobol_from_samples
 
 
 def ishigami(x: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
@@ -54,3 +54,28 @@ def test_prim_finds_a_planted_box() -> None:
     assert trajectory["density"].iloc[-1] > trajectory["density"].iloc[0]
     with pytest.raises(DiscoveryError, match="alpha"):
         prim(x, y, alpha=0.7)
+
+
+def test_unreliable_sobol_indices_are_flagged() -> None:
+    table = pd.DataFrame(
+        {
+            "parameter": ["wide", "negative", "sharp", "small"],
+            "S1": [0.2, -0.5, 0.5, 0.01],
+            "S1_conf": [7.7, 0.1, 0.05, 0.02],
+            "ST": [0.3, 0.1, 0.6, 0.02],
+            "ST_conf": [0.05, 0.05, 0.05, 0.03],
+        }
+    )
+    flagged = reliability(table).set_index("parameter")
+    assert list(flagged["reliable"]) == [False, False, True, True]
+    assert "wider than itself" in flagged.loc["wide", "warning"]
+    assert "negative" in flagged.loc["negative", "warning"]
+    assert flagged.loc["sharp", "warning"] == ""
+
+
+def test_small_sobol_sample_flags_its_indices() -> None:
+    # 16 base samples of Ishigami: too few for narrow intervals on every index
+    u = quantiles("sobol", 16, 3, seed=3)
+    x = -np.pi + 2 * np.pi * u
+    table = reliability(sobol_from_samples(["x1", "x2", "x3"], ishigami(x), seed=3))
+    assert not table["reliable"].all()

@@ -21,6 +21,7 @@ from rareflow.ensemble.runner import run_ensemble
 from rareflow.ensemble.sensitivity import shortfall_bands, write_bands
 from rareflow.ensemble.spec import load_ensemble
 from rareflow.ensemble.store import TABLES, EnsembleStore, StoreError
+from rareflow.scenario.units import DURATION
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = 6
@@ -212,6 +213,10 @@ def test_bands_and_discovery(sequential: Path) -> None:
     assert "coverage" in result.output and "density" in result.output
     box = pd.read_csv(sequential / "prim_box.csv")
     assert set(box["parameter"]) == {"ban_duration", "approval_share", "notice"}
+    # bounds carry the unit the parameter was sampled in (shares are plain numbers)
+    units = box.set_index("parameter")["unit"].fillna("")
+    assert units["ban_duration"] == DURATION.unit and units["notice"] == DURATION.unit
+    assert units["approval_share"] == ""
     bad = CliRunner().invoke(ensemble_app, ["discover", str(sequential), "--outcome", "nope > 1"])
     assert bad.exit_code == 2
     assert "expected a condition on columns" in bad.output

@@ -130,9 +130,19 @@ def sensitivity(
         _fail(str(exc))
     top = table.sort_values("ST", ascending=False).groupby("outcome").head(1)
     for row in top.itertuples(index=False):
+        caution = "" if row.reliable else " (unreliable: see below)"
         typer.echo(
-            f"{row.outcome}: largest total index {row.parameter} ST={row.ST:.2f} (S1={row.S1:.2f})"
+            f"{row.outcome}: largest total index {row.parameter} ST={row.ST:.2f} "
+            f"(S1={row.S1:.2f}){caution}"
         )
+    shaky = table[~table["reliable"]]
+    if len(shaky):
+        typer.echo(
+            f"warning: {len(shaky)} of {len(table)} indices are unreliable (95% interval wider "
+            "than the index, or below zero); run the ensemble with more --samples:"
+        )
+        for row in shaky.itertuples(index=False):
+            typer.echo(f"  {row.outcome} / {row.parameter}: {row.warning}")
     typer.echo(f"written: {', '.join(str(p) for p in paths)}")
 
 
@@ -162,7 +172,8 @@ def discover(
         f"{found.box.coverage:.2f}, density {found.box.density:.2f}"
     )
     for name, (lo, hi) in found.box.limits.items():
-        typer.echo(f"  {lo:.4g} <= {name} <= {hi:.4g}")
+        unit = found.units.get(name, "")
+        typer.echo(f"  {lo:.4g} <= {name} <= {hi:.4g}" + (f" {unit}" if unit else ""))
     if not found.box.limits:
         typer.echo("  (no restriction: the cases are spread over the whole space)")
     typer.echo(f"written: {', '.join(str(p) for p in found.paths)}")

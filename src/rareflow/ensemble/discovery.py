@@ -192,6 +192,7 @@ class Discovery:
     cases: int
     samples: int
     paths: list[Path]
+    units: dict[str, str]  # parameter -> unit of its sampled values ('' for plain numbers)
 
 
 def discover_dir(
@@ -204,6 +205,7 @@ def discover_dir(
     meta = store.meta()
     table = store.samples()
     params = [p["name"] for p in meta["parameters"]]
+    units = {p["name"]: str(p.get("unit") or "") for p in meta["parameters"]}
     try:
         flag = table.eval(expression)
     except Exception as exc:  # pandas raises many kinds on a bad expression
@@ -228,6 +230,7 @@ def discover_dir(
         [
             {
                 "parameter": n,
+                "unit": units.get(n, ""),
                 "low": box.lower[j],
                 "high": box.upper[j],
                 "restricted": n in box.limits,
@@ -246,6 +249,7 @@ def discover_dir(
         cases,
         len(flag),
         [out / "prim_box.csv", out / "prim_trajectory.csv", out / "prim.html"],
+        units,
     )
 
 
@@ -287,8 +291,8 @@ def _chart(
             orientation="h",
             name="box (share of range)",
             text=[
-                f"{lo:.3g} .. {hi:.3g}"
-                for lo, hi in zip(limits["low"], limits["high"], strict=True)
+                f"{lo:.3g} .. {hi:.3g} {unit}".rstrip()
+                for lo, hi, unit in zip(limits["low"], limits["high"], limits["unit"], strict=True)
             ],
         ),
         row=1,

@@ -133,6 +133,33 @@ def default_outcomes(outcomes: pd.DataFrame) -> list[str]:
     return ["welfare", "unserved_t", *regional]
 
 
+# An index is read as a number only when its 95% interval is narrow enough to tell it apart
+# from its neighbours: a half-width above this (on the 0..1 scale of the indices) and above the
+# index itself means the sample is too small for that index (SALib's bootstrap intervals;
+# Saltelli et al. 2010, "Variance based sensitivity analysis of model output", sec. 4).
+CONF_WIDTH_LIMIT = 0.1
+
+
+def reliability(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` with `reliable` (bool) and `warning` (text, '' when reliable) per row.
+
+    Unreliable: an index below zero by more than its half-width (a sampling artefact: variance
+    shares cannot be negative), or a half-width over CONF_WIDTH_LIMIT and wider than the index.
+    """
+    warnings: list[str] = []
+    for row in table.itertuples(index=False):
+        problems = []
+        for name in ("S1", "ST"):
+            value = float(getattr(row, name))
+            conf = float(getattr(row, f"{name}_conf"))
+            if value < -conf:
+                problems.append(f"{name}={value:.2f} is negative beyond its interval ±{conf:.2f}")
+            elif conf > CONF_WIDTH_LIMIT and conf > abs(value):
+                problems.append(f"{name}={value:.2f} has an interval ±{conf:.2f} wider than itself")
+        warnings.append("; ".join(problems))
+    return table.assign(reliable=[w == "" for w in warnings], warning=warnings)
+
+
 def sobol_from_samples(groups: list[str], y: np.ndarray, seed: int = 0) -> pd.DataFrame:
     """S1, S1_conf, ST, ST_conf per group from outputs in Saltelli order (SALib)."""
     from SALib.analyze import sobol as salib_sobol
@@ -153,7 +180,7 @@ def sobol_from_samples(groups: list[str], y: np.ndarray, seed: int = 0) -> pd.Da
 
 
 def sobol_indices(directory: str | Path, outcomes: list[str] | None = None) -> pd.DataFrame:
-    """outcome, parameter (group), S1, S1_conf, ST, ST_conf for each outcome column."""
+    """outcome, parameter (group), S1, S1_conf, ST, ST_conf, reliable, warning per outcome."""
     store = EnsembleStore(directory)
     meta = store.meta()
     if meta.get("method") != "sobol":
@@ -188,7 +215,7 @@ def sobol_indices(directory: str | Path, outcomes: list[str] | None = None) -> p
             frame = sobol_from_samples(list(meta["groups"]), y, seed=int(meta.get("seed", 0)))
         parts.append(frame.assign(outcome=name))
     out = pd.concat(parts, ignore_index=True)
-    return out[["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"]]
+    return reliability(out[["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"]])
 
 
 def write_sobol(directory: str | Path, table: pd.DataFrame) -> list[Path]:
@@ -209,6 +236,9 @@ def write_sobol(directory: str | Path, table: pd.DataFrame) -> list[Path]:
                     y=part[col],
                     name=col,
                     marker_color=colour,
+                    # faded bars: the sample is too small to read that index (see reliability)
+                    marker_opacity=[1.0 if ok else 0.35 for ok in part["reliable"]],
+                    hovertext=part["warning"].where(part["warning"] != "", "reliable"),
                     error_y={"type": "data", "array": part[f"{col}_conf"]},
                     showlegend=i == 1,
                 ),
@@ -216,7 +246,7 @@ def write_sobol(directory: str | Path, table: pd.DataFrame) -> list[Path]:
                 col=1,
             )
     fig.update_layout(
-        title="Sobol indices (first order S1, total ST)",
+        title="Sobol indices (first order S1, total ST; faded: interval too wide to read)",
         barmode="group",
         height=max(300, 260 * len(names)),
     )
@@ -228,6 +258,7 @@ __all__ = [
     "SensitivityError",
     "StoreError",
     "price_bands",
+    "reliability",
     "shortfall_bands",
     "sobol_from_samples",
     "sobol_indices",
