@@ -271,3 +271,76 @@ def test_india_reserves(shipped: Reference, edition: str) -> None:
 @pytest.mark.parametrize(("edition", "rank"), [("MCS2024", 5), ("MCS2025", 3)])
 def test_india_reserve_rank(shipped: Reference, edition: str, rank: int) -> None:
     assert reserve_rank(shipped, "IND", edition) == rank
+
+
+# --- show: columns, conditions, formats; sources: URLs -------------------------------------------
+
+
+def test_show_columns_where_and_csv(tiny_dir: Path) -> None:
+    code, out, _ = run(
+        "data",
+        "show",
+        "mine_production",
+        "--where",
+        "edition=MCS2025",
+        "--where",
+        "quantity>=10000",
+        "--columns",
+        "region,quantity",
+        "--format",
+        "csv",
+        "--data",
+        str(tiny_dir),
+    )
+    assert code == 0, out
+    lines = out.strip().splitlines()
+    assert lines[0] == "region,quantity"
+    assert len(lines) >= 2
+    assert all(float(line.split(",")[1]) >= 10000 for line in lines[1:])
+    assert not any(line.startswith("IND,") for line in lines[1:])  # India mined 2,900 t
+
+
+def test_show_json_and_contains(tiny_dir: Path) -> None:
+    import json
+
+    code, out, _ = run(
+        "data", "show", "regions", "--where", "name~indi", "--format", "json", "--data",
+        str(tiny_dir),
+    )  # fmt: skip
+    assert code == 0, out
+    records = json.loads(out)
+    assert [r["code"] for r in records] == ["IND"]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--columns", "regoin"], "no column 'regoin'; did you mean 'region'?"),
+        (["--where", "regoin=AUS"], "--where: table 'mine_production' has no column 'regoin'"),
+        (["--where", "quantity>lots"], "expected a number after >"),
+        (["--where", "just text"], "expected COLUMN OP VALUE"),
+        (["--format", "xml"], "--format 'xml': expected one of table, csv, json"),
+    ],
+)
+def test_show_query_user_errors(tiny_dir: Path, args: list[str], fragment: str) -> None:
+    code, out, err = run("data", "show", "mine_production", *args, "--data", str(tiny_dir))
+    assert code == 2
+    assert_user_error(out, err, fragment)
+
+
+def test_sources_print_urls(tiny_dir: Path) -> None:
+    code, out, _ = run("data", "sources", "--data", str(tiny_dir))
+    assert code == 0
+    assert "https://" in out
+
+
+def test_terminal_shows_the_columns_that_fit() -> None:
+    import pandas as pd
+
+    from rareflow.data.commands import fit_columns
+
+    frame = pd.DataFrame({"code": ["IND"], "note": ["x" * 200], "vintage": ["2024"]})
+    # code needs 4+3, note is cut to 32+3, vintage 7+3: 80 columns hold all three, 40 only two
+    assert fit_columns(frame, 80) == ["code", "note", "vintage"]
+    assert fit_columns(frame, 40) == ["code"]
+    assert fit_columns(frame, 5) == ["code"]  # always at least one column

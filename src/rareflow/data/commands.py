@@ -19,6 +19,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rareflow.data.display import (
+    FORMATS,
+    TableQueryError,
+    check_format,
+    filter_rows,
+    select_columns,
+    to_text,
+)
 from rareflow.data.loader import (
     Reference,
     ReferenceDataError,
@@ -58,7 +66,7 @@ def user_errors() -> Iterator[None]:
     """Turn user errors into one line on stderr and exit status 2, never a traceback."""
     try:
         yield
-    except (ReferenceDataError, UserError) as exc:
+    except (ReferenceDataError, UserError, TableQueryError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(USER_ERROR_EXIT) from None
 
@@ -80,8 +88,18 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def render(frame: pd.DataFrame, title: str, numeric: Callable[[str], bool] | None = None) -> Table:
-    """A rich table of `frame`, numbers right-aligned."""
+# On a terminal, long text (titles, notes, methods) is cut to this width so that a row stays one
+# line; piped output and --format csv/json keep every character.
+TERMINAL_TEXT_WIDTH = 32
+
+
+def render(
+    frame: pd.DataFrame,
+    title: str,
+    numeric: Callable[[str], bool] | None = None,
+    compact: bool = False,
+) -> Table:
+    """A rich table of `frame`, numbers right-aligned; `compact` cuts long text to one line."""
     table = Table(title=title, show_lines=False)
     for column in frame.columns:
         is_number = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(
@@ -89,7 +107,18 @@ def render(frame: pd.DataFrame, title: str, numeric: Callable[[str], bool] | Non
         )
         right = is_number or (numeric is not None and numeric(str(column)))
         justify: Literal["left", "right"] = "right" if right else "left"
-        table.add_column(str(column), justify=justify, overflow="fold")
+        if compact and not right:
+            table.add_column(
+                str(column),
+                justify=justify,
+                overflow="ellipsis",
+                no_wrap=True,
+                max_width=TERMINAL_TEXT_WIDTH,
+            )
+        elif compact:
+            table.add_column(str(column), justify=justify, no_wrap=True)
+        else:
+            table.add_column(str(column), justify=justify, overflow="fold")
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
     return table
@@ -161,16 +190,60 @@ def show(
     region: Annotated[
         str | None, typer.Option("--region", help="Keep rows involving this region code.")
     ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option("--columns", help="Comma-separated columns to show, in that order."),
+    ] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where",
+            help="Keep rows where COLUMN OP VALUE holds (OP: = != > >= < <=, ~ contains); "
+            "repeat to combine, e.g. --where country=AUS --where 'capacity_tpa>=1000'.",
+        ),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help=f"Output: {', '.join(FORMATS)}.")] = "table",
     data: DataOption = None,
 ) -> None:
-    """Print one reference table as a readable table."""
+    """Print one reference table (or chosen columns and rows) as a table, CSV or JSON."""
     with user_errors():
         if table not in TABLE_NAMES:
             raise UserError(f"unknown table '{table}' (expected one of: {', '.join(TABLE_NAMES)})")
+        output = check_format(fmt)
         ref = load_reference(data)
         frame = filter_table(ref, table, vintage, region)
+        # rows first, so that a condition may use a column that is not shown
+        frame = select_columns(filter_rows(frame, where or [], table), columns, table)
+    if output != "table":
+        sys.stdout.write(to_text(frame, output))
+        return
     title = f"{table} ({len(frame)} rows) — {ref.where(table)}"
-    _console().print(render(frame, title))
+    console = _console()
+    if not sys.stdout.isatty():
+        console.print(render(frame, title))
+        return
+    shown = fit_columns(frame, console.width)
+    console.print(render(frame[shown], title, compact=True))
+    hidden = [str(c) for c in frame.columns if c not in shown]
+    if hidden:
+        console.print(
+            f"{len(hidden)} more columns not shown ({', '.join(hidden)}): "
+            "choose with --columns, or --format csv for everything"
+        )
+
+
+def fit_columns(frame: pd.DataFrame, width: int) -> list[str]:
+    """The leading columns whose one-line widths fit a terminal of `width` characters."""
+    shown: list[str] = []
+    used = 1  # the table's left border
+    for column in frame.columns:
+        cells = [len(_cell(v)) for v in frame[column]]
+        need = min(max([len(str(column)), *cells]), TERMINAL_TEXT_WIDTH) + 3  # padding, border
+        if shown and used + need > width:
+            break
+        shown.append(str(column))
+        used += need
+    return shown
 
 
 @data_app.command("sources")
@@ -201,6 +274,8 @@ def sources(
     listing = ref["sources"][["source_id", "tag", "publisher", "year", "title"]].copy()
     listing["rows"] = listing["source_id"].map(counts["rows"]).fillna(0).astype(int)
     listing["tables"] = listing["source_id"].map(counts["tables"]).fillna("")
+    # where to read it: a reader checks a figure at its source
+    listing["url"] = ref["sources"]["url"].fillna("")
     console.print(render(listing, f"Sources ({len(listing)})"))
     unused = listing[listing["rows"] == 0]
     if not unused.empty:
