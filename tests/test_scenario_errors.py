@@ -27,7 +27,12 @@ EXPECTED: dict[str, tuple[str, int, str, str]] = {
     "empty.yaml": ("empty.yaml", 1, "", "the file is empty"),
     "missing-name.yaml": ("missing-name.yaml", 1, "name", "required field is missing"),
     "bad-name.yaml": ("bad-name.yaml", 1, "name", "expected a lowercase id"),
-    "unknown-top-field.yaml": ("unknown-top-field.yaml", 2, "horizn", "unknown field; expected"),
+    "unknown-top-field.yaml": (
+        "unknown-top-field.yaml",
+        2,
+        "horizn",
+        "unknown field 'horizn'; did you mean 'horizon'? expected",
+    ),
     "unknown-event-type.yaml": (
         "unknown-event-type.yaml",
         7,
@@ -45,6 +50,24 @@ EXPECTED: dict[str, tuple[str, int, str, str]] = {
         5,
         "events[0].exporter",
         "unknown region 'CHI'",
+    ),
+    "misspelt-event-key.yaml": (
+        "misspelt-event-key.yaml",
+        5,
+        "events[0].exportr",
+        "unknown field 'exportr'; did you mean 'exporter'?",
+    ),
+    "region-by-name.yaml": (
+        "region-by-name.yaml",
+        5,
+        "events[0].exporter",
+        "unknown region 'China' (not in the data contract); did you mean CHN?",
+    ),
+    "region-lowercase.yaml": (
+        "region-lowercase.yaml",
+        5,
+        "events[0].exporter",
+        "unknown region 'chn' (not in the data contract); did you mean CHN?",
     ),
     "unknown-destination.yaml": (
         "unknown-destination.yaml",
@@ -193,7 +216,8 @@ EXPECTED: dict[str, tuple[str, int, str, str]] = {
         "unknown-event-field.yaml",
         7,
         "events[0].approval_shares",
-        "unknown field; expected one of: destinations, exclude, materials",
+        "unknown field 'approval_shares'; did you mean 'approval_share'? expected one of: "
+        "destinations, exclude, materials",
     ),
     "covers-nothing.yaml": (
         "covers-nothing.yaml",
@@ -329,3 +353,15 @@ def test_validate_reports_every_bad_file_and_passes_good_ones(tmp_path: Path) ->
     assert result.exit_code == 2
     assert f"{good}: ok (good, 0 events)" in result.stdout
     assert len(result.stderr.strip().splitlines()) == 2
+
+
+def test_region_names_suggest_their_code(tmp_path: Path) -> None:
+    """With the reference data, a region's name (any case) points to its code."""
+    from rareflow.scenario.errors import ScenarioError
+    from rareflow.scenario.vocabulary import load_vocabulary
+
+    path = tmp_path / "by-name.yaml"
+    body = (BAD / "unknown-region.yaml").read_text().replace("exporter: CHI", "exporter: australia")
+    path.write_text(body)
+    with pytest.raises(ScenarioError, match="did you mean AUS\\?"):
+        loader.load_scenario(path, load_vocabulary())

@@ -7,6 +7,7 @@ Every problem becomes one `ScenarioError` whose message is a single line
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,10 +213,13 @@ def _message(err: Mapping[str, Any], loc: Loc, data: Any) -> tuple[Loc, str]:
         return loc, "required field is missing"
     if kind == "extra_forbidden":
         model = _model_at(loc[:-1], data)
+        key = str(loc[-1]) if loc else ""
         if model is not None:
-            allowed = ", ".join(n for n in model.model_fields if n != "files")
-            return loc, f"unknown field; expected one of: {allowed}"
-        return loc, "unknown field"
+            names = [n for n in model.model_fields if n != "files"]
+            close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+            guess = f"did you mean '{close[0]}'? " if close else ""
+            return loc, f"unknown field '{key}'; {guess}expected one of: {', '.join(names)}"
+        return loc, f"unknown field '{key}'"
     if kind == "union_tag_invalid":
         loc = (*loc, "type")
         tags = str(ctx.get("expected_tags", "")).replace("'", "")
@@ -252,9 +256,18 @@ def _message(err: Mapping[str, Any], loc: Loc, data: Any) -> tuple[Loc, str]:
 
 
 def _validation_error(doc: Document, exc: ValidationError) -> ScenarioError:
-    """The first problem in file order, as one line."""
+    """The first problem in file order, as one line.
+
+    A misspelt key shows up twice: as an unknown key and as the required one missing from the
+    same mapping; the unknown key is the one the user wrote, so it is reported instead.
+    """
+    errors = exc.errors()
+    misspelt = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "extra_forbidden"}
+    errors = [
+        e for e in errors if not (e["type"] == "missing" and tuple(e["loc"][:-1]) in misspelt)
+    ]
     found = []
-    for err in exc.errors():
+    for err in errors:
         loc = _walk(tuple(err["loc"]), doc.data, err["type"] == "missing")
         loc, text = _message(err, loc, doc.data)
         found.append((doc.line(loc), loc, text))
@@ -298,15 +311,28 @@ def _known(vocab: Vocabulary, kind: str) -> set[str]:
     }[kind]
 
 
-def _hint(value: str, known: set[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.6)
+def _hint(value: str, known: set[str], aliases: Mapping[str, str] | None = None) -> str:
+    """A did-you-mean for `value`: ids are case-sensitive, but `chn` or `China` means CHN."""
+    # lowercased ids and names (aliases) -> the id to write
+    spelled = {k.lower(): k for k in known}
+    spelled.update({name.lower(): code for name, code in (aliases or {}).items()})
+    exact = spelled.get(value.strip().lower())
+    if exact is not None:
+        return f"did you mean {exact}?"
+    close = difflib.get_close_matches(value.lower(), sorted(spelled), n=3, cutoff=0.6)
     if close:
-        return "did you mean " + " or ".join(close) + "?"
+        return "did you mean " + " or ".join(dict.fromkeys(spelled[c] for c in close)) + "?"
     if len(known) <= 16:
         return "expected one of: " + ", ".join(sorted(known))
     return "see `rareflow data` for the names"
+
+
+def _aliases(vocab: Vocabulary, kind: str) -> dict[str, str]:
+    """Other names users write for an id: a region's name (China -> CHN)."""
+    regions = vocab.tables.get("regions")
+    if kind != "region" or regions is None or "name" not in regions.columns:
+        return {}
+    return {str(n): str(c) for n, c in zip(regions["name"], regions["code"], strict=True)}
 
 
 def _check_name(doc: Document, loc: Loc, kind: str, value: str, vocab: Vocabulary) -> None:
@@ -321,7 +347,8 @@ def _check_name(doc: Document, loc: Loc, kind: str, value: str, vocab: Vocabular
     known = _known(vocab, kind)
     if value not in known:
         source = "the reference data" if vocab.origin == "reference" else "the data contract"
-        raise doc.error(loc, f"unknown {noun} '{value}' (not in {source}); {_hint(value, known)}")
+        hint = _hint(value, known, _aliases(vocab, kind))
+        raise doc.error(loc, f"unknown {noun} '{value}' (not in {source}); {hint}")
 
 
 def _check_parameter(doc: Document, loc: Loc, event: Any, vocab: Vocabulary) -> None:
