@@ -428,3 +428,109 @@ def test_foresight_of_the_scenario_or_the_caller() -> None:
     assert out.solve_kwargs("myopic") == {"foresight": "myopic", "window": None}
     with pytest.raises(ScenarioError, match="expected perfect, myopic or 'window N'"):
         out.solve_kwargs("hindsight")
+
+
+# --- import measures: bans by the importer, tariffs above 100% --------------------------------
+
+
+def test_import_ban_closes_the_importer_to_its_origins() -> None:
+    sc = scenario(
+        [
+            {
+                "type": "import_ban",
+                "importer": "JPN",
+                "origins": ["CHN"],
+                "elements": ["Nd"],
+                "forms": ["oxide"],
+                "start": "2025-01",
+            }
+        ],
+        step="year",
+    )
+    out = apply(sc, india_japan(), VOCAB)
+    bounds = out.levers.arc_bounds
+    assert list(bounds[["origin", "destination", "material"]].iloc[0]) == [
+        "CHN",
+        "JPN",
+        "oxide:Nd",
+    ]
+    assert bounds["max_flow"].iloc[0] == 0.0
+    base = solve(out.network, out.horizon, options=ONE_BLOCK)
+    run = solve(out.network, out.horizon, out.levers, options=ONE_BLOCK)
+    assert base.arc_flow("CHN>JPN:oxide:Nd").iloc[0] > 0
+    assert run.arc_flow("CHN>JPN:oxide:Nd").iloc[0] == pytest.approx(0.0, abs=1e-6)
+    # Japan's Dy oxide from China is not covered
+    assert run.arc_flow("CHN>JPN:oxide:Dy").iloc[0] == pytest.approx(
+        base.arc_flow("CHN>JPN:oxide:Dy").iloc[0]
+    )
+
+
+@pytest.mark.parametrize("rate", [0.45, 1.45])
+def test_tariff_rates_above_100_percent(rate: float) -> None:
+    """Nd oxide: China 20 USD/kg, freight 2, Japan's reference price 80. A 45% tariff (36/kg)
+    keeps trade and opens a wedge of freight + tariff; 145% (116/kg) prices China out."""
+    sc = scenario(
+        [
+            {
+                "type": "import_tariff",
+                "importer": "JPN",
+                "origins": ["CHN"],
+                "materials": ["oxide:Nd"],
+                "rate": rate,
+                "start": "2025-01",
+            }
+        ],
+        step="year",
+    )
+    out = apply(sc, india_japan(), VOCAB)
+    assert out.levers.taxes["ad_valorem"].iloc[0] == pytest.approx(rate)
+    run = solve(out.network, out.horizon, out.levers, options=ONE_BLOCK)
+    flow = run.arc_flow("CHN>JPN:oxide:Nd").iloc[0]
+    gap = run.price("JPN", "oxide:Nd").iloc[0] - run.price("CHN", "oxide:Nd").iloc[0]
+    wedge = 2.0 + rate * 80.0  # USD/kg
+    if rate < 1:
+        assert flow > 0
+        assert gap == pytest.approx(wedge)
+    else:
+        assert flow == pytest.approx(0.0, abs=1e-6)
+        assert gap < wedge
+
+
+def test_negative_tariff_is_refused() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="expected a non-negative number"):
+        scenario(
+            [
+                {
+                    "type": "import_tariff",
+                    "importer": "JPN",
+                    "materials": ["oxide:Dy"],
+                    "rate": -0.1,
+                }
+            ]
+        )
+
+
+def test_us_import_ban_and_145_percent_tariff_validate_on_the_shipped_data(
+    tmp_path: Path,
+) -> None:
+    from rareflow.scenario.vocabulary import load_vocabulary
+
+    path = tmp_path / "us.yaml"
+    path.write_text(
+        "name: us\n"
+        "horizon: {start: 2025-01, end: 2025-12, step: quarter}\n"
+        "events:\n"
+        "  - {type: import_ban, importer: USA, origins: [CHN], materials: ['magnet:NdFeB-*'],\n"
+        "     start: 2025-04}\n"
+        "  - {type: import_tariff, importer: USA, origins: [CHN], elements: [Nd, Pr],\n"
+        "     forms: [oxide], rate: 1.45, start: 2025-04}\n"
+    )
+    vocab = load_vocabulary()
+    sc = load_scenario(path, vocab)
+    from rareflow.scenario.describe import describe_scenario
+
+    words = " ".join(describe_scenario(sc, vocab))
+    assert "USA bans imports of magnet:NdFeB-*" in words
+    assert "145% ad valorem tariff" in words

@@ -231,3 +231,16 @@ def test_names_are_checked_against_the_reference_data(tmp_path: Path) -> None:
         f"{path}:5: events[1].exporter: unknown region 'CHI' (not in the reference data); "
         "did you mean CHN?"
     )
+
+
+def test_schema_explain_lists_every_event_and_the_outage_share() -> None:
+    from rareflow.scenario.schema import EVENT_MODELS
+
+    result = CliRunner().invoke(scenario_app, ["schema", "--explain"])
+    assert result.exit_code == 0, result.output
+    for name in EVENT_MODELS:
+        assert f"type: {name}:" in result.output
+    outage = result.output.split("type: outage:")[1].split("type: ")[0]
+    assert "Share of capacity LOST" in outage
+    assert "separation" in outage and "magnet" in outage  # the stage names
+    assert "1.45 is 145%" in result.output

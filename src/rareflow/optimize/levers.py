@@ -124,7 +124,8 @@ def _normalise(name: str, table: pd.DataFrame) -> pd.DataFrame:
                     f"lever table '{name}', row {row}, column '{col}': expected a value >= 0, "
                     f"got {out[col].iloc[row]}"
                 )
-    for col in ("max_share", "approval_share", "share", "ad_valorem"):
+    # ad valorem rates may exceed 1 (a 145% tariff); these are shares of something
+    for col in ("max_share", "approval_share", "share"):
         if col in out.columns and (out[col] > 1).any():
             row = int(np.flatnonzero((out[col] > 1).to_numpy())[0])
             raise LeverError(

@@ -33,6 +33,7 @@ from rareflow.scenario.schema import (
     ExportLicence,
     ExportQuota,
     ExportTax,
+    ImportBan,
     ImportTariff,
     Outage,
     Parameter,
@@ -746,7 +747,15 @@ def apply(scenario: Scenario, network: Network, vocabulary: Vocabulary | None = 
                 destination=_partners(vocab, ev.destinations, ev.exclude, ev.exporter),
                 material=_materials(vocab, ev, label),
                 usd_per_t=ev.amount or 0.0,
-                ad_valorem=min(ev.rate or 0.0, 1.0),
+                ad_valorem=ev.rate or 0.0,
+            )
+        elif isinstance(ev, ImportBan):
+            tables["arc_bounds"] += _rows(
+                in_force(ev),
+                origin=_partners(vocab, ev.origins, ev.exclude, ev.importer),
+                destination=ev.importer,
+                material=_materials(vocab, ev, label),
+                max_flow=0.0,
             )
         elif isinstance(ev, ImportTariff):
             tables["taxes"] += _rows(
@@ -755,7 +764,7 @@ def apply(scenario: Scenario, network: Network, vocabulary: Vocabulary | None = 
                 destination=ev.importer,
                 material=_materials(vocab, ev, label),
                 usd_per_t=ev.amount or 0.0,
-                ad_valorem=min(ev.rate or 0.0, 1.0),
+                ad_valorem=ev.rate or 0.0,
             )
         elif isinstance(ev, Capacity):
             if ev.process is not None:

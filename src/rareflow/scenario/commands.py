@@ -20,8 +20,17 @@ scenario_app = typer.Typer(
 
 
 @scenario_app.command("schema")
-def schema_command() -> None:
-    """Print the JSON Schema of scenario files (for editors)."""
+def schema_command(
+    explain: bool = typer.Option(
+        False, "--explain", help="Every event type and field in plain words instead."
+    ),
+) -> None:
+    """Print the JSON Schema of scenario files (for editors), or explain it (--explain)."""
+    if explain:
+        from rareflow.scenario.explain import explain as explain_text
+
+        typer.echo(explain_text())
+        return
     typer.echo(json.dumps(json_schema(), indent=2))
 
 

@@ -15,6 +15,7 @@ from rareflow.scenario.schema import (
     ExportLicence,
     ExportQuota,
     ExportTax,
+    ImportBan,
     ImportTariff,
     Outage,
     Parameter,
@@ -95,6 +96,11 @@ def describe(ev: EventBase, vocab: Vocabulary | None = None) -> str:
     if isinstance(ev, ExportTax):
         covered = _coverage(ev, vocab)
         return f"{ev.exporter} taxes exports of {covered}{_partners(ev)} {_rate(ev)}{when}."
+    if isinstance(ev, ImportBan):
+        origins = f" from {', '.join(ev.origins)}" if ev.origins else ""
+        if ev.exclude:
+            origins += f" except {', '.join(ev.exclude)}"
+        return f"{ev.importer} bans imports of {_coverage(ev, vocab)}{origins}{when}."
     if isinstance(ev, ImportTariff):
         origins = f" from {', '.join(ev.origins)}" if ev.origins else ""
         return (

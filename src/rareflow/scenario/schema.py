@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from rareflow.data.schema import STAGES
 from rareflow.scenario.units import DURATION, MASS, MASS_RATE, PRICE, UnitKind, parse_quantity
 
 # ---------------------------------------------------------------------------------------------
@@ -239,6 +240,13 @@ class TradeScope(_Model):
     exclude: list[str] = Field(default_factory=list, description="Region codes not covered.")
 
 
+AMOUNT_HELP = "A fixed charge per mass instead of a rate, e.g. '2 USD/kg'."
+RATE_HELP = (
+    "Ad valorem rate as a fraction of the reference price, any value >= 0: 0.25 is 25%, "
+    "1.45 is 145%."
+)
+
+
 class ExportBan(EventBase, Coverage, TradeScope):
     """No exports of the covered materials from `exporter` to the covered destinations."""
 
@@ -277,8 +285,8 @@ class ExportTax(EventBase, Coverage, TradeScope):
 
     type: Literal["export_tax"]
     exporter: str
-    rate: Share | None = Field(None, description="Ad valorem rate, e.g. 0.25.")
-    amount: Price | None = None  # type: ignore[valid-type]
+    rate: NonNegative | None = Field(None, description=RATE_HELP)
+    amount: Price | None = Field(None, description=AMOUNT_HELP)  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _one_of(self) -> ExportTax:
@@ -287,21 +295,34 @@ class ExportTax(EventBase, Coverage, TradeScope):
         return self
 
 
-class ImportTariff(EventBase, Coverage):
+class ImportScope(_Model):
+    """Origins of an import measure: only `origins` (when given), never `exclude`."""
+
+    importer: str
+    origins: list[str] = Field(
+        default_factory=list, description="Region codes covered; empty = every origin."
+    )
+    exclude: list[str] = Field(default_factory=list, description="Region codes not covered.")
+
+
+class ImportTariff(EventBase, Coverage, ImportScope):
     """A tariff on imports into `importer`, from `origins` (default all) less `exclude`."""
 
     type: Literal["import_tariff"]
-    importer: str
-    origins: list[str] = Field(default_factory=list)
-    exclude: list[str] = Field(default_factory=list)
-    rate: Share | None = Field(None, description="Ad valorem rate, e.g. 0.25.")
-    amount: Price | None = None  # type: ignore[valid-type]
+    rate: NonNegative | None = Field(None, description=RATE_HELP)
+    amount: Price | None = Field(None, description=AMOUNT_HELP)  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _one_of(self) -> ImportTariff:
         if (self.rate is None) == (self.amount is None):
             raise ValueError("expected exactly one of `rate` (e.g. 0.25) or `amount` (USD/kg)")
         return self
+
+
+class ImportBan(EventBase, Coverage, ImportScope):
+    """No imports of the covered materials into `importer` from `origins` (default all)."""
+
+    type: Literal["import_ban"]
 
 
 class AgreementSuspend(EventBase):
@@ -376,11 +397,17 @@ class Outage(EventBase):
     """A facility, or a region's whole stage, loses `share` of its capacity for a period."""
 
     type: Literal["outage"]
-    facility: str | None = None
-    region: str | None = None
-    stage: str | None = None
+    facility: str | None = Field(None, description="Facility id (facilities.csv).")
+    region: str | None = Field(None, description="Region code, with `stage`: every plant there.")
+    stage: str | None = Field(
+        None, description="Stage of the region's plants that stop: " + ", ".join(STAGES) + "."
+    )
     start: Date
-    share: Share = 1.0
+    share: Share = Field(
+        1.0,
+        description="Share of capacity LOST while the outage lasts: 1.0 shuts it, "
+        "0.3 leaves it running at 70%.",
+    )
 
     @model_validator(mode="after")
     def _target(self) -> Outage:
@@ -458,6 +485,7 @@ Event = Annotated[
     | ExportLicence
     | ExportTax
     | ImportTariff
+    | ImportBan
     | AgreementSuspend
     | AgreementChange
     | Capacity
@@ -475,6 +503,7 @@ EVENT_MODELS: dict[str, type[EventBase]] = {
     "export_licence": ExportLicence,
     "export_tax": ExportTax,
     "import_tariff": ImportTariff,
+    "import_ban": ImportBan,
     "agreement_suspend": AgreementSuspend,
     "agreement_change": AgreementChange,
     "capacity": Capacity,
