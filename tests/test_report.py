@@ -318,3 +318,30 @@ def test_report_of_a_real_run(tmp_path: Path) -> None:
     assert "Value chain of IND, 2025" in page
     assert "Agreement irel-toyotsu: 100% of the contracted volume suspended" in page
     assert "<td>usgs-mcs2025-ree</td>" in page
+
+
+def test_against_compares_common_periods_only(dirs: tuple[Path, Path], tmp_path: Path) -> None:
+    """A scenario over 2026 only against a 2025-2026 baseline: totals over 2026, said so."""
+    from rareflow.report.content import restrict
+
+    short = restrict(load_result(dirs[0]), ["2026"]).to_dir(tmp_path / "short")
+    content = gather(short, against=dirs[1], region="IND")
+    head = content.headline.set_index("region")
+    # 2026 alone: Japan 30 t unserved against 0, India 5 t against 5 (not 10 for two years)
+    assert head.loc["JPN", "change"] == pytest.approx(30.0)
+    assert head.loc["IND", "unserved_base"] == pytest.approx(5.0)
+    assert head.loc["IND", "change"] == pytest.approx(0.0)
+    assert any("both runs cover (2026..2026)" in w for w in content.warnings)
+    assert set(content.prices["period"]) == {"2026"}
+    # the same horizons: no note
+    same = gather(dirs[0], against=dirs[1], region="IND")
+    assert not any("both runs cover" in w for w in same.warnings)
+
+
+def test_against_without_common_periods_is_refused(dirs: tuple[Path, Path], tmp_path: Path) -> None:
+    from rareflow.report.content import restrict
+
+    only_2025 = restrict(load_result(dirs[1]), ["2025"]).to_dir(tmp_path / "b2025")
+    only_2026 = restrict(load_result(dirs[0]), ["2026"]).to_dir(tmp_path / "s2026")
+    with pytest.raises(ReportError, match="the runs share no period"):
+        gather(only_2026, against=only_2025)

@@ -511,6 +511,49 @@ def _facts(summary: dict[str, Any], base_summary: dict[str, Any] | None) -> list
     return facts
 
 
+def _span(periods: list[str]) -> str:
+    return f"{periods[0]}..{periods[-1]}" if periods else "none"
+
+
+def restrict(result: Result, periods: list[str]) -> Result:
+    """The result over `periods` only (every table, the period list and the unserved total)."""
+    keep = set(periods)
+    tables = {
+        name: frame[frame["period"].astype(str).isin(keep)].reset_index(drop=True)
+        for name, frame in (
+            ("flows", result.flows),
+            ("trade", result.trade),
+            ("prices", result.prices),
+            ("shortfalls", result.shortfalls),
+            ("welfare", result.welfare),
+        )
+    }
+    summary = dict(result.summary)
+    summary["periods"] = [p for p in result.periods if p in keep]
+    summary["unserved_t"] = float(tables["shortfalls"]["unserved"].sum())
+    return Result(**tables, in_transit=result.in_transit, summary=summary)
+
+
+def align(result: Result, base: Result) -> tuple[Result, Result, str | None]:
+    """Scenario and baseline over the periods both cover, and a sentence saying so when their
+    horizons differ; ReportError when they share no period (nothing can be compared)."""
+    mine, theirs = [str(p) for p in result.periods], [str(p) for p in base.periods]
+    common = [p for p in mine if p in set(theirs)]
+    if not common:
+        raise ReportError(
+            f"--against: the runs share no period (scenario {_span(mine)}, baseline "
+            f"{_span(theirs)}); run both with the same horizon step over overlapping dates"
+        )
+    if common == mine and common == theirs:
+        return result, base, None
+    note = (
+        f"Compared over the {len(common)} periods both runs cover ({_span(common)}): the "
+        f"scenario runs {_span(mine)}, the baseline {_span(theirs)}. Every figure in this report, "
+        "totals included, is over those common periods."
+    )
+    return restrict(result, common), restrict(base, common), note
+
+
 def gather(
     result_dir: Path,
     against: Path | None = None,
@@ -520,6 +563,11 @@ def gather(
     """Everything a report shows, from a result directory (and a baseline's)."""
     result = load_result(result_dir)
     base = load_result(against, "baseline result") if against is not None else None
+    warnings: list[str] = []
+    if base is not None:
+        result, base, note = align(result, base)
+        if note:
+            warnings.append(note)
     regions = sorted(set(result.flows["region"].astype(str)) | set(result.shortfalls["region"]))
     chosen = region or default_region(result)
     if chosen not in regions:
@@ -527,7 +575,6 @@ def gather(
             f"--region {chosen}: not a region of the result (expected one of {', '.join(regions)})"
         )
     periods, period_label = select_periods(result, period)
-    warnings: list[str] = []
     header, events, scenario, warning = scenario_events(result_dir, result.summary)
     if warning:
         warnings.append(warning)
