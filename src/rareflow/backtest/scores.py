@@ -80,8 +80,10 @@ def score(forecast: pd.Series, observed: pd.Series, f_base: float, o_base: float
     ]
     ratio = paired["f"] / paired["o"]
     log_err = np.abs(np.log(ratio.to_numpy(dtype=float)))
-    peak = _months(paired["o"].idxmax(), paired["f"].idxmax()) if n > 1 else math.nan
-    trough = _months(paired["o"].idxmin(), paired["f"].idxmin()) if n > 1 else math.nan
+    when = pd.DatetimeIndex(paired.index)
+    o, f = paired["o"].to_numpy(), paired["f"].to_numpy()
+    peak = _months(when[o.argmax()], when[f.argmax()]) if n > 1 else math.nan
+    trough = _months(when[o.argmin()], when[f.argmin()]) if n > 1 else math.nan
     return Scores(
         points=n,
         direction=float(np.mean(right)),
