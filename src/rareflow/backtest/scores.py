@@ -82,8 +82,8 @@ def score(forecast: pd.Series, observed: pd.Series, f_base: float, o_base: float
     log_err = np.abs(np.log(ratio.to_numpy(dtype=float)))
     when = pd.DatetimeIndex(paired.index)
     o, f = paired["o"].to_numpy(), paired["f"].to_numpy()
-    peak = _months(when[o.argmax()], when[f.argmax()]) if n > 1 else math.nan
-    trough = _months(when[o.argmin()], when[f.argmin()]) if n > 1 else math.nan
+    peak = _months(when[int(o.argmax())], when[int(f.argmax())]) if n > 1 else math.nan
+    trough = _months(when[int(o.argmin())], when[int(f.argmin())]) if n > 1 else math.nan
     return Scores(
         points=n,
         direction=float(np.mean(right)),
