@@ -362,16 +362,13 @@ def _matches(name: str, patterns: tuple[str, ...]) -> bool:
 def _chain_capacity(path: Path, override: HorizonOverride | None) -> pd.DataFrame:
     """Capacity (t per period) of India's chain facilities by stage, the engine's own
     expansion of capacities, capacity events and outages."""
+    from rareflow import pipeline
     from rareflow.optimize.inputs import SolveOptions, build_inputs
-    from rareflow.scenario import load_scenario, prepare
-    from rareflow.scenario.schema import Horizon as ScenarioHorizon
 
-    scenario = load_scenario(path)
+    options = pipeline.RunOptions()
     if override is not None and not override.empty:
-        h = scenario.horizon
-        new = override.horizon(h.start.strftime("%Y-%m"), h.end.strftime("%Y-%m"), h.step)
-        scenario = scenario.model_copy(update={"horizon": ScenarioHorizon.model_validate(new)})
-    applied = prepare(scenario)
+        options = pipeline.RunOptions(start=override.start, until=override.end, step=override.step)
+    applied = pipeline.prepare(pipeline.load(path, options))
     # licences do not touch capacities; dropping them spares the reference solve they need
     inp = build_inputs(applied.network, applied.horizon, applied.levers.reference(), SolveOptions())
     rows = []

@@ -1,6 +1,6 @@
 """Compare two solved scenarios side by side: B minus A.
 
-`rareflow compare A B` takes scenario files (solved with `rareflow.runner.run_scenario`, the
+`rareflow compare A B` takes scenario files (solved with `rareflow.pipeline.run`, the
 results cached by a hash of everything they depend on) or result directories (`Result.to_dir`)
 and reports, over the periods both cover:
 
@@ -23,18 +23,19 @@ import fnmatch
 import hashlib
 import json
 import os
-import re
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from rareflow.errors import UserError
 from rareflow.metrics.common import NON_RE_STAGES
 from rareflow.metrics.reliance import reliance
+from rareflow.pipeline.options import HorizonOverride as _HorizonOverride
 from rareflow.results import Result
 
 KEY_MATERIALS: tuple[str, ...] = ("oxide:Nd", "oxide:Pr", "oxide:Dy", "oxide:Tb", "magnet:*")
@@ -42,15 +43,14 @@ CHINA = "CHN"
 # changes smaller than this (t) are rounding noise of the solver, not re-routing
 TRADE_TOLERANCE_T = 1e-6
 # months per period of each horizon step, and the step a period label shows
-_STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 Progress = Callable[[int, int, str], None]
 # the code a solve depends on (part of the cache key); the rest (metrics, web, ...) is not
-SOLVE_MODULES = ("network.py", "network_builder.py", "calibration.py", "runner.py", "results.py")
-SOLVE_PACKAGES = ("optimize", "scenario", "data")
+SOLVE_MODULES = ("network.py", "network_builder.py", "calibration.py", "results.py")
+SOLVE_PACKAGES = ("optimize", "scenario", "data", "pipeline")
 
 
-class CompareError(ValueError):
+class CompareError(UserError, ValueError):
     """Inputs that cannot be compared (a missing file, no common periods); one line."""
 
 
@@ -58,42 +58,10 @@ class CompareError(ValueError):
 # loading and running
 
 
-@dataclass(frozen=True)
-class HorizonOverride:
-    """Replace parts of a scenario's horizon (dates YYYY-MM, step month|quarter|year)."""
+class HorizonOverride(_HorizonOverride):
+    """A horizon override whose bad values raise CompareError (see the pipeline's)."""
 
-    start: str | None = None
-    end: str | None = None
-    step: str | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("start", "end"):
-            value = getattr(self, name)
-            if value is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(value)):
-                option = "--until" if name == "end" else "--start"
-                raise CompareError(f"{option}: expected a month YYYY-MM, got '{value}'")
-        if self.step is not None and self.step not in _STEP_MONTHS:
-            raise CompareError(
-                f"--step: expected one of {', '.join(_STEP_MONTHS)}, got '{self.step}'"
-            )
-
-    @property
-    def empty(self) -> bool:
-        return self.start is None and self.end is None and self.step is None
-
-    def horizon(self, start: str, end: str, step: str) -> dict[str, str]:
-        """The scenario's horizon (YYYY-MM strings) with this override applied."""
-        out = {
-            "start": self.start or start,
-            "end": self.end or end,
-            "step": self.step or step,
-        }
-        if out["end"] < out["start"]:
-            raise CompareError(
-                f"horizon end {out['end']} is before its start {out['start']} "
-                "(check --until / --start)"
-            )
-        return out
+    error: ClassVar[type[Exception]] = CompareError
 
 
 @dataclass
@@ -156,13 +124,11 @@ def run_cached(
     """Solve the scenario file `path` (horizon optionally overridden), or reuse the cached
     result of an identical solve in `cache_dir`.
 
-    A horizon override is written as a small scenario file whose `base:` is `path`, so that
-    the run goes through `run_scenario` exactly as `rareflow run` would.
+    The run goes through the pipeline exactly as `rareflow run` does.
     """
-    from rareflow.runner import run_scenario
-    from rareflow.scenario import load_scenario
+    from rareflow import pipeline
 
-    scenario = load_scenario(path)
+    scenario = pipeline.load(path)
     horizon = None
     if override is not None and not override.empty:
         h = scenario.horizon
@@ -172,29 +138,25 @@ def run_cached(
     if (target / "summary.json").exists():
         return Loaded(scenario.name, Result.from_dir(target), path, cached=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    run_path = path
-    if horizon is not None:
-        run_path = cache_dir / f"{scenario.name}-{key}.yaml"
-        run_path.write_text(
-            f"name: {scenario.name}\n"
-            f"description: {path} with the horizon of the comparison\n"
-            f"base: {path.resolve()}\n"
-            f"horizon: {{start: {horizon['start']}, end: {horizon['end']}, "
-            f"step: {horizon['step']}}}\n"
-        )
+    options = pipeline.RunOptions(
+        foresight=foresight,
+        until=horizon["end"] if horizon else None,
+        start=horizon["start"] if horizon else None,
+        step=horizon["step"] if horizon else None,
+        summary={"scenario_file": str(path)},
+    )
     # solve into a scratch directory and move it in place: a killed run leaves no half cache
     scratch = cache_dir / f".{scenario.name}-{key}-{os.getpid()}"
     try:
-        output = run_scenario(run_path, foresight=foresight, progress=progress)
-        output.result.summary["scenario_file"] = str(path)
-        output.result.to_dir(scratch)
+        result = pipeline.run(scenario, options, progress=progress)
+        result.to_dir(scratch)
         if target.exists():
             shutil.rmtree(target)
         scratch.rename(target)
     finally:
         if scratch.exists():
             shutil.rmtree(scratch)
-    return Loaded(scenario.name, output.result, path, cached=False)
+    return Loaded(scenario.name, result, path, cached=False)
 
 
 def load_input(

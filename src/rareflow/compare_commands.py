@@ -29,6 +29,7 @@ from rareflow.data.loader import ReferenceDataError
 from rareflow.network import NetworkError
 from rareflow.optimize import HorizonError, LeverError, MassBalanceError, SolveError
 from rareflow.scenario import ScenarioError
+from rareflow.scenario.shipped import SCENARIOS_DIR as _SHIPPED_SCENARIOS
 
 USER_ERRORS = (
     CompareError,
@@ -38,7 +39,7 @@ USER_ERRORS = (
     HorizonError,
     LeverError,
 )
-SCENARIOS_DIR = Path("scenarios")
+SCENARIOS_DIR = _SHIPPED_SCENARIOS
 
 
 def _fail(message: str) -> None:

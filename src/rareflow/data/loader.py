@@ -50,6 +50,7 @@ from pathlib import Path
 import pandas as pd
 
 from rareflow.data.schema import SPECS, SPECS_BY_NAME, Column, TableSpec
+from rareflow.errors import UserError
 
 ESTIMATE_TAGS = ("D", "A")  # source tags that make a row an estimate
 SHARE_TOLERANCE = 0.005  # shares that must sum to 1 may be off by this much (rounded assays)
@@ -62,7 +63,7 @@ _OTHER_DELIMITERS = (";", "\t", "|")
 _DTYPES = {"str": "str", "int": "Int64", "float": "float64", "date": "datetime64[ns]"}
 
 
-class ReferenceDataError(ValueError):
+class ReferenceDataError(UserError, ValueError):
     """A reference table that breaks its spec; the message is one line meant for the user."""
 
 
