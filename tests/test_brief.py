@@ -16,7 +16,7 @@ from rareflow.brief import (
     pause_findings,
     suspension_start,
 )
-from rareflow.compare_commands import brief
+from rareflow.cli.compare import brief
 from rareflow.results import Result
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from rareflow.ensemble.commands import ensemble_app
+from rareflow.cli.ensemble import ensemble_app
 from rareflow.ensemble.evaluators import DaskEvaluator, WarmModel, evaluate_cold, summarise
 from rareflow.ensemble.runner import run_ensemble
 from rareflow.ensemble.sensitivity import shortfall_bands, write_bands

@@ -186,7 +186,7 @@ def test_groups_move_together_and_designs_are_reproducible(tmp_path: Path) -> No
 def test_cli_refuses_a_bad_ensemble_file_with_one_line(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from rareflow.ensemble.commands import ensemble_app
+    from rareflow.cli.ensemble import ensemble_app
 
     path = write(
         tmp_path,

@@ -11,9 +11,9 @@ import typer
 from plotly.offline import get_plotlyjs
 from typer.testing import CliRunner
 
+from rareflow.cli.report import report
 from rareflow.data.loader import load_reference, source_usage
 from rareflow.report import ReportError, gather, write_report
-from rareflow.report.commands import report
 from rareflow.report.content import (
     default_region,
     load_result,

@@ -7,6 +7,7 @@ is taken over the shipped `seed`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -40,6 +41,13 @@ def description(path: Path) -> str:
         return ""
     text = data.get("description", "") if isinstance(data, dict) else ""
     return " ".join(str(text or "").split())
+
+
+def headline(path: Path, width: int = 100) -> str:
+    """The first sentence of a file's description, cut to `width` characters."""
+    text = description(path)
+    first = re.split(r"(?<=[a-z0-9)])[.:;] ", text, maxsplit=1)[0].rstrip(".")
+    return first if len(first) <= width else first[: width - 3].rstrip() + "..."
 
 
 def _find(ref: str | Path, shipped: dict[str, Path], kind: str) -> Path:

@@ -13,14 +13,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rareflow import pipeline
-from rareflow.errors import RareflowError, one_line
+from rareflow.cli.errors import user_errors
 from rareflow.results import Result
-
-
-def _fail(message: str) -> None:
-    # one line whatever the terminal width (rich would wrap it)
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def run(
@@ -39,12 +33,9 @@ def run(
     ] = False,
 ) -> None:
     """Solve SCENARIO and write flows, trade, prices, shortfalls and a summary to --out."""
-    try:
+    with user_errors():
         options = pipeline.RunOptions(foresight=foresight, data=data)
         loaded = pipeline.load(scenario, options)
-    except RareflowError as exc:
-        _fail(one_line(exc))
-        return
     console = Console()
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -60,12 +51,9 @@ def run(
         def progress(done: int, total: int, label: str) -> None:
             bar.update(task, completed=done, total=total, label=label)
 
-        try:
+        with user_errors():
             result = pipeline.run(loaded, options, progress=progress)
             pipeline.write_outputs(result, out, loaded, options, excel=excel)
-        except RareflowError as exc:
-            _fail(one_line(exc))
-            return
     console.print(
         f"scenario {loaded.name}: status {result.status}, "
         f"{len(result.prices['period'].unique())} periods; results in {out}"
@@ -84,13 +72,10 @@ def run(
         )
     console.print(table)
     if report:
-        from rareflow.report import ReportError, write_report
+        from rareflow.report import write_report
 
-        try:
+        with user_errors():
             path = write_report(out, out / "report.html")
-        except ReportError as exc:
-            _fail(str(exc))
-            return
         console.print(f"report: {path}")
 
 

@@ -9,8 +9,6 @@ User errors (unknown region, bad scenario file, bad data) print one line and exi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,17 +16,15 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from rareflow.data.commands import render
-from rareflow.data.loader import ReferenceDataError, load_reference, packaged_dir
-from rareflow.metrics.common import EU_GROUPS, MetricsError
+from rareflow.cli.data import render
+from rareflow.cli.errors import user_errors
+from rareflow.data.loader import load_reference, packaged_dir
+from rareflow.errors import UserError
+from rareflow.metrics.common import EU_GROUPS
 from rareflow.metrics.report import compare, criticality_svg, full_tables, measures
 from rareflow.metrics.spof import KINDS
-from rareflow.network import NetworkError
-from rareflow.optimize import HorizonError, LeverError
 from rareflow.pipeline.spof import spof_ranking
-from rareflow.scenario.errors import ScenarioError
 
-USER_ERROR_EXIT = 2
 METRIC_TABLES = ("governance", "criticality_inputs")
 
 risk_app = typer.Typer(
@@ -48,25 +44,8 @@ BaselineOption = Annotated[
 ]
 
 
-class UserError(Exception):
-    """A mistake of the user's: one line, exit status 2."""
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    try:
-        yield
-    except (
-        ReferenceDataError,
-        ScenarioError,
-        MetricsError,
-        HorizonError,
-        LeverError,
-        NetworkError,
-        UserError,
-    ) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(USER_ERROR_EXIT) from None
+class RiskUsageError(UserError):
+    """A bad option of a `rareflow risk` command: one line, exit status 2."""
 
 
 def _console() -> Console:
@@ -102,10 +81,12 @@ def _label(ref: str) -> str:
 
 def _check_region(applied: Any, region: str | None) -> str:
     if not region:
-        raise UserError("--region is required (a region code such as IND or JPN)")
+        raise RiskUsageError("--region is required (a region code such as IND or JPN)")
     known = set(applied.network.regions["region"])
     if region not in known:
-        raise UserError(f"unknown region '{region}' (expected one of {', '.join(sorted(known))})")
+        raise RiskUsageError(
+            f"unknown region '{region}' (expected one of {', '.join(sorted(known))})"
+        )
     return region
 
 
@@ -155,7 +136,7 @@ def risk(
     console = _console()
     with user_errors():
         if not region:
-            raise UserError("--region is required (a region code such as IND or JPN)")
+            raise RiskUsageError("--region is required (a region code such as IND or JPN)")
         base_applied = _prepare(baseline)
         region = _check_region(base_applied, region)
         reference = _reference(base_applied.scenario.data)
@@ -214,7 +195,7 @@ def spof(
     console = _console()
     with user_errors():
         if not region:
-            raise UserError("--region is required (a region code such as IND or JPN)")
+            raise RiskUsageError("--region is required (a region code such as IND or JPN)")
         applied = _prepare(scenario if scenario is not None else baseline)
         region = _check_region(applied, region)
         chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
