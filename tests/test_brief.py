@@ -18,8 +18,9 @@ from rareflow.brief import (
 )
 from rareflow.cli.compare import brief
 from rareflow.results import Result
+from rareflow.scenario.shipped import SCENARIOS_DIR
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = SCENARIOS_DIR
 YEARS = ["2025", "2026", "2027", "2028"]
 
 

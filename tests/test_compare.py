@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from rareflow.cli.compare import compare
-from rareflow.compare import (
+from rareflow.comparison import (
     CompareError,
     HorizonOverride,
     compare_results,

@@ -21,12 +21,13 @@ from rareflow.ensemble.runner import run_ensemble
 from rareflow.ensemble.sensitivity import shortfall_bands, write_bands
 from rareflow.ensemble.spec import load_ensemble
 from rareflow.ensemble.store import TABLES, EnsembleStore, StoreError
+from rareflow.scenario.shipped import SCENARIOS_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = 6
 
 BODY = f"""name: small
-scenario: {ROOT / "scenarios" / "seed.yaml"}
+scenario: {SCENARIOS_DIR / "seed.yaml"}
 horizon: {{start: 2025-01, end: 2025-12, step: year}}
 seed: 11
 uncertain:

@@ -14,8 +14,9 @@ from rareflow.ensemble.sampling import DesignError, design, quantiles
 from rareflow.ensemble.spec import load_ensemble, substitute
 from rareflow.scenario import ScenarioError
 from rareflow.scenario.schema import Parameter
+from rareflow.scenario.shipped import SCENARIOS_DIR
 
-SEED = Path(__file__).resolve().parents[1] / "scenarios" / "seed.yaml"
+SEED = SCENARIOS_DIR / "seed.yaml"
 SHIPPED = Path(__file__).resolve().parents[1] / "ensembles" / "seed-uncertain.yaml"
 
 HEADER = f"""name: t

@@ -1,7 +1,7 @@
 """`rareflow brief seed`: the seed article's questions answered with numbers from the model.
 
 Runs baseline, india-pauses-toyotsu, india-value-chain-2030, its slow variant and seed (cached,
-see `rareflow.compare.run_cached`) and states:
+see `rareflow.comparison.run_cached`) and states:
 
 1. what Japan loses from the pause of the IREL-Toyotsu agreement (t/yr of inflow from India
    once the notice has run) and who fills it (change of Japan's inflows by origin);
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rareflow.compare import (
+from rareflow.comparison import (
     CHINA,
     CompareError,
     HorizonOverride,

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from rareflow.brief import seed_brief
 from rareflow.cli.errors import fail
-from rareflow.compare import (
+from rareflow.comparison import (
     HorizonOverride,
     compare_results,
     default_cache_dir,

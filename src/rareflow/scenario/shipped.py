@@ -46,7 +46,7 @@ def description(path: Path) -> str:
 def headline(path: Path, width: int = 100) -> str:
     """The first sentence of a file's description, cut to `width` characters."""
     text = description(path)
-    first = re.split(r"(?<=[a-z0-9)])[.:;] ", text, maxsplit=1)[0].rstrip(".")
+    first = re.split(r"(?<=[a-z0-9)]{3})[.;] ", text, maxsplit=1)[0].rstrip(".")
     return first if len(first) <= width else first[: width - 3].rstrip() + "..."
 
 
