@@ -13,10 +13,9 @@ from rareflow.data.loader import (
     Reference,
     check_every_row_sourced,
     load_reference,
-    reserve_rank,
-    world_reconciliation,
 )
 from rareflow.data.schema import SPECS, TABLE_NAMES
+from rareflow.data.summaries import reserve_rank, world_reconciliation
 
 Setter = Callable[[Path, int, str, str], None]
 runner = CliRunner()

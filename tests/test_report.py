@@ -12,7 +12,8 @@ from plotly.offline import get_plotlyjs
 from typer.testing import CliRunner
 
 from rareflow.cli.report import report
-from rareflow.data.loader import load_reference, source_usage
+from rareflow.data.loader import load_reference
+from rareflow.data.summaries import source_usage
 from rareflow.report import ReportError, gather, write_report
 from rareflow.report.content import (
     default_region,

@@ -20,15 +20,14 @@ from rich.table import Table
 
 from rareflow.cli import lazy_group
 from rareflow.cli.errors import user_errors
-from rareflow.data.loader import (
-    Reference,
-    load_reference,
+from rareflow.data.loader import Reference, load_reference
+from rareflow.data.schema import SPECS_BY_NAME, TABLE_NAMES
+from rareflow.data.summaries import (
     reference_summary,
     region_figures,
     source_usage,
     world_reconciliation,
 )
-from rareflow.data.schema import SPECS_BY_NAME, TABLE_NAMES
 from rareflow.errors import UserError
 
 data_app = typer.Typer(

@@ -447,7 +447,8 @@ def input_sources(scenario: Any) -> tuple[dict[str, pd.DataFrame], str, str]:
     Returns {table: frame of source_id, rows, title, publisher, year, url, tag}, where the data
     came from, and a warning ('' when all went well).
     """
-    from rareflow.data.loader import ReferenceDataError, load_reference, source_usage
+    from rareflow.data.loader import ReferenceDataError, load_reference
+    from rareflow.data.summaries import source_usage
 
     data = getattr(scenario, "data", None) if scenario is not None else None
     warning = ""
