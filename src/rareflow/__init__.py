@@ -50,5 +50,6 @@ def __getattr__(name: str) -> Any:
     if name in _WHERE:
         import importlib
 
+        importlib.import_module("rareflow.api")  # attaches Result.plot (rareflow.report)
         return getattr(importlib.import_module(_WHERE[name]), name)
     raise AttributeError(f"module 'rareflow' has no attribute '{name}'")

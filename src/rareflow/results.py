@@ -8,6 +8,7 @@ Units: flows and trade in tonnes per period, prices in USD/kg, welfare in USD.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,8 +17,6 @@ import pandas as pd
 
 if TYPE_CHECKING:
     import xarray as xr
-
-    from rareflow.report.result_plots import ResultPlots
 
 TABLES: dict[str, tuple[str, ...]] = {
     "flows": ("kind", "region", "material", "period", "value"),
@@ -38,6 +37,15 @@ TABLES: dict[str, tuple[str, ...]] = {
 }
 
 EXCEL_MAX_ROWS = 1_048_575
+
+# Views of a Result that packages above it attach (the report attaches `plot`, see
+# attach_view): the Result itself needs neither plotly nor those packages.
+_VIEWS: dict[str, Callable[[Result], Any]] = {}
+
+
+def attach_view(name: str, factory: Callable[[Result], Any]) -> None:
+    """Make `factory(result)` what `result.<name>` returns (only `plot` is read)."""
+    _VIEWS[name] = factory
 
 
 def _empty(name: str) -> pd.DataFrame:
@@ -108,12 +116,15 @@ class Result:
     # -- views --------------------------------------------------------------------------
 
     @property
-    def plot(self) -> ResultPlots:
-        """Plotly figures: `.prices()`, `.shortfalls()`, `.sankey(year=..., region=...)`."""
-        # imported here: plotly is only needed by those who draw
-        from rareflow.report.result_plots import ResultPlots
-
-        return ResultPlots(self)
+    def plot(self) -> Any:
+        """Plotly figures: `.prices()`, `.shortfalls()`, `.sankey(year=..., region=...)`
+        (rareflow.report.result_plots.ResultPlots)."""
+        if not _VIEWS.get("plot"):
+            raise AttributeError(
+                "Result.plot comes with the report package: import rareflow.report "
+                "(rareflow.run and the other functions of `import rareflow` do)"
+            )
+        return _VIEWS["plot"](self)
 
     def to_xarray(self) -> xr.Dataset:
         """The tables as one xarray Dataset: price (region, material, period), flow (kind,

@@ -37,7 +37,6 @@ from rareflow.brief.findings import (
     Binding,
     Coverage,
     PauseFindings,
-    SeedBrief,
     agreement_terms,
     chain_binding,
     full_years,
@@ -45,10 +44,9 @@ from rareflow.brief.findings import (
     pause_findings,
     periods_from,
     price_gaps,
-    seed_brief,
     suspension_start,
 )
-from rareflow.brief.text import render
+from rareflow.brief.seed import SeedBrief, render, seed_brief
 from rareflow.comparison import CHINA
 
 __all__ = [

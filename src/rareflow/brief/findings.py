@@ -15,14 +15,9 @@ import pandas as pd
 from rareflow.comparison import (
     CompareError,
     HorizonOverride,
-    Loaded,
-    Progress,
     period_mid,
     period_years,
-    price_change,
     result_periods,
-    run_cached,
-    scenario_horizon,
     use_weights,
     years_of,
 )
@@ -488,82 +483,3 @@ def price_gaps(result: Result, region: str = INDIA) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["material", "india", "world", "gap_pct"]).set_index(
         "material"
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# the brief
-
-
-@dataclass
-class SeedBrief:
-    periods: dict[str, str]  # scenario -> "start..end step"
-    pause: PauseFindings
-    coverage: list[Coverage]
-    binding: list[Binding]
-    seed: PauseFindings
-    seed_prices: pd.DataFrame
-
-    def markdown(self) -> str:
-        from rareflow.brief.text import render
-
-        return render(self)
-
-
-def _horizons(
-    scenarios_dir: Path, until: str | None, step: str | None
-) -> dict[str, HorizonOverride]:
-    """Each scenario's horizon override: --until/--step for all; without --until the baseline
-    is extended to the latest end among the scenarios, so that every scenario has its
-    baseline over its whole horizon."""
-    spans = {name: scenario_horizon(scenarios_dir / f"{name}.yaml") for name in SCENARIOS}
-    latest = max(h["end"] for h in spans.values())
-    out = {}
-    for name, h in spans.items():
-        end = until if until is not None else (latest if name == BASELINE else None)
-        if until is not None and until > h["end"] and name != BASELINE:
-            end = h["end"]  # never past the scenario's own horizon
-        out[name] = HorizonOverride(end=end, step=step)
-    return out
-
-
-def seed_brief(
-    scenarios_dir: Path,
-    cache_dir: Path,
-    until: str | None = None,
-    step: str | None = None,
-    progress: Progress | None = None,
-    announce: object | None = None,
-) -> SeedBrief:
-    """Run (or reuse) the five scenarios and answer the seed's questions."""
-    missing = [n for n in SCENARIOS if not (scenarios_dir / f"{n}.yaml").is_file()]
-    if missing:
-        raise CompareError(f"{scenarios_dir}: no scenario file {missing[0]}.yaml")
-    overrides = _horizons(scenarios_dir, until, step)
-    runs: dict[str, Loaded] = {}
-    for name in SCENARIOS:
-        if callable(announce):
-            announce(name)
-        runs[name] = run_cached(
-            scenarios_dir / f"{name}.yaml", cache_dir, overrides[name], progress=progress
-        )
-    base = runs[BASELINE].result
-    terms = agreement_terms()
-    eff, share = suspension_start(scenarios_dir / f"{PAUSE}.yaml")
-    pause = pause_findings(PAUSE, base, runs[PAUSE].result, eff, share, terms)
-    eff_s, share_s = suspension_start(scenarios_dir / f"{SEED}.yaml")
-    seed = pause_findings(SEED, base, runs[SEED].result, eff_s, share_s, terms)
-    coverage = [ndfeb_coverage(n, base, runs[n].result) for n in (CHAIN, CHAIN_SLOW)]
-    binding = [
-        chain_binding(n, scenarios_dir / f"{n}.yaml", runs[n].result, overrides[n])
-        for n in (CHAIN, CHAIN_SLOW)
-    ]
-    common = [p for p in result_periods(runs[SEED].result) if p in set(result_periods(base))]
-    seed_prices, _ = price_change(
-        base, runs[SEED].result, common, ("oxide:Dy", "oxide:Tb"), (BASELINE, SEED)
-    )
-    spans = {}
-    for name, run in runs.items():
-        ps = result_periods(run.result)
-        step_name = run.result.summary.get("horizon", {}).get("step", "")
-        spans[name] = f"{ps[0]}..{ps[-1]} {step_name}".strip()
-    return SeedBrief(spans, pause, coverage, binding, seed, seed_prices)

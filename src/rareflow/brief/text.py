@@ -6,13 +6,10 @@ import numpy as np
 import pandas as pd
 
 from rareflow.brief.findings import (
-    CHAIN_PROCESSES,
-    FULL_USE,
     GAP_NOTABLE_PCT,
     Binding,
     Coverage,
     PauseFindings,
-    SeedBrief,
 )
 
 
@@ -20,7 +17,7 @@ def _t(x: float) -> str:
     return f"{x:,.0f}"
 
 
-def _table(frame: pd.DataFrame, fmt: str = "{:,.0f}") -> list[str]:
+def md_table(frame: pd.DataFrame, fmt: str = "{:,.0f}") -> list[str]:
     """A markdown table of a small frame (index included)."""
     if frame.empty:
         return ["(none)"]
@@ -39,7 +36,7 @@ def _table(frame: pd.DataFrame, fmt: str = "{:,.0f}") -> list[str]:
     return lines
 
 
-def _pause_text(f: PauseFindings, top: int = 8) -> list[str]:
+def pause_text(f: PauseFindings, top: int = 8) -> list[str]:
     t = f.terms
     lines = [
         f"Contract: {t.agreement}, {t.material} from {t.seller_region} to {t.destination}, "
@@ -71,7 +68,7 @@ def _pause_text(f: PauseFindings, top: int = 8) -> list[str]:
         f"- {t.destination}'s unserved demand changes by {uns:+,.0f} t/yr (all materials)."
     )
     lines += ["", f"Largest changes of {t.destination}'s inflows by origin (t/yr):", ""]
-    lines += _table(f.inflows.head(top))
+    lines += md_table(f.inflows.head(top))
     home = f.home
     if t.material in home.index:
         h = home.loc[t.material]
@@ -89,13 +86,13 @@ def _pause_text(f: PauseFindings, top: int = 8) -> list[str]:
             f"{h['exports'] - h['imports']:+,.0f} t/yr.",
         ]
     lines += ["", f"{t.seller_region}'s balance, change against the baseline (t/yr):", ""]
-    lines += _table(home)
+    lines += md_table(home)
     lines += ["", f"{t.seller_region}'s exports by destination, largest changes (t/yr):", ""]
-    lines += _table(f.exports.head(top))
+    lines += md_table(f.exports.head(top))
     return lines
 
 
-def _coverage_text(c: Coverage) -> list[str]:
+def coverage_text(c: Coverage) -> list[str]:
     def when(level: float) -> str:
         year = c.first_year.get(level)
         return str(year) if year is not None else "never within the horizon"
@@ -107,11 +104,11 @@ def _coverage_text(c: Coverage) -> list[str]:
         f"all: {when(1.0)} (full years {years}).",
         "",
     ]
-    lines += _table(tab.rename(columns={"output": "India NdFeB output t"}), "{:,.2f}")
+    lines += md_table(tab.rename(columns={"output": "India NdFeB output t"}), "{:,.2f}")
     return lines
 
 
-def _binding_text(b: Binding) -> list[str]:
+def binding_text(b: Binding) -> list[str]:
     if b.first:
         stage = ", ".join(b.first)
         head = f"{stage} (fully used from {b.first_period})"
@@ -165,52 +162,9 @@ def _binding_text(b: Binding) -> list[str]:
     st = b.stages.copy()
     for col in ("mean_use", "max_use"):
         st[col] = 100 * st[col]
-    lines += _table(
+    lines += md_table(
         st.rename(columns={"mean_use": "mean_use_%", "max_use": "max_use_%"}), "{:,.1f}"
     )
     lines += ["", "Prices in India against the world (USD/kg):", ""]
-    lines += _table(b.gaps, "{:,.1f}")
+    lines += md_table(b.gaps, "{:,.1f}")
     return lines
-
-
-def render(brief: SeedBrief) -> str:
-    lines = ["# The seed's questions, answered by rareflow", ""]
-    lines.append("Runs: " + "; ".join(f"{n} {s}" for n, s in brief.periods.items()) + ".")
-    lines.append(
-        "Flows are t/yr averaged over the periods named; prices USD/kg. Every figure comes from "
-        "the model's solve over its reference data: it moves when the data move."
-    )
-    lines += [
-        "",
-        "## 1-2. The pause of the IREL-Toyotsu agreement (india-pauses-toyotsu vs baseline)",
-        "",
-    ]
-    lines += _pause_text(brief.pause)
-    lines += ["", "## 3. India's own NdFeB output against its NdFeB imports", ""]
-    lines.append(
-        "Reference: India's NdFeB imports (HRE and LRE) in the baseline, the same calendar year; "
-        "ratio = India's NdFeB output under the scenario / that reference."
-    )
-    lines.append("")
-    for c in brief.coverage:
-        lines += _coverage_text(c)
-        lines.append("")
-    lines += ["## 4. Which link of India's chain binds first", ""]
-    lines.append(
-        f"Use of capacity of India's facilities by stage (NdFeB chain: {', '.join(CHAIN_PROCESSES)}"
-        f"); fully used = at least {FULL_USE:.0%} of capacity."
-    )
-    lines.append("")
-    for b in brief.binding:
-        lines += _binding_text(b)
-        lines.append("")
-    lines += ["## 5. seed (every event together) vs baseline", ""]
-    lines += _pause_text(brief.seed)
-    sp = brief.seed_prices.set_index("material")
-    lines += [
-        "",
-        "Dy and Tb oxide prices inside China and outside it (demand-weighted), USD/kg:",
-        "",
-    ]
-    lines += _table(sp[["china_a", "outside_a", "china_b", "outside_b", "gap_b"]], "{:,.1f}")
-    return "\n".join(lines) + "\n"

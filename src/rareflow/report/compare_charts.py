@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from rareflow.comparison.measures import Comparison
+import pandas as pd
+
+
+class Comparison(Protocol):
+    """What the charts read of a rareflow.comparison.Comparison (named here, not imported:
+    the comparison writes these charts, so neither module imports the other at load time)."""
+
+    name_a: str
+    name_b: str
+    periods: list[str]
+
+    def __getitem__(self, name: str) -> pd.DataFrame: ...
 
 
 def _figures(cmp: Comparison, top: int = 15) -> list[Any]:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
@@ -16,9 +15,7 @@ from rareflow.report.content import (
     sankey_links,
     shortfalls_by_sector,
 )
-
-if TYPE_CHECKING:
-    from rareflow.results import Result
+from rareflow.results import Result, attach_view
 
 
 class PlotError(UserError, ValueError):
@@ -60,3 +57,6 @@ class ResultPlots:
             )
         links = sankey_links(self._result, region, [p for p in periods if p.startswith(chosen)])
         return sankey_figure(links, f"Value chain of {region}, {chosen} (t)")
+
+
+attach_view("plot", ResultPlots)
