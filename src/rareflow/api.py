@@ -18,6 +18,7 @@ from rareflow.comparison import Comparison, compare_results
 from rareflow.pipeline import RunOptions, ScenarioRef
 from rareflow.pipeline import load as _load
 from rareflow.pipeline import run as _run
+from rareflow.report.result_plots import ResultPlots  # noqa: F401 -- attaches Result.plot
 from rareflow.results import Result
 from rareflow.scenario import Scenario
 
