@@ -16,10 +16,11 @@ from rareflow.brief import (
     pause_findings,
     suspension_start,
 )
-from rareflow.compare_commands import brief
+from rareflow.cli.compare import brief
 from rareflow.results import Result
+from rareflow.scenario.shipped import SCENARIOS_DIR
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = SCENARIOS_DIR
 YEARS = ["2025", "2026", "2027", "2028"]
 
 

@@ -9,13 +9,13 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from rareflow.compare import (
+from rareflow.cli.compare import compare
+from rareflow.comparison import (
     CompareError,
     HorizonOverride,
     compare_results,
     load_input,
 )
-from rareflow.compare_commands import compare
 from rareflow.results import Result
 
 PERIODS = ["2025", "2026"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from rareflow.brief import agreement_terms, pause_findings, suspension_start
-from rareflow.compare import (
+from rareflow.comparison import (
     CHINA,
     Comparison,
     HorizonOverride,
@@ -22,8 +22,9 @@ from rareflow.compare import (
     run_cached,
 )
 from rareflow.scenario import load_vocabulary
+from rareflow.scenario.shipped import SCENARIOS_DIR
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = SCENARIOS_DIR
 SHORT = HorizonOverride(start="2025-01", end="2026-12", step="quarter")
 
 

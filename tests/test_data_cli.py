@@ -13,10 +13,9 @@ from rareflow.data.loader import (
     Reference,
     check_every_row_sourced,
     load_reference,
-    reserve_rank,
-    world_reconciliation,
 )
 from rareflow.data.schema import SPECS, TABLE_NAMES
+from rareflow.data.summaries import reserve_rank, world_reconciliation
 
 Setter = Callable[[Path, int, str, str], None]
 runner = CliRunner()
@@ -336,8 +335,7 @@ def test_sources_print_urls(tiny_dir: Path) -> None:
 
 def test_terminal_shows_the_columns_that_fit() -> None:
     import pandas as pd
-
-    from rareflow.data.commands import fit_columns
+    from rareflow.cli.data import fit_columns
 
     frame = pd.DataFrame({"code": ["IND"], "note": ["x" * 200], "vintage": ["2024"]})
     # code needs 4+3, note is cut to 32+3, vintage 7+3: 80 columns hold all three, 40 only two

@@ -15,19 +15,20 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from rareflow.ensemble.commands import ensemble_app
+from rareflow.cli.ensemble import ensemble_app
 from rareflow.ensemble.evaluators import DaskEvaluator, WarmModel, evaluate_cold, summarise
 from rareflow.ensemble.runner import run_ensemble
 from rareflow.ensemble.sensitivity import shortfall_bands, write_bands
 from rareflow.ensemble.spec import load_ensemble
 from rareflow.ensemble.store import TABLES, EnsembleStore, StoreError
+from rareflow.scenario.shipped import SCENARIOS_DIR
 from rareflow.scenario.units import DURATION
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = 6
 
 BODY = f"""name: small
-scenario: {ROOT / "scenarios" / "seed.yaml"}
+scenario: {SCENARIOS_DIR / "seed.yaml"}
 horizon: {{start: 2025-01, end: 2025-12, step: year}}
 seed: 11
 uncertain:

@@ -14,8 +14,9 @@ from rareflow.ensemble.sampling import DesignError, design, quantiles
 from rareflow.ensemble.spec import load_ensemble, substitute
 from rareflow.scenario import ScenarioError
 from rareflow.scenario.schema import Parameter
+from rareflow.scenario.shipped import SCENARIOS_DIR
 
-SEED = Path(__file__).resolve().parents[1] / "scenarios" / "seed.yaml"
+SEED = SCENARIOS_DIR / "seed.yaml"
 SHIPPED = Path(__file__).resolve().parents[1] / "ensembles" / "seed-uncertain.yaml"
 
 HEADER = f"""name: t
@@ -186,7 +187,7 @@ def test_groups_move_together_and_designs_are_reproducible(tmp_path: Path) -> No
 def test_cli_refuses_a_bad_ensemble_file_with_one_line(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from rareflow.ensemble.commands import ensemble_app
+    from rareflow.cli.ensemble import ensemble_app
 
     path = write(
         tmp_path,

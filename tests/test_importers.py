@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from rareflow.cli.importers import import_app
 from rareflow.importers.baci import import_baci, read_country_codes
-from rareflow.importers.commands import import_app
 from rareflow.importers.common import ImportDataError, region_of, write_tables
 from rareflow.importers.comtrade import import_comtrade
 from rareflow.importers.hs_mapping import HS_MAPPINGS, selected_mappings

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from rareflow.metrics.commands import risk_app
+from rareflow.cli.risk import risk_app
 
 
 def _append(path: Path, text: str) -> None:

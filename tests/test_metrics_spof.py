@@ -6,8 +6,9 @@ import pytest
 
 from engine_fixtures import ONE_BLOCK, network
 from rareflow.metrics.common import MetricsError
-from rareflow.metrics.spof import candidates, spof_ranking
+from rareflow.metrics.spof import candidates
 from rareflow.optimize import Horizon
+from rareflow.pipeline.spof import spof_ranking
 
 CONC, OX = "concentrate:c", "oxide:X"
 

@@ -11,9 +11,10 @@ import typer
 from plotly.offline import get_plotlyjs
 from typer.testing import CliRunner
 
-from rareflow.data.loader import load_reference, source_usage
+from rareflow.cli.report import report
+from rareflow.data.loader import load_reference
+from rareflow.data.summaries import source_usage
 from rareflow.report import ReportError, gather, write_report
-from rareflow.report.commands import report
 from rareflow.report.content import (
     default_region,
     load_result,
@@ -304,16 +305,16 @@ def test_directory_without_summary_is_refused(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_report_of_a_real_run(tmp_path: Path) -> None:
     """The shipped scenario, one year by quarter: a real Result has what the report reads."""
-    from rareflow.runner import run_scenario
+    from rareflow import pipeline
+    from rareflow.scenario.shipped import SCENARIOS_DIR as scenarios
 
-    scenarios = Path(__file__).parent.parent / "scenarios"
     short = tmp_path / "short.yaml"
     short.write_text(
         f"name: short\nbase: {scenarios / 'india-pauses-toyotsu.yaml'}\n"
         "horizon: {start: 2025-01, end: 2025-12, step: quarter}\n",
         encoding="utf-8",
     )
-    run_scenario(short, out_dir=tmp_path / "out")
+    pipeline.write_outputs(pipeline.run(short), tmp_path / "out", short)
     page = write_report(tmp_path / "out", tmp_path / "r.html", region="IND").read_text("utf-8")
     assert "Value chain of IND, 2025" in page
     assert "Agreement irel-toyotsu: 100% of the contracted volume suspended" in page

@@ -15,10 +15,11 @@ from rareflow.optimize import solve
 from rareflow.scenario import ScenarioError, apply, load_scenario, prepare
 from rareflow.scenario.apply import SWITCHABLE, in_force
 from rareflow.scenario.schema import Scenario, ScenarioFile
+from rareflow.scenario.shipped import SCENARIOS_DIR
 from rareflow.scenario.vocabulary import contract_vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
-ISSUE_FILE = ROOT / "scenarios" / "india-pauses-toyotsu.yaml"
+ISSUE_FILE = SCENARIOS_DIR / "india-pauses-toyotsu.yaml"
 VOCAB = contract_vocabulary()
 CONTRACT = 120.0  # t/yr of Nd oxide IND -> JPN in the small network
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from rareflow.cli.scenario import scenario_app
 from rareflow.scenario import loader
-from rareflow.scenario.commands import scenario_app
 from rareflow.scenario.vocabulary import contract_vocabulary
 
 BAD = Path(__file__).parent / "data" / "scenarios_bad"

@@ -10,14 +10,15 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from rareflow.cli.scenario import scenario_app
 from rareflow.scenario import ScenarioError, load_scenario
-from rareflow.scenario.commands import scenario_app
 from rareflow.scenario.schema import EVENT_MODELS, Capacity, json_schema
+from rareflow.scenario.shipped import SCENARIOS_DIR
 from rareflow.scenario.units import DURATION, MASS, MASS_RATE, PRICE, parse_quantity
 from rareflow.scenario.vocabulary import contained_elements, contract_vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = ROOT / "scenarios"
+SHIPPED = SCENARIOS_DIR
 ISSUE_FILE = SHIPPED / "india-pauses-toyotsu.yaml"
 
 

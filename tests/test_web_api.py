@@ -263,7 +263,7 @@ def test_access_other_users_get_404(client: TestClient) -> None:
 def test_serve_refuses_a_bad_database_in_one_line(tmp_path: Path) -> None:
     import typer
 
-    from rareflow.web.commands import serve
+    from rareflow.cli.serve import serve
 
     cli = typer.Typer()
     cli.command()(serve)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from rareflow.errors import UserError
+
 # Columns of each component table. The first column(s) listed form the key.
 COMPONENT_COLUMNS: dict[str, tuple[str, ...]] = {
     # region code -> name, kind (country|group)
@@ -68,7 +70,7 @@ COMPONENT_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-class NetworkError(ValueError):
+class NetworkError(UserError, ValueError):
     """A network that cannot be solved as given (raised in strict mode or on bad tables)."""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -289,13 +290,10 @@ def _hash_tables(tables: Mapping[str, pd.DataFrame]) -> str:
     return digest.hexdigest()[:16]
 
 
-def build_network(
+def _regions_materials(
     tables: Mapping[str, pd.DataFrame],
-    options: BuildOptions | None = None,
-    last_year: int = 2040,
-) -> Network:
-    """Assemble the Network for `options.edition` and `options.base_year` from reference tables."""
-    opt = options or BuildOptions()
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The regions and materials components, and the materials table with element groups."""
     regions_t = tables["regions"]
     materials_t = tables["materials"].merge(
         tables["elements"][["symbol", "group"]].rename(columns={"symbol": "element"}),
@@ -303,11 +301,6 @@ def build_network(
         how="left",
     )
     materials_t["group"] = materials_t["group"].fillna("")
-    processes_t = tables["processes"]
-    facilities_t = tables["facilities"]
-    capacity_t = tables["facility_capacity"]
-    costs = tables["costs"]
-
     regions = pd.DataFrame(
         {"region": regions_t["code"], "name": regions_t["name"], "kind": regions_t["kind"]}
     )
@@ -319,15 +312,28 @@ def build_network(
             "tradable": materials_t["form"] != "bulk",
         }
     )
+    return regions, materials, materials_t
 
+
+def _active_facilities(tables: Mapping[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Facilities that are not closed with their stage: (mines, plants)."""
+    processes_t = tables["processes"]
+    facilities_t = tables["facilities"]
     stage_of = processes_t.set_index("process")["stage"]
-    ref_material = processes_t.set_index("process")["reference_material"]
     facilities_t = facilities_t.assign(stage=facilities_t["process"].map(stage_of))
     active = facilities_t["status"] != "closed"
     mines = facilities_t[(facilities_t["stage"] == "mining") & active]
     plants = facilities_t[(facilities_t["stage"] != "mining") & active]
+    return mines, plants
 
-    # --- supply: named mines, then each country's unnamed remainder of USGS production
+
+def _mine_steps(
+    tables: Mapping[str, pd.DataFrame], mines: pd.DataFrame
+) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """Supply steps of the named mines and their capacity by year."""
+    costs = tables["costs"]
+    capacity_t = tables["facility_capacity"]
+    ref_material = tables["processes"].set_index("process")["reference_material"]
     deposit_of = tables["materials"].set_index("material")["deposit"]
     mine_rows = []
     for mine in mines.to_dict("records"):
@@ -347,7 +353,15 @@ def build_network(
         columns={"facility": "step"}
     )[["step", "year", "capacity"]]
     mine_capacity["step"] = "mine:" + mine_capacity["step"]
+    return mine_rows, mine_capacity
 
+
+def _residual_steps(
+    tables: Mapping[str, pd.DataFrame], opt: BuildOptions, mines: pd.DataFrame
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each country's unnamed remainder of USGS production, split over its deposits."""
+    costs = tables["costs"]
+    capacity_t = tables["facility_capacity"]
     production = tables["mine_production"]
     production = production[
         (production["edition"] == opt.edition) & (production["year"] == opt.base_year)
@@ -386,7 +400,17 @@ def build_network(
                     "capacity": remainder * float(dep["share"]),
                 }
             )
+    return residual_rows, residual_capacity
 
+
+def _bulk_steps(
+    tables: Mapping[str, pd.DataFrame],
+    opt: BuildOptions,
+    regions: pd.DataFrame,
+    materials: pd.DataFrame,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Bulk (non-rare-earth) inputs: available in every region at their cost."""
+    costs = tables["costs"]
     bulk_rows = []
     bulk_capacity = []
     bulk_materials = materials.loc[materials["form"] == "bulk", "material"]
@@ -405,7 +429,20 @@ def build_network(
             bulk_capacity.append(
                 {"step": step, "year": opt.base_year, "capacity": opt.bulk_capacity}
             )
+    return bulk_rows, bulk_capacity
 
+
+def _supply(
+    tables: Mapping[str, pd.DataFrame],
+    opt: BuildOptions,
+    regions: pd.DataFrame,
+    materials: pd.DataFrame,
+    mines: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Supply steps (named mines, country remainders, bulk inputs) and their capacity."""
+    mine_rows, mine_capacity = _mine_steps(tables, mines)
+    residual_rows, residual_capacity = _residual_steps(tables, opt, mines)
+    bulk_rows, bulk_capacity = _bulk_steps(tables, opt, regions, materials)
     supply = pd.DataFrame(mine_rows + residual_rows + bulk_rows)
     # a mine that produced in the base year covered its cash cost at base-year prices: a
     # tabled cost above `mining_cost_cap` x its concentrate's reference price is lowered to it
@@ -419,8 +456,15 @@ def build_network(
         [mine_capacity, pd.DataFrame(residual_capacity), pd.DataFrame(bulk_capacity)],
         ignore_index=True,
     )
+    return supply, supply_capacity
 
-    # --- processes and facilities (mines are supply steps, not facilities)
+
+def _processing(
+    tables: Mapping[str, pd.DataFrame], plants: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Processes, their coefficients, facilities (mines are supply steps) and capacities."""
+    processes_t = tables["processes"]
+    capacity_t = tables["facility_capacity"]
     processes = pd.DataFrame(
         {
             "process": processes_t["process"],
@@ -445,8 +489,17 @@ def build_network(
         ["facility", "year", "capacity"]
     ].copy()
     facilities, facility_capacity = _add_variants(facilities, facility_capacity, processes_t)
+    return processes, coefficients, facilities, facility_capacity
 
-    # --- demand
+
+def _demand(
+    tables: Mapping[str, pd.DataFrame],
+    opt: BuildOptions,
+    materials_t: pd.DataFrame,
+    last_year: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Base-year demand with reference prices, elasticities and choke prices; growth index."""
+    prices_t = tables["prices"]
     demand_t = tables["demand"]
     demand_t = demand_t[demand_t["year"] == opt.base_year]
     elasticities_t = tables["elasticities"]
@@ -470,8 +523,47 @@ def build_network(
         )
     demand = pd.DataFrame(demand_rows)
     demand_growth = _growth_index(tables["demand_growth"], demand, opt.base_year, last_year)
+    return demand, demand_growth
 
-    # --- trade arcs and stocks follow from who makes and who uses what
+
+def _agreement_table(tables: Mapping[str, pd.DataFrame], regions: pd.DataFrame) -> pd.DataFrame:
+    """Agreements with parties mapped to regions; delivered to the destination region."""
+    facilities_t = tables["facilities"]
+    region_of = dict(zip(facilities_t["facility"], facilities_t["region"], strict=True))
+    region_codes = set(regions["region"])
+    agreements_t = tables["agreements"]
+    return pd.DataFrame(
+        {
+            "agreement": agreements_t["agreement"],
+            "seller_region": [
+                s if s in region_codes else region_of.get(s, s) for s in agreements_t["seller"]
+            ],
+            "buyer_region": agreements_t["destination"],
+            "material": agreements_t["material"],
+            "start": pd.to_datetime(agreements_t["start"]),
+            "end": pd.to_datetime(agreements_t["end"]),
+            "volume_min": agreements_t["volume_min"].astype(float),
+            "volume_max": agreements_t["volume_max"].astype(float),
+        }
+    )
+
+
+def build_network(
+    tables: Mapping[str, pd.DataFrame],
+    options: BuildOptions | None = None,
+    last_year: int = 2040,
+) -> Network:
+    """Assemble the Network for `options.edition` and `options.base_year` from reference tables,
+    one component at a time."""
+    opt = options or BuildOptions()
+    regions, materials, materials_t = _regions_materials(tables)
+    mines, plants = _active_facilities(tables)
+    supply, supply_capacity = _supply(tables, opt, regions, materials, mines)
+    processes, coefficients, facilities, facility_capacity = _processing(tables, plants)
+    demand, demand_growth = _demand(tables, opt, materials_t, last_year)
+
+    # trade arcs and stocks follow from who makes and who uses what
+    costs = tables["costs"]
     transport = _cost(costs, "transport", ["sea"])
     holding_share = _cost(costs, "holding", ["default"])
     partial = Network(
@@ -487,25 +579,6 @@ def build_network(
     )
     arcs = trade_arcs(partial, transport)
     stocks = stock_table(partial, holding_share, opt.stock_days, opt.base_year)
-
-    # --- agreements: parties mapped to regions; delivered to the destination region
-    region_of = dict(zip(facilities_t["facility"], facilities_t["region"], strict=True))
-    region_codes = set(regions["region"])
-    agreements_t = tables["agreements"]
-    agreements = pd.DataFrame(
-        {
-            "agreement": agreements_t["agreement"],
-            "seller_region": [
-                s if s in region_codes else region_of.get(s, s) for s in agreements_t["seller"]
-            ],
-            "buyer_region": agreements_t["destination"],
-            "material": agreements_t["material"],
-            "start": pd.to_datetime(agreements_t["start"]),
-            "end": pd.to_datetime(agreements_t["end"]),
-            "volume_min": agreements_t["volume_min"].astype(float),
-            "volume_max": agreements_t["volume_max"].astype(float),
-        }
-    )
 
     meta = {
         "edition": opt.edition,
@@ -526,6 +599,6 @@ def build_network(
         demand=demand,
         demand_growth=demand_growth,
         stocks=stocks,
-        agreements=agreements,
+        agreements=_agreement_table(tables, regions),
         meta=meta,
     )

@@ -8,11 +8,15 @@ Units: flows and trade in tonnes per period, prices in USD/kg, welfare in USD.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 TABLES: dict[str, tuple[str, ...]] = {
     "flows": ("kind", "region", "material", "period", "value"),
@@ -33,6 +37,15 @@ TABLES: dict[str, tuple[str, ...]] = {
 }
 
 EXCEL_MAX_ROWS = 1_048_575
+
+# Views of a Result that packages above it attach (the report attaches `plot`, see
+# attach_view): the Result itself needs neither plotly nor those packages.
+_VIEWS: dict[str, Callable[[Result], Any]] = {}
+
+
+def attach_view(name: str, factory: Callable[[Result], Any]) -> None:
+    """Make `factory(result)` what `result.<name>` returns (only `plot` is read)."""
+    _VIEWS[name] = factory
 
 
 def _empty(name: str) -> pd.DataFrame:
@@ -99,6 +112,44 @@ class Result:
         if material is not None:
             s = s[s["material"] == material]
         return float(s["unserved"].sum())
+
+    # -- views --------------------------------------------------------------------------
+
+    @property
+    def plot(self) -> Any:
+        """Plotly figures: `.prices()`, `.shortfalls()`, `.sankey(year=..., region=...)`
+        (rareflow.report.result_plots.ResultPlots)."""
+        if not _VIEWS.get("plot"):
+            raise AttributeError(
+                "Result.plot comes with the report package: import rareflow.report "
+                "(rareflow.run and the other functions of `import rareflow` do)"
+            )
+        return _VIEWS["plot"](self)
+
+    def to_xarray(self) -> xr.Dataset:
+        """The tables as one xarray Dataset: price (region, material, period), flow (kind,
+        region, material, period), trade (origin, destination, material, period; summed over
+        the arcs of a pair), reference/consumed/unserved (region, sector, material, period).
+        Missing combinations are NaN."""
+        import xarray as xr
+
+        def cube(frame: pd.DataFrame, dims: list[str], column: str) -> xr.DataArray:
+            summed = frame.groupby(dims, sort=True)[column].sum(min_count=1)
+            return xr.DataArray.from_series(summed.astype(float))
+
+        sf_dims = ["region", "sector", "material", "period"]
+        data = {
+            "price": cube(self.prices, ["region", "material", "period"], "price"),
+            "flow": cube(self.flows, ["kind", "region", "material", "period"], "value"),
+            "trade": cube(self.trade, ["origin", "destination", "material", "period"], "value"),
+            **{c: cube(self.shortfalls, sf_dims, c) for c in ("reference", "consumed", "unserved")},
+        }
+        units = {"price": "USD/kg", "flow": "t", "trade": "t"}
+        ds = xr.Dataset(data)
+        for name in ds.data_vars:
+            ds[name].attrs["units"] = units.get(str(name), "t")
+        ds.attrs.update({k: str(v) for k, v in self.summary.items() if not isinstance(v, list)})
+        return ds
 
     # -- files --------------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ from typing import Literal
 
 import pandas as pd
 
+from rareflow.errors import UserError
+
 OutputFormat = Literal["table", "csv", "json"]
 FORMATS: tuple[OutputFormat, ...] = ("table", "csv", "json")
 
@@ -25,7 +27,7 @@ _CONDITION = re.compile(
 )
 
 
-class TableQueryError(ValueError):
+class TableQueryError(UserError):
     """A --columns / --where / --format the table cannot answer (a user's mistake)."""
 
 

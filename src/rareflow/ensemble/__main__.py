@@ -1,7 +1,7 @@
 """`python -m rareflow.ensemble ensemble|sensitivity|discover ...` (the same commands as
 `rareflow ensemble`, `rareflow sensitivity` and `rareflow discover`)."""
 
-from rareflow.ensemble.commands import ensemble_app
+from rareflow.cli.ensemble import ensemble_app
 
 if __name__ == "__main__":
     ensemble_app()

@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from rareflow.ensemble.store import EnsembleStore
+from rareflow.errors import UserError
 
 
-class DiscoveryError(ValueError):
+class DiscoveryError(UserError, ValueError):
     """A discovery request that cannot be answered (bad expression, no cases, ...)."""
 
 

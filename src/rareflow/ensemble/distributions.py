@@ -17,10 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from rareflow.errors import UserError
+
 DIST_NAMES = ("uniform", "triangular", "truncnormal", "lognormal", "choice")
 
 
-class DistributionError(ValueError):
+class DistributionError(UserError, ValueError):
     """A distribution whose parameters make no sense (low > high, sd <= 0, ...)."""
 
 

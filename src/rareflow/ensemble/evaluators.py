@@ -34,9 +34,9 @@ import pandas as pd
 
 from rareflow.ensemble.spec import EnsembleSpec, reference_overrides, substitute
 from rareflow.network import Network
-from rareflow.optimize import solve
+from rareflow.pipeline import prepare, solve_applied
 from rareflow.results import Result
-from rareflow.scenario import Scenario, apply, load_vocabulary, prepare
+from rareflow.scenario import Scenario, apply, load_vocabulary
 from rareflow.scenario.schema import Parameter
 from rareflow.scenario.vocabulary import Vocabulary
 
@@ -137,14 +137,14 @@ class WarmModel:
         extra = reference_overrides(scenario)[self._base_overrides :]
         network = self._built(scenario, extra) if extra else self.network
         applied = apply(scenario, network, self.vocabulary)
-        return solve(applied.network, applied.horizon, applied.levers, **applied.solve_kwargs())
+        return solve_applied(applied)
 
 
 def evaluate_cold(spec: EnsembleSpec, values: Mapping[str, float]) -> Result:
     """One sample from scratch: reference data read, network built, scenario applied."""
     scenario = substitute(spec, values)
     applied = prepare(scenario)
-    return solve(applied.network, applied.horizon, applied.levers, **applied.solve_kwargs())
+    return solve_applied(applied)
 
 
 # per process (and per thread: Dask's in-process workers share the module) warm models

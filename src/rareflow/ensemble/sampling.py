@@ -19,11 +19,12 @@ import pandas as pd
 from scipy.stats import qmc
 
 from rareflow.ensemble.spec import EnsembleSpec
+from rareflow.errors import UserError
 
 METHODS = ("mc", "lhs", "sobol")
 
 
-class DesignError(ValueError):
+class DesignError(UserError, ValueError):
     """A design that cannot be drawn (bad method or sample count)."""
 
 

@@ -17,11 +17,12 @@ import pandas as pd
 
 from rareflow.ensemble.sampling import salib_problem
 from rareflow.ensemble.store import EnsembleStore, StoreError
+from rareflow.errors import UserError
 
 QUANTILES = {"p5": 0.05, "p50": 0.5, "p95": 0.95}
 
 
-class SensitivityError(ValueError):
+class SensitivityError(UserError, ValueError):
     """Indices asked of an ensemble that cannot give them."""
 
 

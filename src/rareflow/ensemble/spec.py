@@ -262,6 +262,7 @@ def load_ensemble(path: str | Path, horizon: Horizon | None = None) -> EnsembleS
     """Read an ensemble file; ScenarioError (file:line: field: message) when it is wrong."""
     from rareflow.data.loader import load_reference
     from rareflow.scenario.loader import load_scenario
+    from rareflow.scenario.shipped import shipped_scenarios
 
     doc = read_document(path)
     data = doc.data
@@ -275,6 +276,9 @@ def load_ensemble(path: str | Path, horizon: Horizon | None = None) -> EnsembleS
     if not isinstance(name, str) or not re.match(r"^[a-z0-9][a-z0-9._-]*$", name):
         raise doc.error(("name",), f"expected a lowercase id such as seed-uncertain, got {name!r}")
     scen_path = doc.path.parent / str(data["scenario"])
+    shipped = shipped_scenarios().get(str(data["scenario"]))
+    if not scen_path.is_file() and shipped is not None:
+        scen_path = shipped  # the name of a shipped scenario
     if not scen_path.is_file():
         raise doc.error(
             ("scenario",), f"no scenario file '{data['scenario']}' (looked for {scen_path})"

@@ -28,11 +28,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rareflow.errors import UserError
+
 TABLES = ("shortfalls", "prices", "outcomes")  # outcomes last: it marks a batch as done
 _PART = re.compile(r"^part-(\d{6})\.parquet$")
 
 
-class StoreError(ValueError):
+class StoreError(UserError, ValueError):
     """An ensemble directory that cannot be used as asked (exists, or does not match)."""
 
 

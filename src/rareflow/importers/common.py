@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from rareflow.data.schema import SPECS_BY_NAME
+from rareflow.errors import UserError
 
 # The 23 countries rareflow models one by one (the brief's fixed list), by ISO 3166 alpha-3.
 MODEL_COUNTRIES: tuple[str, ...] = (
@@ -52,7 +53,7 @@ def region_case_sql(column: str) -> str:
     )
 
 
-class ImportDataError(Exception):
+class ImportDataError(UserError):
     """A user file that cannot be imported; the message names file, line and column."""
 
     def __init__(self, file: Path | str, line: int | None, column: str | None, message: str):

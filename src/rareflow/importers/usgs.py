@@ -108,9 +108,21 @@ def _rounding(quantity: float) -> float:
     return step
 
 
-def import_usgs(path: Path) -> ImportResult:
-    """Read a USGS MCS world data CSV and return mine_production, reserves, world_totals."""
-    path = Path(path)
+@dataclass
+class _Layout:
+    """The columns of a USGS MCS world data CSV and its rare earth rows (line number, row)."""
+
+    header: list[str]
+    lower: dict[str, str]
+    country_col: str
+    type_col: str
+    prod_cols: list[tuple[str, re.Match[str]]]
+    res_cols: list[tuple[str, re.Match[str]]]
+    rows: list[tuple[int, dict[str, str]]]
+
+
+def _read_layout(path: Path) -> _Layout:
+    """Read the file, check its columns and keep its rare earth rows."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -134,9 +146,8 @@ def import_usgs(path: Path) -> ImportResult:
         raise ImportDataError(
             path, 1, None, "wrong columns: no production column (Prod_t_<year> or PROD_<year>)"
         )
-    body = list(reader)
     rows: list[tuple[int, dict[str, str]]] = []
-    for number, values in enumerate(body, start=2):
+    for number, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
@@ -153,32 +164,44 @@ def import_usgs(path: Path) -> ImportResult:
         ]
         if not rows:
             raise ImportDataError(path, None, commodity_col, "no 'Rare earths' rows in the file")
-    edition = _edition(path, [r for _, r in rows], lower.get("source"))
+    return _Layout(header, lower, country_col, type_col, prod_cols, res_cols, rows)
+
+
+def _unit_factor(path: Path, number: int, unit_col: str | None, row: dict[str, str]) -> float:
+    """1 for metric tons, 1000 for thousand metric tons; anything else is refused."""
+    if not unit_col:
+        return 1.0
+    unit = row[unit_col].strip().lower()
+    if unit.startswith("thousand"):
+        return 1000.0
+    if unit and unit != "metric tons":
+        raise ImportDataError(
+            path, number, unit_col, f"expected 'metric tons', found {row[unit_col]!r}"
+        )
+    return 1.0
+
+
+def _collect(
+    path: Path, layout: _Layout, edition: str
+) -> tuple[list[dict[str, object]], list[dict[str, object]], list[dict[str, object]]]:
+    """Production, reserves and world-total rows of the file."""
+    lower = layout.lower
     unit_col = lower.get("unit_meas")
     prod_notes = lower.get("prod_notes")
     res_notes = lower.get("reserves_notes") or lower.get("reserve_notes")
-    est_years = [int(m.group(3)) for _, m in prod_cols if m.group(2)]
-    res_year = max(est_years) if est_years else max(int(m.group(3)) for _, m in prod_cols)
-
+    est_years = [int(m.group(3)) for _, m in layout.prod_cols if m.group(2)]
+    res_year = max(est_years) if est_years else max(int(m.group(3)) for _, m in layout.prod_cols)
     production: list[dict[str, object]] = []
     reserves: list[dict[str, object]] = []
     totals: list[dict[str, object]] = []
-    for number, row in rows:
-        kind = row[type_col].strip().lower()
+    for number, row in layout.rows:
+        kind = row[layout.type_col].strip().lower()
         if kind and "production" not in kind:
             continue  # e.g. capacity rows: not mine production
-        factor = 1.0
-        if unit_col:
-            unit = row[unit_col].strip().lower()
-            if unit.startswith("thousand"):
-                factor = 1000.0
-            elif unit and unit != "metric tons":
-                raise ImportDataError(
-                    path, number, unit_col, f"expected 'metric tons', found {row[unit_col]!r}"
-                )
-        name = row[country_col].strip()
+        factor = _unit_factor(path, number, unit_col, row)
+        name = row[layout.country_col].strip()
         region = _region(name)
-        for col, m in prod_cols:
+        for col, m in layout.prod_cols:
             value = _number(path, number, col, row[col])
             if value is None:
                 continue
@@ -197,7 +220,7 @@ def import_usgs(path: Path) -> ImportResult:
                     "note": _note(name, region, row.get(prod_notes or "", "")),
                 }
             )
-        for col, m in res_cols:
+        for col, m in layout.res_cols:
             value = _number(path, number, col, row[col])
             if value is None:
                 continue
@@ -217,6 +240,15 @@ def import_usgs(path: Path) -> ImportResult:
                     "note": _note(name, region, note),
                 }
             )
+    return production, reserves, totals
+
+
+def import_usgs(path: Path) -> ImportResult:
+    """Read a USGS MCS world data CSV and return mine_production, reserves, world_totals."""
+    path = Path(path)
+    layout = _read_layout(path)
+    edition = _edition(path, [r for _, r in layout.rows], layout.lower.get("source"))
+    production, reserves, totals = _collect(path, layout, edition)
     if not production:
         raise ImportDataError(path, None, None, "no mine production rows for rare earths")
     source = SourceInfo(

@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from rareflow.errors import UserError
+
 # Stage of the value chain a material belongs to (the stage that makes it). Metals and the
 # NdPr alloy are reported together as the "metal" stage, as the concentration measures ask.
 FORM_STAGE: dict[str, str] = {
@@ -50,7 +52,7 @@ EU_GROUPS: dict[str, tuple[str, ...]] = {
 EU_REGIONS: tuple[str, ...] = ("DEU", "EST", "FRA", "EU27")
 
 
-class MetricsError(ValueError):
+class MetricsError(UserError, ValueError):
     """Inputs a metric cannot work with (missing column, unknown region, ...)."""
 
 

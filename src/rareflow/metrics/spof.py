@@ -1,5 +1,6 @@
-"""Single points of failure: take out one piece of the network at a time, solve, and rank the
-pieces by the shortfall they cause in a target region.
+"""Single points of failure: the pieces to take out of the network one at a time, and their
+ranking by the shortfall they cause in a target region (the solves are the pipeline's:
+`rareflow.pipeline.spof.spof_ranking`).
 
 Candidates are every facility and named mine (capacity x 0), every country's stage (all of a
 region's capacity at one stage x 0) and every major trade route (all materials from one
@@ -10,9 +11,7 @@ a process pool. The ranking is by extra unserved demand in the target region ove
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,7 @@ import pandas as pd
 
 from rareflow.metrics.common import MetricsError, require_columns, result_frame
 from rareflow.network import Network
-from rareflow.optimize import LEVER_COLUMNS, Horizon, Levers, SolveOptions, solve
+from rareflow.optimize import LEVER_COLUMNS, Levers
 
 KINDS = ("facility", "country_stage", "route")
 
@@ -35,7 +34,7 @@ class Outage:
     rows: tuple[dict[str, Any], ...]
 
 
-def _combine(base: Levers, table: str, rows: Sequence[dict[str, Any]]) -> Levers:
+def combine(base: Levers, table: str, rows: Sequence[dict[str, Any]]) -> Levers:
     """`base` with `rows` appended to one of its lever tables."""
     frames = {name: base.table(name) for name in LEVER_COLUMNS}
     frames[table] = pd.concat([frames[table], pd.DataFrame(list(rows))], ignore_index=True)
@@ -126,70 +125,16 @@ def region_shortfall(result: Any, region: str) -> tuple[float, float, float]:
     return unserved, reference, share
 
 
-@dataclass(frozen=True)
-class _Job:
-    network: Network
-    horizon: Horizon
-    levers: Levers
-    foresight: str
-    options: SolveOptions | None
-    region: str
-
-
-def _run(job: _Job) -> tuple[float, float, float]:
-    # top-level so the process pool can pickle it
-    result = solve(
-        job.network,
-        job.horizon,
-        job.levers,
-        foresight=job.foresight,  # type: ignore[arg-type]
-        options=job.options,
-    )
-    return region_shortfall(result, job.region)
-
-
-def spof_ranking(
-    network: Network,
-    horizon: Horizon,
-    region: str,
-    levers: Levers | None = None,
-    foresight: str = "perfect",
-    options: SolveOptions | None = None,
-    kinds: Sequence[str] = KINDS,
-    max_routes: int = 20,
-    workers: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+def rank_outages(
+    cands: Sequence[Outage],
+    results: Sequence[tuple[float, float, float]],
+    baseline: tuple[float, float, float],
 ) -> pd.DataFrame:
-    """Rank single points of failure for `region` (one solve per candidate, in parallel).
-
-    `levers` are the scenario's own levers (the outage is added to them). Returns kind,
-    target, unserved_t, extra_unserved_t (against the baseline), reference_t, share,
-    extra_share, rank (1 = worst), sorted by rank.
-    """
-    known = set(network.regions["region"])
-    if region not in known:
-        raise MetricsError(f"unknown region '{region}' (expected one of {sorted(known)})")
-    base_levers = levers if levers is not None else Levers()
-    baseline = solve(network, horizon, base_levers, foresight=foresight, options=options)  # type: ignore[arg-type]
-    b_unserved, b_reference, b_share = region_shortfall(baseline, region)
-    cands = candidates(network, baseline, kinds, max_routes)
-    jobs = [
-        _Job(network, horizon, _combine(base_levers, c.table, c.rows), foresight, options, region)
-        for c in cands
-    ]
-    n_workers = workers if workers is not None else min(len(jobs), os.cpu_count() or 1)
-    results: list[tuple[float, float, float]] = []
-    if n_workers <= 1 or len(jobs) <= 1:
-        for i, job in enumerate(jobs):
-            results.append(_run(job))
-            if progress is not None:
-                progress(i + 1, len(jobs))
-    else:
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
-            for i, res in enumerate(pool.map(_run, jobs)):
-                results.append(res)
-                if progress is not None:
-                    progress(i + 1, len(jobs))
+    """The ranking of outage candidates from their solved shortfalls (unserved, reference,
+    share of each candidate, in order, and of the baseline): kind, target, unserved_t,
+    extra_unserved_t (against the baseline), reference_t, share, extra_share, rank (1 =
+    worst), sorted by rank."""
+    b_unserved, b_reference, b_share = baseline
     frame = pd.DataFrame(
         {
             "kind": [c.kind for c in cands],

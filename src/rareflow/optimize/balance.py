@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from rareflow.errors import SolveFailure
 from rareflow.optimize.inputs import Inputs
 from rareflow.optimize.model import Solution
 
@@ -19,7 +20,7 @@ KINDS = SOURCES + SINKS + OTHER
 RELATIVE_TOLERANCE = 1e-6
 
 
-class MassBalanceError(RuntimeError):
+class MassBalanceError(SolveFailure, RuntimeError):
     """Material appeared or vanished at some node and period beyond the tolerance."""
 
 

@@ -8,13 +8,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from rareflow.errors import UserError
+
 Step = Literal["month", "quarter", "year"]
 
 STEP_MONTHS: dict[str, int] = {"month": 1, "quarter": 3, "year": 12}
 _FREQ: dict[str, str] = {"month": "M", "quarter": "Q", "year": "Y"}
 
 
-class HorizonError(ValueError):
+class HorizonError(UserError, ValueError):
     """A horizon that cannot be built (bad dates or step)."""
 
 

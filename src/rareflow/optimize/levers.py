@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rareflow.errors import UserError
+
 # name -> (required columns, optional columns with their default)
 LEVER_COLUMNS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     # cap on selected arcs: max_flow t/yr, or max_share of the normal (reference) flow; 0 = ban
@@ -78,7 +80,7 @@ NUMBER_COLUMNS = (
 )
 
 
-class LeverError(ValueError):
+class LeverError(UserError, ValueError):
     """A lever table with a missing column or a bad value."""
 
 

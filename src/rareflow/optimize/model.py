@@ -8,11 +8,12 @@ import linopy
 import numpy as np
 import xarray as xr
 
+from rareflow.errors import SolveFailure
 from rareflow.optimize import constraints as c
 from rareflow.optimize.inputs import Inputs
 
 
-class SolveError(RuntimeError):
+class SolveError(SolveFailure, RuntimeError):
     """The solver did not return an optimal solution."""
 
 

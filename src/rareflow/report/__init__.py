@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rareflow.report.content import ReportContent, ReportError, gather
 from rareflow.report.html import render
+from rareflow.report.result_plots import ResultPlots  # attaches Result.plot
 
 FORMATS = ("html", "pdf")
 
@@ -50,4 +51,12 @@ def write_report(
     return target
 
 
-__all__ = ["FORMATS", "ReportContent", "ReportError", "gather", "render", "write_report"]
+__all__ = [
+    "FORMATS",
+    "ReportContent",
+    "ReportError",
+    "ResultPlots",
+    "gather",
+    "render",
+    "write_report",
+]

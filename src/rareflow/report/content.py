@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rareflow.errors import UserError
 from rareflow.metrics.common import NON_RE_STAGES
 from rareflow.metrics.report import concentration_summary, cover_summary, reliance_summary
 from rareflow.results import Result
 
 
-class ReportError(ValueError):
+class ReportError(UserError, ValueError):
     """A report that cannot be made from what the user gave (missing directory, bad region)."""
 
 
@@ -446,7 +447,8 @@ def input_sources(scenario: Any) -> tuple[dict[str, pd.DataFrame], str, str]:
     Returns {table: frame of source_id, rows, title, publisher, year, url, tag}, where the data
     came from, and a warning ('' when all went well).
     """
-    from rareflow.data.loader import ReferenceDataError, load_reference, source_usage
+    from rareflow.data.loader import ReferenceDataError, load_reference
+    from rareflow.data.summaries import source_usage
 
     data = getattr(scenario, "data", None) if scenario is not None else None
     warning = ""

@@ -1,6 +1,6 @@
 """Scenarios: YAML files of dated events, validated, resolved and applied to the engine.
 
-scenario = load_scenario("scenarios/india-pauses-toyotsu.yaml")  # ScenarioError if bad
+scenario = load_scenario("india-pauses-toyotsu")  # ScenarioError if bad
 applied = prepare(scenario)          # reference data -> network -> levers
 applied.horizon, applied.levers, applied.network, applied.foresight
 """

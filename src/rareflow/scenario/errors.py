@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rareflow.errors import UserError
 
-class ScenarioError(ValueError):
+
+class ScenarioError(UserError, ValueError):
     """A scenario that cannot be used as written. `str()` is the one-line message for users."""
 
     def __init__(

@@ -26,6 +26,7 @@ from rareflow.scenario.schema import (
     Scenario,
     ScenarioFile,
 )
+from rareflow.scenario.shipped import find_scenario, shipped_scenarios
 from rareflow.scenario.vocabulary import (
     DATA_FIRST_YEAR,
     DATA_LAST_YEAR,
@@ -542,6 +543,10 @@ def _base_path(doc: Document, base: str) -> Path:
         if not candidate.exists() and (here / f"{base}.yml").exists():
             candidate = here / f"{base}.yml"
         looked = str(candidate)
+    if not candidate.is_file() and "/" not in base:
+        # a bare name may be a shipped scenario (from a user's file anywhere)
+        shipped = shipped_scenarios().get(base.removesuffix(".yaml").removesuffix(".yml"))
+        candidate = shipped if shipped is not None else candidate
     if not candidate.is_file():
         raise doc.error(("base",), f"no base scenario '{base}' (looked for {looked})")
     return candidate
@@ -591,12 +596,13 @@ def _load(
 
 
 def load_scenario(path: str | Path, vocabulary: Vocabulary | None = None) -> Scenario:
-    """Read, validate and resolve a scenario file (its bases included).
+    """Read, validate and resolve a scenario file (its bases included); `path` may also be
+    the name of a shipped scenario (`seed`, `baseline`, ...).
 
     Events of a base come first, then the file's own, in the order written. Horizon, foresight
     and data of the file override its base's. Raises ScenarioError with a one-line message.
     """
-    path = Path(path)
+    path = find_scenario(path)
     resolved, doc = _load(path, vocabulary, (path.resolve(),))
     if resolved.horizon is None:
         raise doc.error(

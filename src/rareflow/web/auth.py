@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rareflow.errors import UserError
 from rareflow.web.db import ApiToken, User
 
 COOKIE = "rareflow_token"
@@ -28,7 +29,7 @@ MAX_PASSWORD = 256
 _hasher = PasswordHasher()
 
 
-class AuthError(ValueError):
+class AuthError(UserError, ValueError):
     """Bad credentials or a bad new account; the message is for the user."""
 
 

@@ -193,10 +193,10 @@ class Worker:
 
     def execute(self, run: Run) -> None:
         """Solve `run` and store the outcome."""
+        from rareflow import pipeline
         from rareflow.data.loader import ReferenceDataError
         from rareflow.network import NetworkError
         from rareflow.optimize import HorizonError, LeverError, MassBalanceError, SolveError
-        from rareflow.runner import run_scenario
         from rareflow.scenario import ScenarioError
         from rareflow.web.scenarios import staged
 
@@ -215,13 +215,9 @@ class Worker:
                 for stale in self.runs_dir.glob(f".tmp-{run.id}-*"):
                     shutil.rmtree(stale, ignore_errors=True)
                 with staged(run.yaml, self.scenarios_dir) as path:
-                    run_scenario(
-                        path,
-                        out_dir=tmp,
-                        foresight=run.foresight,
-                        data_dir=self.data_dir,
-                        progress=self._progress(run.id),
-                    )
+                    options = pipeline.RunOptions(foresight=run.foresight, data=self.data_dir)
+                    result = pipeline.run(path, options, progress=self._progress(run.id))
+                    pipeline.write_outputs(result, tmp, path, options)
                 os.replace(tmp, final)
         except LeaseLost:
             shutil.rmtree(tmp, ignore_errors=True)

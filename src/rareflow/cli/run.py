@@ -6,27 +6,19 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from rareflow.data.loader import ReferenceDataError
-from rareflow.network import NetworkError
-from rareflow.optimize import HorizonError, LeverError, MassBalanceError, SolveError
-from rareflow.runner import run_scenario, summary_table
-from rareflow.scenario import ScenarioError
-
-USER_ERRORS = (ScenarioError, ReferenceDataError, NetworkError, HorizonError, LeverError)
-
-
-def _fail(message: str) -> None:
-    Console(stderr=True).print(f"error: {message}", markup=False, highlight=False)
-    raise typer.Exit(2)
+from rareflow import pipeline
+from rareflow.cli.errors import user_errors
+from rareflow.results import Result
 
 
 def run(
-    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    scenario: Annotated[str, typer.Argument(help="a shipped scenario's name or a YAML file")],
     out: Annotated[Path, typer.Option("--out", help="directory for the result files")],
     foresight: Annotated[
         str | None,
@@ -41,8 +33,9 @@ def run(
     ] = False,
 ) -> None:
     """Solve SCENARIO and write flows, trade, prices, shortfalls and a summary to --out."""
-    if not scenario.is_file():
-        _fail(f"{scenario}: no such scenario file")
+    with user_errors():
+        options = pipeline.RunOptions(foresight=foresight, data=data)
+        loaded = pipeline.load(scenario, options)
     console = Console()
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -53,29 +46,16 @@ def run(
     with Progress(
         *columns, console=console, transient=False, disable=not sys.stdout.isatty()
     ) as bar:
-        task = bar.add_task(f"solving {scenario.name}", total=None, label="")
+        task = bar.add_task(f"solving {loaded.name}", total=None, label="")
 
         def progress(done: int, total: int, label: str) -> None:
             bar.update(task, completed=done, total=total, label=label)
 
-        try:
-            output = run_scenario(
-                scenario,
-                out_dir=out,
-                foresight=foresight,
-                data_dir=data,
-                progress=progress,
-                excel=excel,
-            )
-        except USER_ERRORS as exc:
-            _fail(str(exc))
-            return
-        except (SolveError, MassBalanceError) as exc:
-            _fail(f"the solve failed: {exc}")
-            return
-    result = output.result
+        with user_errors():
+            result = pipeline.run(loaded, options, progress=progress)
+            pipeline.write_outputs(result, out, loaded, options, excel=excel)
     console.print(
-        f"scenario {output.name}: status {result.status}, "
+        f"scenario {loaded.name}: status {result.status}, "
         f"{len(result.prices['period'].unique())} periods; results in {out}"
     )
     table = Table(title="Demand served by region (t over the horizon)")
@@ -92,11 +72,18 @@ def run(
         )
     console.print(table)
     if report:
-        from rareflow.report import ReportError, write_report
+        from rareflow.report import write_report
 
-        try:
+        with user_errors():
             path = write_report(out, out / "report.html")
-        except ReportError as exc:
-            _fail(str(exc))
-            return
         console.print(f"report: {path}")
+
+
+def summary_table(result: Result) -> pd.DataFrame:
+    """The printed summary: per region, demand served and unserved, and key prices."""
+    sf = result.shortfalls
+    by_region = sf.groupby("region")[["reference", "consumed", "unserved"]].sum()
+    by_region["unserved_share"] = by_region["unserved"] / by_region["reference"].where(
+        by_region["reference"] > 0
+    )
+    return by_region.sort_values("unserved", ascending=False)

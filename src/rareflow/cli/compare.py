@@ -17,34 +17,18 @@ from rich.console import Console
 from rich.table import Table
 
 from rareflow.brief import seed_brief
-from rareflow.compare import (
-    CompareError,
+from rareflow.cli.errors import fail
+from rareflow.comparison import (
     HorizonOverride,
     compare_results,
     default_cache_dir,
     finite,
     load_input,
 )
-from rareflow.data.loader import ReferenceDataError
-from rareflow.network import NetworkError
-from rareflow.optimize import HorizonError, LeverError, MassBalanceError, SolveError
-from rareflow.scenario import ScenarioError
+from rareflow.errors import RareflowError, one_line
+from rareflow.scenario.shipped import SCENARIOS_DIR as _SHIPPED_SCENARIOS
 
-USER_ERRORS = (
-    CompareError,
-    ScenarioError,
-    ReferenceDataError,
-    NetworkError,
-    HorizonError,
-    LeverError,
-)
-SCENARIOS_DIR = Path("scenarios")
-
-
-def _fail(message: str) -> None:
-    # one line whatever the terminal width (rich would wrap it)
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+SCENARIOS_DIR = _SHIPPED_SCENARIOS
 
 
 def _cell(value: Any, fmt: str) -> str:
@@ -124,12 +108,8 @@ def compare(
         la, lb = loaded
         names = (la.name, lb.name) if la.name != lb.name else (f"A:{la.name}", f"B:{lb.name}")
         cmp = compare_results(la.result, lb.result, names)
-    except USER_ERRORS as exc:
-        _fail(str(exc))
-        return
-    except (SolveError, MassBalanceError) as exc:
-        _fail(f"the solve failed: {exc}")
-        return
+    except RareflowError as exc:
+        fail(one_line(exc))
     console.print(
         f"[bold]{cmp.name_b}[/bold] minus [bold]{cmp.name_a}[/bold], "
         f"{cmp.periods[0]}..{cmp.periods[-1]} ({len(cmp.periods)} periods, "
@@ -211,7 +191,7 @@ def brief(
     and who fills it, what stays in India, when India's NdFeB output covers its imports, and
     which link of India's chain binds first."""
     if topic != "seed":
-        _fail(f"brief: unknown topic '{topic}' (expected: seed)")
+        fail(f"brief: unknown topic '{topic}' (expected: seed)")
     console = Console(stderr=True)
     cache = (out / "runs") if out is not None else default_cache_dir()
 
@@ -221,12 +201,8 @@ def brief(
     try:
         HorizonOverride(end=until, step=step)  # checks the options before any solve
         result = seed_brief(scenarios, cache, until, step, announce=announce)
-    except USER_ERRORS as exc:
-        _fail(str(exc))
-        return
-    except (SolveError, MassBalanceError) as exc:
-        _fail(f"the solve failed: {exc}")
-        return
+    except RareflowError as exc:
+        fail(one_line(exc))
     text = result.markdown()
     typer.echo(text)
     if out is not None:

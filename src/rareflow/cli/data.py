@@ -2,14 +2,13 @@
 
 The commands live in their own Typer app (`data_app`) so that `rareflow.cli` only registers
 them; other command groups (run, scenario, ...) are added there without touching this module.
-User errors print one line to stderr and exit with status 2 (`UserError`).
+User errors print one line to stderr and exit with status 2 (`rareflow.errors.UserError`).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -19,28 +18,35 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rareflow.cli import lazy_group
+from rareflow.cli.errors import user_errors
 from rareflow.data.display import (
     FORMATS,
-    TableQueryError,
     check_format,
     filter_rows,
     select_columns,
     to_text,
 )
-from rareflow.data.loader import (
-    Reference,
-    ReferenceDataError,
-    load_reference,
+from rareflow.data.loader import Reference, load_reference
+from rareflow.data.schema import SPECS_BY_NAME, TABLE_NAMES
+from rareflow.data.summaries import (
     reference_summary,
     region_figures,
     source_usage,
     world_reconciliation,
 )
-from rareflow.data.schema import SPECS_BY_NAME, TABLE_NAMES
-
-USER_ERROR_EXIT = 2
+from rareflow.errors import UserError
 
 data_app = typer.Typer(
+    cls=lazy_group(
+        {
+            "import": (
+                "rareflow.cli.importers",
+                "import_app",
+                "Import USGS, BACI or UN Comtrade files.",
+            )
+        }
+    ),
     name="data",
     help="Validate, show and cite the reference data.",
     no_args_is_help=True,
@@ -57,18 +63,8 @@ DataOption = Annotated[
 ]
 
 
-class UserError(Exception):
-    """A mistake of the user's (bad option value): one line, exit status 2."""
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn user errors into one line on stderr and exit status 2, never a traceback."""
-    try:
-        yield
-    except (ReferenceDataError, UserError, TableQueryError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(USER_ERROR_EXIT) from None
+class DataUsageError(UserError):
+    """A bad option value of a `rareflow data` command: one line, exit status 2."""
 
 
 def _console() -> Console:
@@ -124,6 +120,20 @@ def render(
     return table
 
 
+def fit_columns(frame: pd.DataFrame, width: int) -> list[str]:
+    """The leading columns whose one-line widths fit a terminal of `width` characters."""
+    shown: list[str] = []
+    used = 1  # the table's left border
+    for column in frame.columns:
+        cells = [len(_cell(v)) for v in frame[column]]
+        need = min(max([len(str(column)), *cells]), TERMINAL_TEXT_WIDTH) + 3  # padding, border
+        if shown and used + need > width:
+            break
+        shown.append(str(column))
+        used += need
+    return shown
+
+
 @data_app.command("validate")
 def validate(data: DataOption = None) -> None:
     """Check every reference table (and --data overrides); print a summary."""
@@ -150,13 +160,13 @@ def filter_table(
 ) -> pd.DataFrame:
     """Rows of `table` of one vintage (edition or vintage column) and/or one region."""
     if table not in TABLE_NAMES:
-        raise UserError(f"unknown table '{table}' (expected one of: {', '.join(TABLE_NAMES)})")
+        raise DataUsageError(f"unknown table '{table}' (expected one of: {', '.join(TABLE_NAMES)})")
     frame = ref[table]
     if vintage is not None:
         columns = [c for c in ("edition", "vintage") if c in frame.columns]
         known = sorted({str(v) for c in columns for v in frame[c] if v})
         if vintage not in known:
-            raise UserError(
+            raise DataUsageError(
                 f"unknown vintage '{vintage}' for table '{table}' "
                 f"(expected one of: {', '.join(known) or 'none'})"
             )
@@ -167,13 +177,15 @@ def filter_table(
     if region is not None:
         codes = set(ref["regions"]["code"])
         if region not in codes:
-            raise UserError(
+            raise DataUsageError(
                 f"unknown region '{region}' (expected a code of regions.csv: "
                 f"{', '.join(sorted(codes))})"
             )
         columns = _region_columns(table)
         if not columns:
-            raise UserError(f"table '{table}' has no region column (expected a table with one)")
+            raise DataUsageError(
+                f"table '{table}' has no region column (expected a table with one)"
+            )
         mask = pd.Series(False, index=frame.index)
         for column in columns:
             mask |= frame[column] == region
@@ -208,7 +220,9 @@ def show(
     """Print one reference table (or chosen columns and rows) as a table, CSV or JSON."""
     with user_errors():
         if table not in TABLE_NAMES:
-            raise UserError(f"unknown table '{table}' (expected one of: {', '.join(TABLE_NAMES)})")
+            raise DataUsageError(
+                f"unknown table '{table}' (expected one of: {', '.join(TABLE_NAMES)})"
+            )
         output = check_format(fmt)
         ref = load_reference(data)
         frame = filter_table(ref, table, vintage, region)
@@ -232,20 +246,6 @@ def show(
         )
 
 
-def fit_columns(frame: pd.DataFrame, width: int) -> list[str]:
-    """The leading columns whose one-line widths fit a terminal of `width` characters."""
-    shown: list[str] = []
-    used = 1  # the table's left border
-    for column in frame.columns:
-        cells = [len(_cell(v)) for v in frame[column]]
-        need = min(max([len(str(column)), *cells]), TERMINAL_TEXT_WIDTH) + 3  # padding, border
-        if shown and used + need > width:
-            break
-        shown.append(str(column))
-        used += need
-    return shown
-
-
 @data_app.command("sources")
 def sources(
     source_id: Annotated[
@@ -253,13 +253,13 @@ def sources(
     ] = None,
     data: DataOption = None,
 ) -> None:
-    """List every cited source with the number of rows and tables that use it."""
+    """List every cited source, its URL, and the number of rows and tables that use it."""
     with user_errors():
         ref = load_reference(data)
         usage = source_usage(ref)
         known = list(ref["sources"]["source_id"])
         if source_id is not None and source_id not in known:
-            raise UserError(
+            raise DataUsageError(
                 f"unknown source '{source_id}' (expected an id of sources.csv, "
                 "see `rareflow data sources`)"
             )

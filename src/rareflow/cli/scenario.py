@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import typer
 
@@ -11,12 +10,23 @@ from rareflow.scenario.describe import describe_scenario
 from rareflow.scenario.errors import ScenarioError
 from rareflow.scenario.loader import load_scenario
 from rareflow.scenario.schema import json_schema
+from rareflow.scenario.shipped import headline, shipped_ensembles, shipped_scenarios
 from rareflow.scenario.vocabulary import load_vocabulary
 
 scenario_app = typer.Typer(
-    help="Scenario files: their schema, validation and a plain-words summary.",
+    help="Scenarios: the shipped ones, the schema of scenario files, validation, a summary.",
     no_args_is_help=True,
 )
+
+
+@scenario_app.command("list")
+def list_command() -> None:
+    """List the shipped scenarios (usable by name anywhere) and ensembles."""
+    for title, shipped in (("scenarios", shipped_scenarios()), ("ensembles", shipped_ensembles())):
+        typer.echo(f"{title}:")
+        width = max((len(n) for n in shipped), default=0)
+        for name, path in shipped.items():
+            typer.echo(f"  {name:<{width}}  {headline(path)}")
 
 
 @scenario_app.command("schema")
@@ -36,7 +46,7 @@ def schema_command(
 
 @scenario_app.command("validate")
 def validate_command(
-    files: list[Path] = typer.Argument(..., help="Scenario files to check."),  # noqa: B008
+    files: list[str] = typer.Argument(..., help="Scenario files or shipped names to check."),  # noqa: B008
 ) -> None:
     """Check scenario files; print one line per bad file and exit 2 if any is bad."""
     bad = 0
@@ -54,7 +64,7 @@ def validate_command(
 
 @scenario_app.command("show")
 def show_command(
-    file: Path = typer.Argument(..., help="A scenario file."),  # noqa: B008
+    file: str = typer.Argument(..., help="A scenario file or a shipped scenario's name."),
 ) -> None:
     """Print a scenario's horizon and its events in plain words."""
     try:

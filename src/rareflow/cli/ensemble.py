@@ -9,32 +9,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from rareflow.data.loader import ReferenceDataError
-from rareflow.ensemble.discovery import DiscoveryError
-from rareflow.ensemble.distributions import DistributionError
-from rareflow.ensemble.sampling import METHODS, DesignError
-from rareflow.ensemble.sensitivity import SensitivityError
-from rareflow.ensemble.store import StoreError
-from rareflow.network import NetworkError
-from rareflow.optimize import HorizonError, LeverError, MassBalanceError, SolveError
-from rareflow.scenario import ScenarioError
-
-USER_ERRORS = (
-    ScenarioError,
-    ReferenceDataError,
-    NetworkError,
-    HorizonError,
-    LeverError,
-    StoreError,
-    DesignError,
-    DistributionError,
-    SensitivityError,
-    DiscoveryError,
-)
+from rareflow.cli.errors import fail, user_errors
+from rareflow.ensemble.sampling import METHODS
+from rareflow.errors import RareflowError, SolveFailure, one_line
+from rareflow.scenario.shipped import find_ensemble
 
 ensemble_app = typer.Typer(
     help="Ensembles: uncertain scenarios, sensitivity and scenario discovery.",
@@ -44,14 +26,11 @@ ensemble_app = typer.Typer(
 )
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
-
 @ensemble_app.command("ensemble")
 def ensemble(
-    file: Annotated[Path, typer.Argument(help="ensemble YAML file (see docs/ensembles.md)")],
+    file: Annotated[
+        Path, typer.Argument(help="ensemble YAML file or shipped name (see docs/ensembles.md)")
+    ],
     samples: Annotated[
         int, typer.Option("--samples", help="samples (for sobol: base N, a power of 2)")
     ],
@@ -76,14 +55,14 @@ def ensemble(
     from rareflow.ensemble.runner import run_ensemble
     from rareflow.ensemble.sensitivity import write_bands
 
-    if not file.is_file():
-        _fail(f"{file}: no such ensemble file")
+    with user_errors():
+        file = find_ensemble(file)
     if method not in METHODS:
-        _fail(f"--method: expected one of {', '.join(METHODS)}, got '{method}'")
+        fail(f"--method: expected one of {', '.join(METHODS)}, got '{method}'")
     if executor not in ("sequential", "processes", "dask"):
-        _fail(f"--executor: expected sequential, processes or dask, got '{executor}'")
+        fail(f"--executor: expected sequential, processes or dask, got '{executor}'")
     if scheduler is not None and executor != "dask":
-        _fail("--scheduler is only used with --executor dask")
+        fail("--scheduler is only used with --executor dask")
     try:
         run = run_ensemble(
             file,
@@ -99,10 +78,10 @@ def ensemble(
             progress=sys.stderr.isatty(),
         )
         written = write_bands(out)
-    except USER_ERRORS as exc:
-        _fail(str(exc))
-    except (SolveError, MassBalanceError) as exc:
-        _fail(f"a sample's solve failed: {exc}")
+    except SolveFailure as exc:
+        fail(f"a sample's solve failed: {exc}")
+    except RareflowError as exc:
+        fail(one_line(exc))
     typer.echo(
         f"ensemble: {run.samples} samples in {out} ({run.solved} solved now, "
         f"{run.skipped} already done); bands: {', '.join(p.name for p in written)}"
@@ -126,8 +105,8 @@ def sensitivity(
     try:
         table = sobol_indices(directory, outcome or None)
         paths = write_sobol(directory, table)
-    except USER_ERRORS as exc:
-        _fail(str(exc))
+    except RareflowError as exc:
+        fail(one_line(exc))
     top = table.sort_values("ST", ascending=False).groupby("outcome").head(1)
     for row in top.itertuples(index=False):
         caution = "" if row.reliable else " (unreliable: see below)"
@@ -165,8 +144,8 @@ def discover(
 
     try:
         found = discover_dir(directory, outcome, min_coverage=min_coverage, alpha=alpha)
-    except USER_ERRORS as exc:
-        _fail(str(exc))
+    except RareflowError as exc:
+        fail(one_line(exc))
     typer.echo(
         f"{found.cases} of {found.samples} samples have {outcome}; box: coverage "
         f"{found.box.coverage:.2f}, density {found.box.density:.2f}"

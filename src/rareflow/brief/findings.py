@@ -1,23 +1,6 @@
-"""`rareflow brief seed`: the seed article's questions answered with numbers from the model.
+"""The findings of the seed brief: the pause, NdFeB coverage, the binding link, price gaps.
 
-Runs baseline, india-pauses-toyotsu, india-value-chain-2030, its slow variant and seed (cached,
-see `rareflow.compare.run_cached`) and states:
-
-1. what Japan loses from the pause of the IREL-Toyotsu agreement (t/yr of inflow from India
-   once the notice has run) and who fills it (change of Japan's inflows by origin);
-2. what stays in India and where it goes (India's production, use, stocks and exports of the
-   agreement's material and of separated oxides);
-3. in which year India's own NdFeB output covers a quarter, a half and all of its NdFeB
-   imports (the imports of the baseline in the same year), under india-value-chain-2030 and
-   its slow variant;
-4. which link of India's chain binds first: the stage (mining, cracking, separation, reduction,
-   alloying, magnet) whose capacity is fully used first, and the chain material whose Indian
-   price stands furthest above the world's;
-5. the seed scenario (every event together) against the baseline: Japan and India again, and
-   the Dy/Tb prices inside and outside China.
-
-All flows are t/yr averaged over the periods named; prices USD/kg.
-"""
+See rareflow.brief for what each answers; rareflow.brief.text renders them."""
 
 from __future__ import annotations
 
@@ -29,18 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rareflow.compare import (
-    CHINA,
+from rareflow.comparison import (
     CompareError,
     HorizonOverride,
-    Loaded,
-    Progress,
     period_mid,
     period_years,
-    price_change,
     result_periods,
-    run_cached,
-    scenario_horizon,
     use_weights,
     years_of,
 )
@@ -362,16 +339,13 @@ def _matches(name: str, patterns: tuple[str, ...]) -> bool:
 def _chain_capacity(path: Path, override: HorizonOverride | None) -> pd.DataFrame:
     """Capacity (t per period) of India's chain facilities by stage, the engine's own
     expansion of capacities, capacity events and outages."""
+    from rareflow import pipeline
     from rareflow.optimize.inputs import SolveOptions, build_inputs
-    from rareflow.scenario import load_scenario, prepare
-    from rareflow.scenario.schema import Horizon as ScenarioHorizon
 
-    scenario = load_scenario(path)
+    options = pipeline.RunOptions()
     if override is not None and not override.empty:
-        h = scenario.horizon
-        new = override.horizon(h.start.strftime("%Y-%m"), h.end.strftime("%Y-%m"), h.step)
-        scenario = scenario.model_copy(update={"horizon": ScenarioHorizon.model_validate(new)})
-    applied = prepare(scenario)
+        options = pipeline.RunOptions(start=override.start, until=override.end, step=override.step)
+    applied = pipeline.prepare(pipeline.load(path, options))
     # licences do not touch capacities; dropping them spares the reference solve they need
     inp = build_inputs(applied.network, applied.horizon, applied.levers.reference(), SolveOptions())
     rows = []
@@ -509,302 +483,3 @@ def price_gaps(result: Result, region: str = INDIA) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["material", "india", "world", "gap_pct"]).set_index(
         "material"
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# the brief
-
-
-@dataclass
-class SeedBrief:
-    periods: dict[str, str]  # scenario -> "start..end step"
-    pause: PauseFindings
-    coverage: list[Coverage]
-    binding: list[Binding]
-    seed: PauseFindings
-    seed_prices: pd.DataFrame
-
-    def markdown(self) -> str:
-        return render(self)
-
-
-def _horizons(
-    scenarios_dir: Path, until: str | None, step: str | None
-) -> dict[str, HorizonOverride]:
-    """Each scenario's horizon override: --until/--step for all; without --until the baseline
-    is extended to the latest end among the scenarios, so that every scenario has its
-    baseline over its whole horizon."""
-    spans = {name: scenario_horizon(scenarios_dir / f"{name}.yaml") for name in SCENARIOS}
-    latest = max(h["end"] for h in spans.values())
-    out = {}
-    for name, h in spans.items():
-        end = until if until is not None else (latest if name == BASELINE else None)
-        if until is not None and until > h["end"] and name != BASELINE:
-            end = h["end"]  # never past the scenario's own horizon
-        out[name] = HorizonOverride(end=end, step=step)
-    return out
-
-
-def seed_brief(
-    scenarios_dir: Path,
-    cache_dir: Path,
-    until: str | None = None,
-    step: str | None = None,
-    progress: Progress | None = None,
-    announce: object | None = None,
-) -> SeedBrief:
-    """Run (or reuse) the five scenarios and answer the seed's questions."""
-    missing = [n for n in SCENARIOS if not (scenarios_dir / f"{n}.yaml").is_file()]
-    if missing:
-        raise CompareError(f"{scenarios_dir}: no scenario file {missing[0]}.yaml")
-    overrides = _horizons(scenarios_dir, until, step)
-    runs: dict[str, Loaded] = {}
-    for name in SCENARIOS:
-        if callable(announce):
-            announce(name)
-        runs[name] = run_cached(
-            scenarios_dir / f"{name}.yaml", cache_dir, overrides[name], progress=progress
-        )
-    base = runs[BASELINE].result
-    terms = agreement_terms()
-    eff, share = suspension_start(scenarios_dir / f"{PAUSE}.yaml")
-    pause = pause_findings(PAUSE, base, runs[PAUSE].result, eff, share, terms)
-    eff_s, share_s = suspension_start(scenarios_dir / f"{SEED}.yaml")
-    seed = pause_findings(SEED, base, runs[SEED].result, eff_s, share_s, terms)
-    coverage = [ndfeb_coverage(n, base, runs[n].result) for n in (CHAIN, CHAIN_SLOW)]
-    binding = [
-        chain_binding(n, scenarios_dir / f"{n}.yaml", runs[n].result, overrides[n])
-        for n in (CHAIN, CHAIN_SLOW)
-    ]
-    common = [p for p in result_periods(runs[SEED].result) if p in set(result_periods(base))]
-    seed_prices, _ = price_change(
-        base, runs[SEED].result, common, ("oxide:Dy", "oxide:Tb"), (BASELINE, SEED)
-    )
-    spans = {}
-    for name, run in runs.items():
-        ps = result_periods(run.result)
-        step_name = run.result.summary.get("horizon", {}).get("step", "")
-        spans[name] = f"{ps[0]}..{ps[-1]} {step_name}".strip()
-    return SeedBrief(spans, pause, coverage, binding, seed, seed_prices)
-
-
-# ---------------------------------------------------------------------------------------------
-# text
-
-
-def _t(x: float) -> str:
-    return f"{x:,.0f}"
-
-
-def _table(frame: pd.DataFrame, fmt: str = "{:,.0f}") -> list[str]:
-    """A markdown table of a small frame (index included)."""
-    if frame.empty:
-        return ["(none)"]
-    index_names = [str(n) if n is not None else "" for n in frame.index.names]
-    cols = [*index_names, *[str(c) for c in frame.columns]]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for idx, row in frame.iterrows():
-        keys = list(idx) if isinstance(idx, tuple) else [idx]
-        cells = [str(k) for k in keys]
-        for v in row:
-            if isinstance(v, float | np.floating):
-                cells.append(fmt.format(v) if np.isfinite(v) else "")
-            else:
-                cells.append("" if v is None else str(v))
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
-
-
-def _pause_text(f: PauseFindings, top: int = 8) -> list[str]:
-    t = f.terms
-    lines = [
-        f"Contract: {t.agreement}, {t.material} from {t.seller_region} to {t.destination}, "
-        f"{_t(t.volume_min)} t/yr minimum (about the 2024 shipments), {_t(t.volume_max)} t/yr "
-        f"maximum. Suspended share {f.share:.0%} from {f.effective:%Y-%m-%d} (start + notice); "
-        f"averages below are t/yr over {f.periods[0]}..{f.periods[-1]}.",
-        "",
-        f"- {t.destination} loses {_t(f.loss)} t/yr of {t.material} from {t.seller_region} "
-        f"({_t(f.contract_baseline)} -> {_t(f.contract_scenario)} t/yr; the contracted "
-        f"{_t(t.volume_min * f.share)} t/yr suspended). All materials from "
-        f"{t.seller_region}: {_t(f.from_seller_baseline)} -> {_t(f.from_seller_scenario)} t/yr "
-        f"({f.from_seller_scenario - f.from_seller_baseline:+,.0f}).",
-    ]
-    flows = f.inflows.reset_index()
-    same = flows[(flows["material"] == t.material) & (flows["origin"] != t.seller_region)]
-    gained = same[same["change"] > 0].sort_values("change", ascending=False)
-    if len(gained):
-        who = ", ".join(
-            f"{o} +{_t(c)}" for o, c in zip(gained["origin"], gained["change"], strict=True)
-        )
-        lines.append(
-            f"- Who fills it ({t.material} into {t.destination}): {who} t/yr "
-            f"(together {_t(gained['change'].sum())} of the {_t(f.loss)} t/yr lost)."
-        )
-    else:
-        lines.append(f"- Nobody replaces the lost {t.material} into {t.destination}.")
-    uns = f.unserved["change"].sum() if len(f.unserved) else 0.0
-    lines.append(
-        f"- {t.destination}'s unserved demand changes by {uns:+,.0f} t/yr (all materials)."
-    )
-    lines += ["", f"Largest changes of {t.destination}'s inflows by origin (t/yr):", ""]
-    lines += _table(f.inflows.head(top))
-    home = f.home
-    if t.material in home.index:
-        h = home.loc[t.material]
-        lines += [
-            "",
-            f"What stays in {t.seller_region} ({t.material}, change t/yr): production "
-            f"{h['production']:+,.0f}, used in {t.seller_region}'s own processes "
-            f"{h['used in processes']:+,.0f}, stock build {h['stock build']:+,.0f}, stock "
-            f"release {h['stock release']:+,.0f}, disposal {h['disposal']:+,.0f}, exports "
-            f"{h['exports']:+,.0f}, imports {h['imports']:+,.0f}.",
-            f"  {t.seller_region} no longer ships {-h['exports']:,.0f} t/yr abroad; it "
-            f"{'imports' if h['imports'] >= 0 else 'imports less by'} "
-            f"{abs(h['imports']):,.0f} t/yr and its own production changes by "
-            f"{h['production']:+,.0f} t/yr: its net exports change by "
-            f"{h['exports'] - h['imports']:+,.0f} t/yr.",
-        ]
-    lines += ["", f"{t.seller_region}'s balance, change against the baseline (t/yr):", ""]
-    lines += _table(home)
-    lines += ["", f"{t.seller_region}'s exports by destination, largest changes (t/yr):", ""]
-    lines += _table(f.exports.head(top))
-    return lines
-
-
-def _coverage_text(c: Coverage) -> list[str]:
-    def when(level: float) -> str:
-        year = c.first_year.get(level)
-        return str(year) if year is not None else "never within the horizon"
-
-    tab = c.table
-    years = f"{tab.index[0]}-{tab.index[-1]}"
-    lines = [
-        f"- {c.scenario}: a quarter of the imports: {when(0.25)}; a half: {when(0.5)}; "
-        f"all: {when(1.0)} (full years {years}).",
-        "",
-    ]
-    lines += _table(tab.rename(columns={"output": "India NdFeB output t"}), "{:,.2f}")
-    return lines
-
-
-def _binding_text(b: Binding) -> list[str]:
-    if b.first:
-        stage = ", ".join(b.first)
-        head = f"{stage} (fully used from {b.first_period})"
-    else:
-        head = "no stage reaches full use within the horizon"
-    gap = ""
-    if b.widest_gap is not None:
-        g = b.gaps.loc[b.widest_gap]
-        if g["gap_pct"] >= GAP_NOTABLE_PCT:
-            gap = (
-                f"; widest price gap vs the world: {b.widest_gap}, {g['india']:,.1f} USD/kg "
-                f"in India vs {g['world']:,.1f} ({g['gap_pct']:+.1f}%)"
-            )
-        else:
-            gap = (
-                "; no chain material costs notably more in India than in the world "
-                f"(largest gap {b.widest_gap} {g['gap_pct']:+.1f}%)"
-            )
-    lines = [f"- {b.scenario}: first link to bind: {head}{gap}."]
-    if b.gaps["gap_pct"].notna().any():
-        low = str(b.gaps["gap_pct"].idxmin())
-        g = b.gaps.loc[low]
-        if g["gap_pct"] <= -GAP_NOTABLE_PCT:
-            lines.append(
-                f"- {b.scenario}: cheapest in India against the world: {low}, "
-                f"{g['india']:,.1f} USD/kg vs {g['world']:,.1f} ({g['gap_pct']:+.1f}%): India "
-                "has more of it than it can use or ship at the world's price."
-            )
-    idle = b.stages[(b.stages["periods_with_capacity"] > 0) & (b.stages["max_use"] <= 1e-6)]
-    if len(idle):
-        lines.append(
-            f"- {b.scenario}: stages with capacity that are never used: "
-            f"{', '.join(idle.index)} (capacity from {', '.join(map(str, idle['capacity_from']))}"
-            "): the chain stops before them, so what limits India's NdFeB output is not their "
-            "capacity."
-        )
-    magnet_from = b.stages.loc["magnet", "capacity_from"]
-    if magnet_from is not None:
-        later = (
-            f"{', '.join(b.first_with_magnets)} (from {b.first_with_magnets_period})"
-            if b.first_with_magnets
-            else "no stage reaches full use"
-        )
-        lines.append(
-            f"- {b.scenario}: once India's NdFeB plants have capacity ({magnet_from!s}), the "
-            f"first stage at full use: {later}."
-        )
-    else:
-        lines.append(f"- {b.scenario}: India has no NdFeB capacity within the horizon.")
-    lines.append("")
-    st = b.stages.copy()
-    for col in ("mean_use", "max_use"):
-        st[col] = 100 * st[col]
-    lines += _table(
-        st.rename(columns={"mean_use": "mean_use_%", "max_use": "max_use_%"}), "{:,.1f}"
-    )
-    lines += ["", "Prices in India against the world (USD/kg):", ""]
-    lines += _table(b.gaps, "{:,.1f}")
-    return lines
-
-
-def render(brief: SeedBrief) -> str:
-    lines = ["# The seed's questions, answered by rareflow", ""]
-    lines.append("Runs: " + "; ".join(f"{n} {s}" for n, s in brief.periods.items()) + ".")
-    lines.append(
-        "Flows are t/yr averaged over the periods named; prices USD/kg. Every figure comes from "
-        "the model's solve over its reference data: it moves when the data move."
-    )
-    lines += [
-        "",
-        "## 1-2. The pause of the IREL-Toyotsu agreement (india-pauses-toyotsu vs baseline)",
-        "",
-    ]
-    lines += _pause_text(brief.pause)
-    lines += ["", "## 3. India's own NdFeB output against its NdFeB imports", ""]
-    lines.append(
-        "Reference: India's NdFeB imports (HRE and LRE) in the baseline, the same calendar year; "
-        "ratio = India's NdFeB output under the scenario / that reference."
-    )
-    lines.append("")
-    for c in brief.coverage:
-        lines += _coverage_text(c)
-        lines.append("")
-    lines += ["## 4. Which link of India's chain binds first", ""]
-    lines.append(
-        f"Use of capacity of India's facilities by stage (NdFeB chain: {', '.join(CHAIN_PROCESSES)}"
-        f"); fully used = at least {FULL_USE:.0%} of capacity."
-    )
-    lines.append("")
-    for b in brief.binding:
-        lines += _binding_text(b)
-        lines.append("")
-    lines += ["## 5. seed (every event together) vs baseline", ""]
-    lines += _pause_text(brief.seed)
-    sp = brief.seed_prices.set_index("material")
-    lines += [
-        "",
-        "Dy and Tb oxide prices inside China and outside it (demand-weighted), USD/kg:",
-        "",
-    ]
-    lines += _table(sp[["china_a", "outside_a", "china_b", "outside_b", "gap_b"]], "{:,.1f}")
-    return "\n".join(lines) + "\n"
-
-
-__all__ = [
-    "CHINA",
-    "SCENARIOS",
-    "AgreementTerms",
-    "Binding",
-    "Coverage",
-    "PauseFindings",
-    "SeedBrief",
-    "agreement_terms",
-    "chain_binding",
-    "ndfeb_coverage",
-    "pause_findings",
-    "price_gaps",
-    "seed_brief",
-    "suspension_start",
-]

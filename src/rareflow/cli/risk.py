@@ -9,8 +9,6 @@ User errors (unknown region, bad scenario file, bad data) print one line and exi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,16 +16,15 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from rareflow.data.commands import render
-from rareflow.data.loader import ReferenceDataError, load_reference, packaged_dir
-from rareflow.metrics.common import EU_GROUPS, MetricsError
+from rareflow.cli.data import render
+from rareflow.cli.errors import user_errors
+from rareflow.data.loader import load_reference, packaged_dir
+from rareflow.errors import UserError
+from rareflow.metrics.common import EU_GROUPS
 from rareflow.metrics.report import compare, criticality_svg, full_tables, measures
-from rareflow.metrics.spof import KINDS, spof_ranking
-from rareflow.network import NetworkError
-from rareflow.optimize import HorizonError, LeverError, solve
-from rareflow.scenario.errors import ScenarioError
+from rareflow.metrics.spof import KINDS
+from rareflow.pipeline.spof import spof_ranking
 
-USER_ERROR_EXIT = 2
 METRIC_TABLES = ("governance", "criticality_inputs")
 
 risk_app = typer.Typer(
@@ -38,34 +35,17 @@ risk_app = typer.Typer(
 
 RegionOption = Annotated[str | None, typer.Option("--region", help="Region code, e.g. IND.")]
 ScenarioOption = Annotated[
-    Path | None,
-    typer.Option("--scenario", help="Scenario file compared with the baseline.", dir_okay=False),
+    str | None,
+    typer.Option("--scenario", help="Scenario (shipped name or file) compared with the baseline."),
 ]
 BaselineOption = Annotated[
-    Path,
-    typer.Option("--baseline", help="Baseline scenario file.", dir_okay=False),
+    str,
+    typer.Option("--baseline", help="Baseline scenario (shipped name or file)."),
 ]
 
 
-class UserError(Exception):
-    """A mistake of the user's: one line, exit status 2."""
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    try:
-        yield
-    except (
-        ReferenceDataError,
-        ScenarioError,
-        MetricsError,
-        HorizonError,
-        LeverError,
-        NetworkError,
-        UserError,
-    ) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(USER_ERROR_EXIT) from None
+class RiskUsageError(UserError):
+    """A bad option of a `rareflow risk` command: one line, exit status 2."""
 
 
 def _console() -> Console:
@@ -82,30 +62,31 @@ def _reference(data: str | None) -> dict[str, pd.DataFrame]:
     return ref
 
 
-def _prepare(path: Path) -> Any:
-    from rareflow.scenario.apply import prepare
-    from rareflow.scenario.loader import load_scenario
+def _prepare(ref: str) -> Any:
+    from rareflow import pipeline
 
-    if not path.is_file():
-        raise UserError(f"{path}: no such scenario file")
-    return prepare(load_scenario(path))
+    return pipeline.prepare(pipeline.load(ref))
 
 
 def _solve(applied: Any) -> Any:
-    return solve(
-        applied.network,
-        applied.horizon,
-        applied.levers,
-        foresight=applied.foresight or "perfect",
-    )
+    from rareflow import pipeline
+
+    return pipeline.solve_applied(applied)
+
+
+def _label(ref: str) -> str:
+    """A scenario's label in file names and titles: the file's stem or the shipped name."""
+    return Path(ref).stem
 
 
 def _check_region(applied: Any, region: str | None) -> str:
     if not region:
-        raise UserError("--region is required (a region code such as IND or JPN)")
+        raise RiskUsageError("--region is required (a region code such as IND or JPN)")
     known = set(applied.network.regions["region"])
     if region not in known:
-        raise UserError(f"unknown region '{region}' (expected one of {', '.join(sorted(known))})")
+        raise RiskUsageError(
+            f"unknown region '{region}' (expected one of {', '.join(sorted(known))})"
+        )
     return region
 
 
@@ -139,7 +120,7 @@ def risk(
     ctx: typer.Context,
     region: RegionOption = None,
     scenario: ScenarioOption = None,
-    baseline: BaselineOption = Path("scenarios/baseline.yaml"),
+    baseline: BaselineOption = "baseline",
     chart: Annotated[
         Path | None,
         typer.Option("--chart", help="Write the criticality matrix (SVG) here.", dir_okay=False),
@@ -155,13 +136,13 @@ def risk(
     console = _console()
     with user_errors():
         if not region:
-            raise UserError("--region is required (a region code such as IND or JPN)")
+            raise RiskUsageError("--region is required (a region code such as IND or JPN)")
         base_applied = _prepare(baseline)
         region = _check_region(base_applied, region)
         reference = _reference(base_applied.scenario.data)
         runs = [("baseline", base_applied)]
         if scenario is not None:
-            runs.append((scenario.stem, _prepare(scenario)))
+            runs.append((_label(scenario), _prepare(scenario)))
         summaries = []
         for label, applied in runs:
             console.print(f"solving {label} ...")
@@ -173,7 +154,7 @@ def risk(
                     frame.to_csv(out / f"{label}_{name}.csv", index=False)
         base = summaries[0]
         scen = summaries[1] if len(summaries) > 1 else None
-    name = scenario.stem if scenario is not None else ""
+    name = _label(scenario) if scenario is not None else ""
     titles = {
         "shortfall": f"{region}: unserved demand over the horizon (t, share of demand)",
         "reliance": f"{region}: import reliance and self-sufficiency by stage (horizon total)",
@@ -199,7 +180,7 @@ def spof(
     region: RegionOption = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Rows to print.")] = 10,
     scenario: ScenarioOption = None,
-    baseline: BaselineOption = Path("scenarios/baseline.yaml"),
+    baseline: BaselineOption = "baseline",
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="Parallel solves (default: CPUs).")
     ] = None,
@@ -214,16 +195,18 @@ def spof(
     console = _console()
     with user_errors():
         if not region:
-            raise UserError("--region is required (a region code such as IND or JPN)")
+            raise RiskUsageError("--region is required (a region code such as IND or JPN)")
         applied = _prepare(scenario if scenario is not None else baseline)
         region = _check_region(applied, region)
         chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
+        engine = applied.solve_kwargs()
         ranking = spof_ranking(
             applied.network,
             applied.horizon,
             region,
             applied.levers,
-            foresight=applied.foresight or "perfect",
+            foresight=engine["foresight"],
+            window=engine["window"],
             kinds=chosen,
             max_routes=max_routes,
             workers=workers,

@@ -1,0 +1,142 @@
+"""Solved scenarios to compare: solve through the pipeline, or reuse the cached result of an
+identical solve (keyed by a hash of everything the solve depends on); or read a result
+directory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rareflow.comparison.common import (
+    SOLVE_MODULES,
+    SOLVE_PACKAGES,
+    CompareError,
+    HorizonOverride,
+    Progress,
+)
+from rareflow.results import Result
+
+
+@dataclass
+class Loaded:
+    """A solved scenario to compare: its name, result and where it came from."""
+
+    name: str
+    result: Result
+    source: Path
+    cached: bool = False
+
+
+def default_cache_dir() -> Path:
+    """Where solved scenarios are kept between runs when no --out is given."""
+    return Path(os.environ.get("TMPDIR", "/tmp")) / "rareflow-runs"
+
+
+def _hash_files(digest: Any, files: Iterable[Path]) -> None:
+    for path in sorted(files):
+        digest.update(str(path.name).encode())
+        digest.update(path.read_bytes())
+
+
+def _inputs_hash(scenario: Any, horizon: dict[str, str] | None, foresight: str | None) -> str:
+    """Hash of everything a solve depends on: the resolved scenario, the reference data (the
+    packaged set and the scenario's data directory), the model's code and the overrides."""
+    from rareflow.data.loader import packaged_dir
+
+    digest = hashlib.sha256()
+    digest.update(scenario.model_dump_json(exclude={"files"}).encode())
+    digest.update(json.dumps({"horizon": horizon, "foresight": foresight}).encode())
+    _hash_files(digest, packaged_dir().glob("*.csv"))
+    if scenario.data:
+        data = Path(scenario.data)
+        if data.is_dir():
+            _hash_files(digest, data.glob("*.csv"))
+    package = Path(__file__).resolve().parents[1]  # rareflow/
+    code = [package / f for f in SOLVE_MODULES if (package / f).exists()]
+    for sub in SOLVE_PACKAGES:
+        code += list((package / sub).rglob("*.py"))
+    _hash_files(digest, code)
+    return digest.hexdigest()
+
+
+def scenario_horizon(path: Path) -> dict[str, str]:
+    """The horizon a scenario file resolves to (start, end as YYYY-MM; step)."""
+    from rareflow.scenario import load_scenario
+
+    h = load_scenario(path).horizon
+    return {"start": h.start.strftime("%Y-%m"), "end": h.end.strftime("%Y-%m"), "step": h.step}
+
+
+def run_cached(
+    path: Path,
+    cache_dir: Path,
+    override: HorizonOverride | None = None,
+    foresight: str | None = None,
+    progress: Progress | None = None,
+) -> Loaded:
+    """Solve the scenario file `path` (horizon optionally overridden), or reuse the cached
+    result of an identical solve in `cache_dir`.
+
+    The run goes through the pipeline exactly as `rareflow run` does.
+    """
+    from rareflow import pipeline
+
+    scenario = pipeline.load(path)
+    horizon = None
+    if override is not None and not override.empty:
+        h = scenario.horizon
+        horizon = override.horizon(h.start.strftime("%Y-%m"), h.end.strftime("%Y-%m"), h.step)
+    key = _inputs_hash(scenario, horizon, foresight)[:16]
+    target = cache_dir / f"{scenario.name}-{key}"
+    if (target / "summary.json").exists():
+        return Loaded(scenario.name, Result.from_dir(target), path, cached=True)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    options = pipeline.RunOptions(
+        foresight=foresight,
+        until=horizon["end"] if horizon else None,
+        start=horizon["start"] if horizon else None,
+        step=horizon["step"] if horizon else None,
+        summary={"scenario_file": str(path)},
+    )
+    # solve into a scratch directory and move it in place: a killed run leaves no half cache
+    scratch = cache_dir / f".{scenario.name}-{key}-{os.getpid()}"
+    try:
+        result = pipeline.run(scenario, options, progress=progress)
+        result.to_dir(scratch)
+        if target.exists():
+            shutil.rmtree(target)
+        scratch.rename(target)
+    finally:
+        if scratch.exists():
+            shutil.rmtree(scratch)
+    return Loaded(scenario.name, result, path, cached=False)
+
+
+def load_input(
+    path: Path,
+    cache_dir: Path,
+    override: HorizonOverride | None = None,
+    foresight: str | None = None,
+    progress: Progress | None = None,
+) -> Loaded:
+    """A result directory as it is, or a scenario file solved (cached)."""
+    if path.is_dir():
+        try:
+            result = Result.from_dir(path)
+        except FileNotFoundError as exc:
+            raise CompareError(str(exc)) from exc
+        name = str(result.summary.get("scenario") or path.name)
+        return Loaded(name, result, path, cached=True)
+    if not path.exists():
+        raise CompareError(f"{path}: no such scenario file or result directory")
+    if path.suffix not in (".yaml", ".yml"):
+        raise CompareError(
+            f"{path}: expected a scenario file (.yaml) or a result directory (with summary.json)"
+        )
+    return run_cached(path, cache_dir, override, foresight, progress)

@@ -1,0 +1,114 @@
+"""Scenario -> Result, the one way: load, reference data, network, calibration, events, solve.
+
+Every caller (the commands, the Python API, ensembles, the service's workers) goes through
+`run` or through its steps `load`, `prepare` and `solve_applied`, so they all follow the same
+steps and accept the same options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from rareflow.pipeline.options import RunOptions
+from rareflow.results import Result
+from rareflow.scenario import Applied, Scenario, load_scenario
+from rareflow.scenario import prepare as _prepare_scenario
+from rareflow.scenario.schema import Horizon as ScenarioHorizon
+
+Progress = Callable[[int, int, str], None]
+ScenarioRef = str | Path | Scenario
+
+
+def load(scenario: ScenarioRef, options: RunOptions | None = None) -> Scenario:
+    """The scenario `scenario` (a shipped name, a file or a Scenario) with `options`'s data
+    directory and horizon override applied."""
+    options = options or RunOptions()
+    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    update: dict[str, object] = {}
+    if options.data is not None:
+        update["data"] = str(options.data)
+    override = options.override
+    if not override.empty:
+        h = loaded.horizon
+        new = override.horizon(h.start.strftime("%Y-%m"), h.end.strftime("%Y-%m"), h.step)
+        update["horizon"] = ScenarioHorizon.model_validate(new)
+    return loaded.model_copy(update=update) if update else loaded
+
+
+def prepare(scenario: Scenario, reference: Mapping[str, pd.DataFrame] | None = None) -> Applied:
+    """Reference data (read unless given) -> network built and calibrated -> events applied."""
+    return _prepare_scenario(scenario, reference)
+
+
+def solve_applied(
+    applied: Applied, foresight: str | None = None, progress: Progress | None = None
+) -> Result:
+    """Solve a prepared scenario; `foresight` overrides the scenario's ('perfect', 'myopic',
+    'window N'; the default is the scenario's, else perfect)."""
+    from rareflow.optimize import solve
+
+    return solve(
+        applied.network,
+        applied.horizon,
+        applied.levers,
+        progress=progress,
+        **applied.solve_kwargs(foresight),
+    )
+
+
+def run(
+    scenario: ScenarioRef, options: RunOptions | None = None, progress: Progress | None = None
+) -> Result:
+    """Solve `scenario` (a shipped name, a path or a Scenario) under `options`.
+
+    The summary names the scenario, its file and the approximations made applying it.
+    Raises a `rareflow.errors.UserError` for a user's mistake.
+    """
+    options = options or RunOptions()
+    loaded = load(scenario, options)
+    applied = prepare(loaded)
+    result = solve_applied(applied, options.foresight, progress)
+    result.summary["scenario"] = loaded.name
+    result.summary["scenario_file"] = loaded.files[-1] if loaded.files else ""
+    result.summary["notes"] = list(applied.notes)
+    result.summary.update(options.summary)
+    return result
+
+
+def write_outputs(
+    result: Result,
+    out_dir: Path,
+    scenario: ScenarioRef,
+    options: RunOptions | None = None,
+    excel: bool = False,
+) -> Path:
+    """Write `result` to `out_dir` with the scenario as it was run next to it (the report and
+    later readers find it there)."""
+    options = options or RunOptions()
+    result.to_dir(out_dir)
+    source = Path(result.summary.get("scenario_file") or "")
+    text = _scenario_text(scenario, source, options)
+    if text is not None:
+        (out_dir / "scenario.yaml").write_text(text, encoding="utf-8")
+    if excel:
+        result.to_excel(out_dir / "result.xlsx")
+    return out_dir
+
+
+def _scenario_text(scenario: ScenarioRef, source: Path, options: RunOptions) -> str | None:
+    if not source.is_file():
+        return None
+    if options.override.empty:
+        return source.read_text(encoding="utf-8")
+    # the horizon as run: a small file whose base is the scenario file
+    loaded = load(scenario, options)
+    h = loaded.horizon
+    return (
+        f"name: {loaded.name}\n"
+        f"description: {source} with an overridden horizon\n"
+        f"base: {source.resolve()}\n"
+        f"horizon: {{start: {h.start:%Y-%m}, end: {h.end:%Y-%m}, step: {h.step}}}\n"
+    )
