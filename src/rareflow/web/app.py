@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rareflow.results import TABLES, Result
 from rareflow.scenario import ScenarioError
-from rareflow.web import auth
+from rareflow.web import auth, safety
 from rareflow.web.db import (
     CANCELLED,
     DEFAULT_DB_URL,
@@ -259,17 +259,7 @@ class Comparison(BaseModel):
 # helpers
 
 
-def _json_safe(value: Any) -> Any:
-    """Plain JSON: non-finite floats as null, keys as text, dates as ISO text."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    return str(value)
+_json_safe = safety.json_safe
 
 
 def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -390,6 +380,7 @@ def create_app(
     app.state.db = db
     app.state.shipped = shipped
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    safety.install(app)
 
     # -- sessions and users: module-level dependencies, see below ----
 
@@ -914,7 +905,12 @@ def create_app(
         except ImportError as exc:  # the PDF library is not installed here
             raise HTTPException(404, f"{format} reports are not available: {exc}") from None
         media = "text/html" if format == "html" else "application/pdf"
-        return FileResponse(target, media_type=media, filename=f"rareflow-{name}")
+        return FileResponse(
+            target,
+            media_type=media,
+            filename=f"rareflow-{name}",
+            headers={"Content-Security-Policy": safety.REPORT_CSP},
+        )
 
     @app.get("/api/runs/{run_id}/compare", response_model=Comparison, tags=["results"])
     def compare(
