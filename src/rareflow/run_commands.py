@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from rareflow.atomic_dir import TargetError, atomic_dir
 from rareflow.data.loader import ReferenceDataError
 from rareflow.network import NetworkError
 from rareflow.optimize import HorizonError, LeverError, MassBalanceError, SolveError
@@ -44,6 +45,7 @@ def run(
     if not scenario.is_file():
         _fail(f"{scenario}: no such scenario file")
     console = Console()
+    report_error: str | None = None
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -59,14 +61,20 @@ def run(
             bar.update(task, completed=done, total=total, label=label)
 
         try:
-            output = run_scenario(
-                scenario,
-                out_dir=out,
-                foresight=foresight,
-                data_dir=data,
-                progress=progress,
-                excel=excel,
-            )
+            with atomic_dir(out) as tmp:  # readers of --out never see two runs' files mixed
+                output = run_scenario(
+                    scenario,
+                    out_dir=tmp,
+                    foresight=foresight,
+                    data_dir=data,
+                    progress=progress,
+                    excel=excel,
+                )
+                if report:  # a report problem is told after the results are in place
+                    report_error = _write_report(tmp)
+        except TargetError as exc:
+            _fail(str(exc))
+            return
         except USER_ERRORS as exc:
             _fail(str(exc))
             return
@@ -91,12 +99,17 @@ def run(
             "" if share != share else f"{100 * share:.1f}",
         )
     console.print(table)
+    if report_error is not None:
+        _fail(report_error)
     if report:
-        from rareflow.report import ReportError, write_report
+        console.print(f"report: {out / 'report.html'}")
 
-        try:
-            path = write_report(out, out / "report.html")
-        except ReportError as exc:
-            _fail(str(exc))
-            return
-        console.print(f"report: {path}")
+
+def _write_report(directory: Path) -> str | None:
+    from rareflow.report import ReportError, write_report
+
+    try:
+        write_report(directory, directory / "report.html")
+    except ReportError as exc:
+        return str(exc)
+    return None
