@@ -44,6 +44,7 @@ from rareflow.web.db import (
     User,
     now,
 )
+from rareflow.web.guard import Guard
 from rareflow.web.jobs import LEASE_SECONDS, WorkerPool, result_dir
 from rareflow.web.scenarios import (
     MAX_SCENARIO_BYTES,
@@ -316,6 +317,20 @@ def current_user(request: Request, session: SessionDep) -> User:
 UserDep = Annotated[User, Depends(current_user)]
 
 
+def sign_in(request: Request, session: Session, username: str, password: str) -> User | None:
+    """The user for these credentials, throttled per account and address (429 beyond)."""
+    guard: Guard = request.app.state.guard
+    guard.check_login(request, username)
+    user = (
+        auth.authenticate(session, username, password) if auth.USERNAME_RE.match(username) else None
+    )
+    if user is None:
+        guard.failed_login(request, username)
+    else:
+        guard.good_login(username)
+    return user
+
+
 @dataclass
 class Settings:
     db_url: str
@@ -381,6 +396,8 @@ def create_app(
     app.state.shipped = shipped
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     safety.install(app)
+    guard = Guard()
+    app.state.guard = guard
 
     # -- sessions and users: module-level dependencies, see below ----
 
@@ -471,8 +488,9 @@ def create_app(
     # -- accounts -------------------------------------------------------------------------------
 
     @app.post("/api/users", status_code=201, response_model=UserOut, tags=["accounts"])
-    def register(body: NewUser, session: SessionDep) -> UserOut:
+    def register(body: NewUser, request: Request, session: SessionDep) -> UserOut:
         """Create an account."""
+        guard.check_signup(request)
         try:
             user = auth.create_user(session, body.username, body.password)
         except auth.AuthError as exc:
@@ -486,17 +504,22 @@ def create_app(
         responses={401: {"description": "wrong username or password"}},
     )
     def token(
-        form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep
+        form: Annotated[OAuth2PasswordRequestForm, Depends()],
+        request: Request,
+        session: SessionDep,
     ) -> TokenOut:
-        """OAuth2 password flow: a bearer token for username and password."""
-        user = (
-            auth.authenticate(session, form.username, form.password)
-            if auth.USERNAME_RE.match(form.username)
-            else None
-        )
+        """OAuth2 password flow: a bearer token for username and password (429 after repeated
+        failures for the account or the address, with Retry-After)."""
+        user = sign_in(request, session, form.username, form.password)
         if user is None:
             raise HTTPException(401, "wrong username or password")
         return TokenOut(access_token=auth.issue_token(session, user, "api"))
+
+    @app.delete("/api/token", status_code=204, tags=["accounts"])
+    def revoke(request: Request, user: UserDep, session: SessionDep) -> Response:
+        """Revoke the token this request presents (bearer header or dashboard cookie)."""
+        auth.revoke_token(session, token_of(request))
+        return Response(status_code=204)
 
     @app.get("/api/me", response_model=UserOut, tags=["accounts"])
     def me(user: UserDep) -> UserOut:
@@ -657,8 +680,8 @@ def create_app(
             if auth.USERNAME_RE.match(body.username)
             else None
         )
-        if other is None:
-            raise HTTPException(404, f"no user '{body.username}'")
+        if other is None:  # answered as a success: sharing must not tell who has an account
+            return Response(status_code=204)
         exists = session.scalar(
             select(Share).where(
                 Share.kind == kind, Share.object_id == object_id, Share.user_id == other.id
