@@ -752,11 +752,16 @@ def create_app(
         try:
             run = queue_run(session, user, sc, body, body.scenario_id)
             if body.with_baseline and "baseline" in shipped and body.scenario_id != "baseline":
+                # the baseline covers the periods of the run it is compared with
+                own = check(run.yaml).scenario.horizon
+                horizon = body.horizon or HorizonIn(
+                    start=own.start.strftime("%Y-%m"), end=own.end.strftime("%Y-%m"), step=own.step
+                )
                 base = queue_run(
                     session,
                     user,
                     shipped["baseline"],
-                    body.model_copy(update={"scenario_id": "baseline"}),
+                    body.model_copy(update={"scenario_id": "baseline", "horizon": horizon}),
                     "baseline",
                 )
                 run.baseline_run_id = base.id
@@ -796,8 +801,17 @@ def create_app(
 
     # -- results --------------------------------------------------------------------------------
 
-    def finished_dir(session: Session, user: User, run_id: str) -> Path:
-        run = visible_run(session, user, run_id)
+    def against_dir(session: Session, user: User, run: Run, against: str) -> Path:
+        """A run to compare with: one the user may read, or the run's own baseline (whoever
+        may read a run may read the baseline it was queued with)."""
+        if against == run.baseline_run_id and safe_id(against):
+            base = session.get(Run, against)
+            if base is not None:
+                return finished_dir(session, user, against, seen=base)
+        return finished_dir(session, user, against)
+
+    def finished_dir(session: Session, user: User, run_id: str, seen: Run | None = None) -> Path:
+        run = seen if seen is not None else visible_run(session, user, run_id)
         path = result_dir(settings.runs_dir, run.id)
         if run.status != "done" or not (path / "summary.json").is_file():
             raise HTTPException(409, f"run '{run_id}' has no results (status {run.status})")
@@ -914,7 +928,8 @@ def create_app(
     ) -> FileResponse:
         """The report of a run, compared with run `against` if given (HTML works offline)."""
         path = finished_dir(session, user, run_id)
-        base = finished_dir(session, user, against) if against else None
+        run = visible_run(session, user, run_id)
+        base = against_dir(session, user, run, against) if against else None
         from rareflow.report import ReportError, write_report
 
         name = f"{run_id}-{against or 'alone'}.{format}"
@@ -948,7 +963,7 @@ def create_app(
         run = visible_run(session, user, run_id)
         against = against or run.baseline_run_id
         this = Result.from_dir(finished_dir(session, user, run_id))
-        other = Result.from_dir(finished_dir(session, user, against)) if against else None
+        other = Result.from_dir(against_dir(session, user, run, against)) if against else None
         return comparison(run, this, other, against, region, material)
 
     app.state.shipped_out = shipped_out

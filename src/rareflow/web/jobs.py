@@ -222,6 +222,7 @@ class Worker:
                         data_dir=self.data_dir,
                         progress=self._progress(run.id),
                     )
+                    _copy_bases(path, tmp)
                 os.replace(tmp, final)
         except LeaseLost:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -267,6 +268,17 @@ class Worker:
 
 # ---------------------------------------------------------------------------------------------
 # the pool
+
+
+def _copy_bases(path: Path, out: Path) -> None:
+    """The base files of the scenario next to its copy in `out`, so the report can read it
+    (its events are described from scenario.yaml, whose `base:` names a shipped file)."""
+    from rareflow.scenario import load_scenario
+
+    for name in load_scenario(path).files:
+        source = Path(name)
+        if source.resolve() != path.resolve() and not (out / source.name).exists():
+            shutil.copyfile(source, out / source.name)
 
 
 def _die_with_parent() -> None:
