@@ -25,7 +25,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,6 +37,7 @@ from rareflow.web.db import (
     DEFAULT_DB_URL,
     FINAL_STATES,
     QUEUED,
+    RUNNING,
     Database,
     Run,
     Scenario,
@@ -59,6 +60,8 @@ from rareflow.web.scenarios import (
 
 MAX_BODY_BYTES = MAX_SCENARIO_BYTES + 64_000  # a scenario upload plus its JSON envelope
 MAX_ROWS = 100_000
+MAX_PAGE = 200  # items of a list endpoint per request
+MAX_ACTIVE_RUNS = 6  # queued or running runs per user: one user cannot fill the queue
 
 
 # ---------------------------------------------------------------------------------------------
@@ -317,6 +320,22 @@ def current_user(request: Request, session: SessionDep) -> User:
 UserDep = Annotated[User, Depends(current_user)]
 
 
+@dataclass
+class Page:
+    offset: int
+    limit: int
+
+
+def page_of(
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
+) -> Page:
+    return Page(offset, limit)
+
+
+PageDep = Annotated[Page, Depends(page_of)]
+
+
 def sign_in(request: Request, session: Session, username: str, password: str) -> User | None:
     """The user for these credentials, throttled per account and address (429 beyond)."""
     guard: Guard = request.app.state.guard
@@ -569,17 +588,25 @@ def create_app(
     # -- scenarios ------------------------------------------------------------------------------
 
     @app.get("/api/scenarios", response_model=list[ScenarioOut], tags=["scenarios"])
-    def list_scenarios(user: UserDep, session: SessionDep) -> list[ScenarioOut]:
-        """Shipped scenarios, then the user's own and those shared with them."""
+    def list_scenarios(
+        user: UserDep, session: SessionDep, page: PageDep, response: Response
+    ) -> list[ScenarioOut]:
+        """Shipped scenarios, then the user's own and those shared with them (paged; the
+        total is in the X-Total-Count header)."""
         shared = shared_ids(session, user, "scenario")
+        mine = or_(Scenario.owner_id == user.id, Scenario.id.in_(shared))
+        fixed = [shipped_out(s) for s in shipped.values()]
+        total = len(fixed) + (session.scalar(select(func.count(Scenario.id)).where(mine)) or 0)
+        response.headers["X-Total-Count"] = str(total)
+        first = fixed[page.offset : page.offset + page.limit]
         rows = session.scalars(
             select(Scenario)
-            .where(or_(Scenario.owner_id == user.id, Scenario.id.in_(shared)))
-            .order_by(Scenario.updated.desc())
+            .where(mine)
+            .order_by(Scenario.updated.desc(), Scenario.id)
+            .offset(max(0, page.offset - len(fixed)))
+            .limit(page.limit - len(first))
         ).all()
-        return [shipped_out(s) for s in shipped.values()] + [
-            scenario_out(session, user, s) for s in rows
-        ]
+        return first + [scenario_out(session, user, s) for s in rows]
 
     @app.post(
         "/api/scenarios/validate",
@@ -702,15 +729,42 @@ def create_app(
     # -- runs -----------------------------------------------------------------------------------
 
     @app.get("/api/runs", response_model=list[RunOut], tags=["runs"])
-    def list_runs(user: UserDep, session: SessionDep) -> list[RunOut]:
+    def list_runs(
+        user: UserDep, session: SessionDep, page: PageDep, response: Response
+    ) -> list[RunOut]:
+        """The user's runs and those shared with them, newest first (paged, X-Total-Count)."""
         shared = shared_ids(session, user, "run")
+        mine = or_(Run.owner_id == user.id, Run.id.in_(shared))
+        total = session.scalar(select(func.count(Run.id)).where(mine)) or 0
+        response.headers["X-Total-Count"] = str(total)
         rows = session.scalars(
             select(Run)
-            .where(or_(Run.owner_id == user.id, Run.id.in_(shared)))
-            .order_by(Run.created.desc())
-            .limit(500)
+            .where(mine)
+            .order_by(Run.created.desc(), Run.id)
+            .offset(page.offset)
+            .limit(page.limit)
         ).all()
         return [run_out(session, r) for r in rows]
+
+    @app.delete("/api/scenarios/{scenario_id}/share", status_code=204, tags=["scenarios"])
+    def leave_scenario(scenario_id: str, user: UserDep, session: SessionDep) -> Response:
+        """Remove a scenario someone shared with you from your list."""
+        return unshare(session, user, "scenario", scenario_id)
+
+    @app.delete("/api/runs/{run_id}/share", status_code=204, tags=["runs"])
+    def leave_run(run_id: str, user: UserDep, session: SessionDep) -> Response:
+        """Remove a run someone shared with you from your list."""
+        return unshare(session, user, "run", run_id)
+
+    def unshare(session: Session, user: User, kind: str, object_id: str) -> Response:
+        gone = session.execute(
+            delete(Share).where(
+                Share.kind == kind, Share.object_id == object_id, Share.user_id == user.id
+            )
+        )
+        if not getattr(gone, "rowcount", 0):
+            raise HTTPException(404, f"no {kind} '{object_id}' shared with you")
+        return Response(status_code=204)
 
     def queue_run(
         session: Session, user: User, sc: Scenario | Shipped, body: RunIn, scenario_id: str
@@ -747,8 +801,20 @@ def create_app(
         responses={422: {"model": Problem, "description": "the scenario is not valid"}},
     )
     def submit_run(body: RunIn, user: UserDep, session: SessionDep) -> Any:
-        """Queue a solve of a scenario (optionally with a shorter horizon, and a baseline)."""
+        """Queue a solve of a scenario (optionally with a shorter horizon, and a baseline).
+        429 when the user already has MAX_ACTIVE_RUNS queued or running."""
         sc = visible_scenario(session, user, body.scenario_id)
+        active = session.scalar(
+            select(func.count(Run.id)).where(
+                Run.owner_id == user.id, Run.status.in_((QUEUED, RUNNING))
+            )
+        )
+        if (active or 0) + (2 if body.with_baseline else 1) > MAX_ACTIVE_RUNS:
+            raise HTTPException(
+                429,
+                f"you have {active} runs queued or running; at most {MAX_ACTIVE_RUNS} at a time",
+                headers={"Retry-After": "30"},
+            )
         try:
             run = queue_run(session, user, sc, body, body.scenario_id)
             if body.with_baseline and "baseline" in shipped and body.scenario_id != "baseline":

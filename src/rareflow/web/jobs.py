@@ -32,7 +32,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from rareflow.web.db import (
     CANCELLED,
@@ -95,11 +96,10 @@ class Worker:
         )
 
     def claim(self) -> Run | None:
-        """Take the oldest claimable run; None if there is none."""
+        """Take a claimable run, alternating between users: the oldest run of the user with
+        the fewest runs being solved (so one user's many runs do not hold up another's one)."""
         with self.db.session() as s:
-            ids = s.scalars(
-                select(Run.id).where(self._claimable()).order_by(Run.created).limit(10)
-            ).all()
+            ids = fair_order(s, self._claimable())
         for run_id in ids:
             with self.db.session() as s:
                 run = s.get(Run, run_id)
@@ -268,6 +268,27 @@ class Worker:
 
 # ---------------------------------------------------------------------------------------------
 # the pool
+
+
+def fair_order(s: Session, claimable: ColumnElement[bool], window: int = 500) -> list[str]:
+    """Up to 10 claimable run ids: per user, oldest first, users with fewer running first."""
+    candidates = s.execute(
+        select(Run.id, Run.owner_id).where(claimable).order_by(Run.created).limit(window)
+    ).all()
+    running = dict(
+        s.execute(
+            select(Run.owner_id, func.count(Run.id))
+            .where(Run.status == RUNNING, Run.lease_until >= now())
+            .group_by(Run.owner_id)
+        ).all()
+    )
+    rank: dict[int, int] = {}
+    keyed = []
+    for position, (run_id, owner) in enumerate(candidates):
+        nth = rank.get(owner, 0)  # this user's nth waiting run
+        rank[owner] = nth + 1
+        keyed.append((running.get(owner, 0) + nth, position, run_id))
+    return [run_id for *_, run_id in sorted(keyed)[:10]]
 
 
 def _copy_bases(path: Path, out: Path) -> None:
