@@ -336,6 +336,23 @@ def worker_command(
     return cmd
 
 
+def requeue(db: Database, worker_ids: list[str]) -> None:
+    """Put the runs these workers were solving back in the queue. A stop asked for (SIGTERM, a
+    graceful restart) is not the run's fault, so its attempt is given back."""
+    with db.session() as s:
+        s.execute(
+            update(Run)
+            .where(Run.status == RUNNING, Run.worker_id.in_(worker_ids))
+            .values(
+                status=QUEUED,
+                worker_id=None,
+                lease_until=None,
+                attempts=Run.attempts - 1,
+                progress_label="requeued",
+            )
+        )
+
+
 class WorkerPool:
     """N worker processes, restarted when they exit, stopped with the service."""
 
@@ -387,12 +404,7 @@ class WorkerPool:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        with db.session() as s:
-            s.execute(
-                update(Run)
-                .where(Run.status == RUNNING, Run.worker_id.in_(list(self.procs)))
-                .values(status=QUEUED, worker_id=None, lease_until=None, progress_label="requeued")
-            )
+        requeue(db, list(self.procs))
         self.procs.clear()
 
 
@@ -410,8 +422,6 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.die_with_parent:
         _die_with_parent()
-    # SIGTERM from the pool: exit now; the pool puts the run back in the queue
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     db = Database(args.db, run_migrations=False)
     worker = Worker(
         db,
@@ -422,7 +432,19 @@ def main(argv: list[str] | None = None) -> None:
         poll_seconds=args.poll,
         worker_id=args.worker_id,
     )
+    signal.signal(signal.SIGTERM, lambda *_: _terminated(args.db, worker.id))
     worker.run_forever(once=args.once)
+
+
+def _terminated(db_url: str, worker_id: str) -> None:
+    """SIGTERM: give this worker's run back to the queue (its attempt not counted), then exit
+    at once. A connection of its own: the handler may interrupt the worker's own session."""
+    try:
+        db = Database(db_url, run_migrations=False)
+        requeue(db, [worker_id])
+        db.dispose()
+    finally:
+        os._exit(0)
 
 
 if __name__ == "__main__":
