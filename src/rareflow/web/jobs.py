@@ -18,7 +18,6 @@ them (`WorkerPool`) and restarts any that exit.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import datetime as dt
 import os
 import shutil
@@ -35,6 +34,7 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from rareflow.lifetime import die_with_parent
 from rareflow.web.db import (
     CANCELLED,
     DONE,
@@ -302,18 +302,6 @@ def _copy_bases(path: Path, out: Path) -> None:
             shutil.copyfile(source, out / source.name)
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this worker when the process that started it dies (no orphans)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-    except OSError:
-        return
-
-
 def worker_command(
     db_url: str,
     runs_dir: Path,
@@ -421,7 +409,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--once", action="store_true", help="exit when the queue is empty")
     args = parser.parse_args(argv)
     if args.die_with_parent:
-        _die_with_parent()
+        die_with_parent()
     db = Database(args.db, run_migrations=False)
     worker = Worker(
         db,
