@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from rareflow.web import app as web_app
+from rareflow.web import deps as web_app
 from rareflow.web.db import Run
 from rareflow.web.jobs import Worker
 from test_web_fixtures import QUICK_YAML, SHORT, service_client, signup

@@ -16,8 +16,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from rareflow.web import auth
-from rareflow.web.app import SessionDep, sign_in
 from rareflow.web.db import User
+from rareflow.web.deps import SessionDep, sign_in
 from rareflow.web.guard import check_origin
 from rareflow.web.scenarios import safe_id
 
