@@ -90,6 +90,12 @@ def test_dashboard_end_to_end(server: str, tmp_path: Path) -> None:
         try:
             page = browser.new_page(accept_downloads=True, viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(30_000)
+            # the Content-Security-Policy must not block anything the dashboard needs
+            blocked: list[str] = []
+            page.on(
+                "console",
+                lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+            )
             # a new user: the sign-in page offers an account
             page.goto(f"{server}/")
             expect(page).to_have_url(f"{server}/login")
@@ -141,6 +147,7 @@ def test_dashboard_end_to_end(server: str, tmp_path: Path) -> None:
             text = report.read_text(encoding="utf-8")
             assert "india-pauses-toyotsu" in text and "<html" in text
             shutil.copyfile(report, ARTIFACTS / "report.html")
+            assert blocked == [], blocked
 
             # the downloaded report opens offline in the browser (no network needed)
             offline = browser.new_context(offline=True).new_page()

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rareflow import pipeline
+from rareflow.atomic_dir import atomic_dir
 from rareflow.cli.errors import user_errors
 from rareflow.results import Result
 
@@ -24,6 +25,12 @@ def run(
         str | None,
         typer.Option(help="perfect | myopic | 'window N' (default: the scenario's, else perfect)"),
     ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="end the horizon at this month (YYYY-MM)")
+    ] = None,
+    step: Annotated[
+        str | None, typer.Option("--step", help="solve by month, quarter or year (faster)")
+    ] = None,
     data: Annotated[
         Path | None, typer.Option("--data", help="directory of reference tables to override")
     ] = None,
@@ -34,7 +41,7 @@ def run(
 ) -> None:
     """Solve SCENARIO and write flows, trade, prices, shortfalls and a summary to --out."""
     with user_errors():
-        options = pipeline.RunOptions(foresight=foresight, data=data)
+        options = pipeline.RunOptions(foresight=foresight, until=until, step=step, data=data)
         loaded = pipeline.load(scenario, options)
     console = Console()
     columns = (
@@ -51,9 +58,14 @@ def run(
         def progress(done: int, total: int, label: str) -> None:
             bar.update(task, completed=done, total=total, label=label)
 
-        with user_errors():
+        with user_errors(), atomic_dir(out) as tmp:
+            # readers of --out never see two runs' files mixed: written aside, swapped in whole
             result = pipeline.run(loaded, options, progress=progress)
-            pipeline.write_outputs(result, out, loaded, options, excel=excel)
+            pipeline.write_outputs(result, tmp, loaded, options, excel=excel)
+            if report:
+                from rareflow.report import write_report
+
+                write_report(tmp, tmp / "report.html")
     console.print(
         f"scenario {loaded.name}: status {result.status}, "
         f"{len(result.prices['period'].unique())} periods; results in {out}"
@@ -72,11 +84,7 @@ def run(
         )
     console.print(table)
     if report:
-        from rareflow.report import write_report
-
-        with user_errors():
-            path = write_report(out, out / "report.html")
-        console.print(f"report: {path}")
+        console.print(f"report: {out / 'report.html'}")
 
 
 def summary_table(result: Result) -> pd.DataFrame:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from rareflow.ensemble.spec import EnsembleSpec, reference_overrides, substitute
+from rareflow.lifetime import die_with_parent
 from rareflow.network import Network
 from rareflow.pipeline import prepare, solve_applied
 from rareflow.results import Result
@@ -235,8 +236,12 @@ class ProcessEvaluator:
         import os
 
         self.workers = workers or max(os.cpu_count() or 1, 1)
+        # workers end with this process: a killed ensemble leaves no solver running
         self.pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
         )
 
     def imap(

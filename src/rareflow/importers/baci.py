@@ -29,6 +29,7 @@ from rareflow.importers.common import (
     connect,
     duckdb_error,
     locate,
+    parser_error,
     progress,
     region_case_sql,
     source_id_from,
@@ -72,9 +73,12 @@ def read_country_codes(path: Path) -> pd.DataFrame:
             "country_code,country_name,country_iso2,country_iso3",
         )
     code_col, iso_col = layout
-    frame = pd.read_csv(
-        path, dtype=str, keep_default_na=False, encoding="utf-8", encoding_errors="replace"
-    )
+    try:
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8", encoding_errors="replace"
+        )
+    except (pd.errors.ParserError, ValueError) as exc:  # a ragged row, a stray quote
+        raise parser_error(path, exc) from None
     codes = frame[code_col].str.strip()
     numeric = pd.to_numeric(codes, errors="coerce")
     bad = numeric.isna() | (numeric != numeric.round())

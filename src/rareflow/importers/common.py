@@ -53,6 +53,13 @@ def region_case_sql(column: str) -> str:
     )
 
 
+def one_line(text: str, limit: int = 300) -> str:
+    """`text` as one printable line: control characters and binary garbage escaped, cut short."""
+    printable = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    flat = " ".join(printable.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
 class ImportDataError(UserError):
     """A user file that cannot be imported; the message names file, line and column."""
 
@@ -60,7 +67,7 @@ class ImportDataError(UserError):
         self.file = str(file)
         self.line = line
         self.column = column
-        self.detail = message
+        self.detail = message = one_line(message)
         where = self.file
         if line is not None:
             where += f", line {line}"
@@ -189,6 +196,18 @@ def duckdb_error(path: Path, exc: duckdb.Error) -> ImportDataError:
         )
     first = text.splitlines()[0] if text else type(exc).__name__
     return ImportDataError(path, line, None, first)
+
+
+_PANDAS_LINE = re.compile(r"line (\d+)")
+
+
+def parser_error(path: Path, exc: Exception) -> ImportDataError:
+    """pandas' CSV parser error (e.g. 'Expected 4 fields in line 3, saw 5') as one line."""
+    text = str(exc)
+    match = _PANDAS_LINE.search(text)
+    line = int(match.group(1)) if match else None
+    reason = text.split(". ", 1)[-1] if text.startswith("Error tokenizing data") else text
+    return ImportDataError(path, line, None, f"malformed CSV row: {reason}")
 
 
 def locate(

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from rareflow.data.schema import SPECS_BY_NAME
 from rareflow.scenario.errors import ScenarioError
+from rareflow.scenario.safe_yaml import BoundedLoader, compose, yaml_error
 from rareflow.scenario.schema import (
     EVENT_MODELS,
     Horizon,
@@ -42,15 +43,7 @@ Loc = tuple[str | int, ...]
 # YAML with line numbers
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader without implicit timestamps: '2025-04-04' stays text, parsed by the schema,
-    so a day and a month are read the same way and errors quote what was written."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+_Loader = BoundedLoader  # depth, alias, number and character limits: see safe_yaml
 
 
 @dataclass
@@ -120,13 +113,8 @@ def read_document(path: str | Path) -> Document:
         raise ScenarioError("no such file", path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"cannot read the file ({exc})", path) from None
+    loader, node = compose(text, path)
     try:
-        # the reader checks the characters when it is made: a control character is a YAML error
-        loader = _Loader(text)
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"invalid YAML: {exc}".splitlines()[0], path, 1) from None
-    try:
-        node = loader.get_single_node()
         if node is None:
             raise ScenarioError(
                 "the file is empty; expected a scenario mapping (name: ...)", path, 1
@@ -134,10 +122,7 @@ def read_document(path: str | Path) -> Document:
         lines: dict[Loc, int] = {(): node.start_mark.line + 1}
         data = _build(node, loader, (), lines, path)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        problem = exc.problem or exc.context or "malformed"
-        raise ScenarioError(f"invalid YAML: {problem}", path, line) from None
+        raise yaml_error(exc, path) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"invalid YAML: {exc}", path, 1) from None
     finally:

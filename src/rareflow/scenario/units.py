@@ -8,6 +8,7 @@ was expected ('1000 t' where 't/yr' is needed).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -83,6 +84,8 @@ def parse_quantity(value: object, kind: UnitKind) -> float:
             f"expected {expected}, got '{value}' (unit {unit_text} is not {kind.unit})"
         )
     magnitude = float(ureg.Quantity(float(number), unit).to(target).magnitude)
+    if not math.isfinite(magnitude):  # '1e400 t/yr' overflows to infinity
+        raise ValueError(f"expected a finite quantity in {kind.unit}, got '{value}'")
     if kind.nonnegative and magnitude < 0:
         raise ValueError(f"expected a non-negative quantity in {kind.unit}, got '{value}'")
     return magnitude

@@ -8,23 +8,26 @@ must also carry the header `X-Rareflow: 1`, which a cross-site form cannot add.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from rareflow.errors import UserError
-from rareflow.web.db import ApiToken, User
+from rareflow.web.db import ApiToken, User, now
+from rareflow.web.guard import hashing_slot, password_problem
 
 COOKIE = "rareflow_token"
 CSRF_HEADER = "x-rareflow"
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
+TOKEN_DAYS = 30  # a token (API or dashboard cookie) expires this long after it was issued
 
 _hasher = PasswordHasher()
 
@@ -34,14 +37,16 @@ class AuthError(UserError, ValueError):
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with hashing_slot():
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    with hashing_slot():
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def token_digest(token: str) -> str:
@@ -53,6 +58,9 @@ def create_user(session: Session, username: str, password: str) -> User:
         raise AuthError("username: expected 3 to 64 letters, digits, '.', '_' or '-'")
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise AuthError(f"password: expected {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    problem = password_problem(username, password)
+    if problem is not None:
+        raise AuthError(problem)
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise AuthError(f"username: '{username}' is taken")
     user = User(username=username, password_hash=hash_password(password))
@@ -73,6 +81,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 def issue_token(session: Session, user: User, name: str = "") -> str:
     """A new random token for `user`; only its digest is stored."""
     token = secrets.token_urlsafe(32)
+    session.execute(delete(ApiToken).where(ApiToken.created < _expiry_cutoff()))
     session.add(ApiToken(user_id=user.id, token_hash=token_digest(token), name=name[:100]))
     session.flush()
     return token
@@ -82,13 +91,21 @@ def user_for_token(session: Session, token: str) -> User | None:
     if not token or len(token) > 200:
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
-    return session.get(User, row.user_id) if row is not None else None
+    if row is None or row.created < _expiry_cutoff():
+        return None
+    return session.get(User, row.user_id)
+
+
+def _expiry_cutoff() -> dt.datetime:
+    return now() - dt.timedelta(days=TOKEN_DAYS)
 
 
 def revoke_token(session: Session, token: str) -> None:
+    if not token or len(token) > 200:
+        return
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
     if row is not None:
         session.delete(row)
 
 
-_DUMMY_HASH = _hasher.hash("not a real password")
+_DUMMY_HASH = _hasher.hash("not a real password")  # at import: no slot needed

@@ -68,7 +68,7 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(100), default="")
-    created: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    created: Mapped[dt.datetime] = mapped_column(DateTime, default=now, index=True)
 
 
 class Scenario(Base):

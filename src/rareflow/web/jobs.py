@@ -18,7 +18,6 @@ them (`WorkerPool`) and restarts any that exit.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import datetime as dt
 import os
 import shutil
@@ -32,8 +31,10 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
+from sqlalchemy.orm import Session
 
+from rareflow.lifetime import die_with_parent
 from rareflow.web.db import (
     CANCELLED,
     DONE,
@@ -95,11 +96,10 @@ class Worker:
         )
 
     def claim(self) -> Run | None:
-        """Take the oldest claimable run; None if there is none."""
+        """Take a claimable run, alternating between users: the oldest run of the user with
+        the fewest runs being solved (so one user's many runs do not hold up another's one)."""
         with self.db.session() as s:
-            ids = s.scalars(
-                select(Run.id).where(self._claimable()).order_by(Run.created).limit(10)
-            ).all()
+            ids = fair_order(s, self._claimable())
         for run_id in ids:
             with self.db.session() as s:
                 run = s.get(Run, run_id)
@@ -218,6 +218,7 @@ class Worker:
                     options = pipeline.RunOptions(foresight=run.foresight, data=self.data_dir)
                     result = pipeline.run(path, options, progress=self._progress(run.id))
                     pipeline.write_outputs(result, tmp, path, options)
+                    _copy_bases(path, tmp)
                 os.replace(tmp, final)
         except LeaseLost:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -265,16 +266,36 @@ class Worker:
 # the pool
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this worker when the process that started it dies (no orphans)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-    except OSError:
-        return
+def fair_order(s: Session, claimable: ColumnElement[bool], window: int = 500) -> list[str]:
+    """Up to 10 claimable run ids: per user, oldest first, users with fewer running first."""
+    candidates = s.execute(
+        select(Run.id, Run.owner_id).where(claimable).order_by(Run.created).limit(window)
+    ).all()
+    running = dict(
+        s.execute(
+            select(Run.owner_id, func.count(Run.id))
+            .where(Run.status == RUNNING, Run.lease_until >= now())
+            .group_by(Run.owner_id)
+        ).all()
+    )
+    rank: dict[int, int] = {}
+    keyed = []
+    for position, (run_id, owner) in enumerate(candidates):
+        nth = rank.get(owner, 0)  # this user's nth waiting run
+        rank[owner] = nth + 1
+        keyed.append((running.get(owner, 0) + nth, position, run_id))
+    return [run_id for *_, run_id in sorted(keyed)[:10]]
+
+
+def _copy_bases(path: Path, out: Path) -> None:
+    """The base files of the scenario next to its copy in `out`, so the report can read it
+    (its events are described from scenario.yaml, whose `base:` names a shipped file)."""
+    from rareflow.scenario import load_scenario
+
+    for name in load_scenario(path).files:
+        source = Path(name)
+        if source.resolve() != path.resolve() and not (out / source.name).exists():
+            shutil.copyfile(source, out / source.name)
 
 
 def worker_command(
@@ -297,6 +318,23 @@ def worker_command(
     if with_parent:
         cmd.append("--die-with-parent")
     return cmd
+
+
+def requeue(db: Database, worker_ids: list[str]) -> None:
+    """Put the runs these workers were solving back in the queue. A stop asked for (SIGTERM, a
+    graceful restart) is not the run's fault, so its attempt is given back."""
+    with db.session() as s:
+        s.execute(
+            update(Run)
+            .where(Run.status == RUNNING, Run.worker_id.in_(worker_ids))
+            .values(
+                status=QUEUED,
+                worker_id=None,
+                lease_until=None,
+                attempts=Run.attempts - 1,
+                progress_label="requeued",
+            )
+        )
 
 
 class WorkerPool:
@@ -350,12 +388,7 @@ class WorkerPool:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        with db.session() as s:
-            s.execute(
-                update(Run)
-                .where(Run.status == RUNNING, Run.worker_id.in_(list(self.procs)))
-                .values(status=QUEUED, worker_id=None, lease_until=None, progress_label="requeued")
-            )
+        requeue(db, list(self.procs))
         self.procs.clear()
 
 
@@ -372,9 +405,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--once", action="store_true", help="exit when the queue is empty")
     args = parser.parse_args(argv)
     if args.die_with_parent:
-        _die_with_parent()
-    # SIGTERM from the pool: exit now; the pool puts the run back in the queue
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        die_with_parent()
     db = Database(args.db, run_migrations=False)
     worker = Worker(
         db,
@@ -385,7 +416,19 @@ def main(argv: list[str] | None = None) -> None:
         poll_seconds=args.poll,
         worker_id=args.worker_id,
     )
+    signal.signal(signal.SIGTERM, lambda *_: _terminated(args.db, worker.id))
     worker.run_forever(once=args.once)
+
+
+def _terminated(db_url: str, worker_id: str) -> None:
+    """SIGTERM: give this worker's run back to the queue (its attempt not counted), then exit
+    at once. A connection of its own: the handler may interrupt the worker's own session."""
+    try:
+        db = Database(db_url, run_migrations=False)
+        requeue(db, [worker_id])
+        db.dispose()
+    finally:
+        os._exit(0)
 
 
 if __name__ == "__main__":

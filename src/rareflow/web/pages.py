@@ -16,8 +16,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from rareflow.web import auth
-from rareflow.web.app import SessionDep
 from rareflow.web.db import User
+from rareflow.web.deps import SessionDep, sign_in
+from rareflow.web.guard import check_origin
 from rareflow.web.scenarios import safe_id
 
 STATIC = Path(__file__).parent / "static"
@@ -105,11 +106,8 @@ def add_pages(app: FastAPI) -> None:
         username: Annotated[str, Form(max_length=64)],
         password: Annotated[str, Form(max_length=auth.MAX_PASSWORD)],
     ) -> Response:
-        user = (
-            auth.authenticate(session, username, password)
-            if auth.USERNAME_RE.match(username)
-            else None
-        )
+        check_origin(request)  # login CSRF: a cross-site form must not sign anyone in
+        user = sign_in(request, session, username, password)
         if user is None:
             return HTMLResponse(_login_page("Wrong username or password."), status_code=401)
         token = auth.issue_token(session, user, "dashboard")
@@ -122,6 +120,8 @@ def add_pages(app: FastAPI) -> None:
         username: Annotated[str, Form(max_length=64)],
         password: Annotated[str, Form(max_length=auth.MAX_PASSWORD)],
     ) -> Response:
+        check_origin(request)
+        request.app.state.guard.check_signup(request)
         try:
             user = auth.create_user(session, username, password)
         except auth.AuthError as exc:
@@ -131,6 +131,7 @@ def add_pages(app: FastAPI) -> None:
 
     @app.post("/logout", include_in_schema=False)
     def logout(request: Request, session: SessionDep) -> Response:
+        check_origin(request)
         token = request.cookies.get(auth.COOKIE, "")
         if token:
             auth.revoke_token(session, token)

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from rareflow.scenario import Scenario, ScenarioError, load_scenario
+from rareflow.scenario import Scenario, ScenarioError, load_scenario, safe_yaml
 from rareflow.scenario.loader import read_document
 from rareflow.scenario.vocabulary import load_vocabulary
 
@@ -89,17 +89,23 @@ class Checked:
 
 
 def _refuse_aliases(text: str) -> None:
+    """Anchors and aliases refused; the bounded loader's scanner keeps this cheap."""
+    loader = safe_yaml.BoundedLoader(text)
     try:
-        for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+        while loader.check_event():
+            ev = loader.get_event()
             if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
-                line = ev.start_mark.line + 1 if ev.start_mark is not None else 1
                 raise ScenarioError(
                     "expected plain YAML without anchors (&name) or aliases (*name)",
                     UPLOAD_NAME,
-                    line,
+                    ev.start_mark.line + 1 if ev.start_mark is not None else 1,
                 )
-    except yaml.YAMLError:
-        return  # the loader reports malformed YAML with its own message
+    except yaml.MarkedYAMLError as exc:
+        raise safe_yaml.yaml_error(exc, UPLOAD_NAME) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"invalid YAML: {exc}", UPLOAD_NAME, 1) from None
+    finally:
+        loader.dispose()
 
 
 def _refuse_bad_characters(text: str) -> None:
@@ -137,6 +143,7 @@ def _relabel(exc: ScenarioError, root: Path) -> ScenarioError:
 
 def check_text(text: str, shipped_dir: Path | None, data_dir: Path | None = None) -> Checked:
     """Validate scenario text; raise ScenarioError with the CLI's one-line message."""
+    safe_yaml.check_text(text, UPLOAD_NAME)
     if len(text.encode("utf-8")) > MAX_SCENARIO_BYTES:
         raise ScenarioError(f"expected at most {MAX_SCENARIO_BYTES} bytes of YAML", UPLOAD_NAME)
     _refuse_bad_characters(text)
@@ -152,7 +159,7 @@ def check_text(text: str, shipped_dir: Path | None, data_dir: Path | None = None
                     "(the server's reference data is used)",
                 )
             base = doc.data.get("base")
-            if base is not None and base not in shipped:
+            if base is not None and (not isinstance(base, str) or base not in shipped):
                 listing = ", ".join(sorted(shipped)) or "none"
                 raise doc.error(
                     ("base",), f"expected the name of a shipped scenario ({listing}), got {base!r}"
@@ -170,7 +177,7 @@ def with_horizon(text: str, horizon: dict[str, str] | None, foresight: str | Non
     """The scenario text with its horizon (and foresight) replaced; other fields unchanged."""
     if not horizon and not foresight:
         return text
-    data = yaml.safe_load(text)
+    data = safe_yaml.load(text, UPLOAD_NAME)
     if not isinstance(data, dict):
         raise ScenarioError("expected a mapping of fields", UPLOAD_NAME, 1)
     if horizon:
