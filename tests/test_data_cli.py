@@ -335,6 +335,7 @@ def test_sources_print_urls(tiny_dir: Path) -> None:
 
 def test_terminal_shows_the_columns_that_fit() -> None:
     import pandas as pd
+
     from rareflow.cli.data import fit_columns
 
     frame = pd.DataFrame({"code": ["IND"], "note": ["x" * 200], "vintage": ["2024"]})

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 import typer
+from rareflow.cli.importers import import_app
 from typer.testing import CliRunner
 
 from rareflow.importers.baci import import_baci, read_country_codes
-from rareflow.importers.commands import import_app
 from rareflow.importers.common import ImportDataError
 from rareflow.importers.comtrade import import_comtrade
 from rareflow.importers.usgs import import_usgs

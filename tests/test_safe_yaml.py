@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rareflow.cli.scenario import scenario_app
 from typer.testing import CliRunner
 
 from hostile import HOSTILE
 from rareflow.scenario import ScenarioError, safe_yaml
-from rareflow.scenario.commands import scenario_app
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
