@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import linopy
@@ -10,6 +11,7 @@ import xarray as xr
 
 from rareflow.optimize import constraints as c
 from rareflow.optimize.inputs import Inputs
+from rareflow.optimize.timings import Timings
 
 
 class SolveError(RuntimeError):
@@ -85,12 +87,40 @@ def apply_kernel(
 
 
 def solve_model(
-    inp: Inputs, fixed_arrivals: xr.DataArray | None = None, solver_log: bool = False
+    inp: Inputs,
+    fixed_arrivals: xr.DataArray | None = None,
+    solver_log: bool = False,
+    timings: Timings | None = None,
 ) -> Solution:
     """Build, solve and read back one LP; a non-optimal outcome raises SolveError."""
-    m = build_model(inp, fixed_arrivals)
+    timings = timings if timings is not None else Timings()
+    with timings.stage("build_s"):
+        m = build_model(inp, fixed_arrivals)
     options = {"output_flag": solver_log, **inp.options.solver_options}
+    start = time.perf_counter()
     status, termination = m.solve(solver_name="highs", io_api="direct", **options)
+    call = time.perf_counter() - start
+    # HiGHS's own clock; the rest of the call is linopy handing over the model and results
+    run_time = _highs_run_time(m)
+    timings.solver_s += run_time if run_time is not None else call
+    timings.build_s += call - run_time if run_time is not None else 0.0
+    with timings.stage("readback_s"):
+        return _read_back(m, inp, fixed_arrivals, str(status), str(termination))
+
+
+def _highs_run_time(m: linopy.Model) -> float | None:
+    highs = getattr(m, "solver_model", None)
+    get = getattr(highs, "getRunTime", None)
+    return float(get()) if callable(get) else None
+
+
+def _read_back(
+    m: linopy.Model,
+    inp: Inputs,
+    fixed_arrivals: xr.DataArray | None,
+    status: str,
+    termination: str,
+) -> Solution:
     if status != "ok" or termination != "optimal":
         raise SolveError(
             f"HiGHS did not find an optimal solution (status {status}, {termination}) for "
@@ -139,6 +169,6 @@ def solve_model(
         shortfall=_solution(m, "agreement_shortfall", zero["agree"]),
         price=(dual / inp.discount).fillna(0.0),
         objective=float(m.objective.value or 0.0),
-        status=str(status),
-        termination=str(termination),
+        status=status,
+        termination=termination,
     )
