@@ -25,7 +25,7 @@ class MassBalanceError(RuntimeError):
 
 def _positions(node_of: pd.Series | np.ndarray, nodes: pd.Index) -> np.ndarray:
     """Row of each item's node in `nodes` (every item's node must be one of them)."""
-    pos = nodes.get_indexer(np.asarray(node_of, dtype=object))
+    pos = nodes.get_indexer(pd.Index(np.asarray(node_of, dtype=object)))
     if (pos < 0).any():
         raise KeyError("an item refers to a node that is not in the node table")
     return pos
@@ -54,7 +54,7 @@ def node_flows(inp: Inputs, sol: Solution) -> dict[str, xr.DataArray]:
     periods = inp.period_index
     coef = inp.coefficients
     act = _items(sol.activity, "facility")
-    fac = sol.activity.indexes["facility"].get_indexer(coef["facility"].to_numpy(dtype=object))
+    fac = sol.activity.indexes["facility"].get_indexer(pd.Index(coef["facility"], dtype=object))
     weights = coef["coefficient"].to_numpy(dtype=float)[:, None]
     per_pair = act[fac] * weights if len(coef) else np.zeros((0, len(periods)))
     coef_pos = _positions(coef["node"], nodes)
