@@ -14,6 +14,7 @@ from rich.table import Table
 from rareflow.data.loader import ReferenceDataError
 from rareflow.network import NetworkError
 from rareflow.optimize import HorizonError, LeverError, MassBalanceError, SolveError
+from rareflow.optimize.timings import Timings
 from rareflow.runner import run_scenario, summary_table
 from rareflow.scenario import ScenarioError
 
@@ -78,6 +79,7 @@ def run(
         f"scenario {output.name}: status {result.status}, "
         f"{len(result.prices['period'].unique())} periods; results in {out}"
     )
+    console.print(Timings(**result.summary.get("timings", {})).line(), highlight=False)
     table = Table(title="Demand served by region (t over the horizon)")
     for col in ("region", "reference", "consumed", "unserved", "unserved %"):
         table.add_column(col, justify="right" if col != "region" else "left")
