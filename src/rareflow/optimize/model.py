@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import linopy
@@ -70,10 +71,13 @@ def build_model(inp: Inputs, fixed_arrivals: xr.DataArray | None = None) -> lino
     return m
 
 
-def _solution(m: linopy.Model, name: str, like: xr.DataArray) -> xr.DataArray:
-    if name in m.variables:
-        return m.variables[name].solution.fillna(0.0)
-    return xr.zeros_like(like)
+# the primal values of a variable by name, None when the model has no such variable
+Values = Callable[[str], xr.DataArray | None]
+
+
+def _solution(values: Values, name: str, like: xr.DataArray) -> xr.DataArray:
+    found = values(name)
+    return found.fillna(0.0) if found is not None else xr.zeros_like(like)
 
 
 def apply_kernel(
@@ -104,8 +108,14 @@ def solve_model(
     run_time = _highs_run_time(m)
     timings.solver_s += run_time if run_time is not None else call
     timings.build_s += call - run_time if run_time is not None else 0.0
+    check_optimal(inp, str(status), str(termination))
     with timings.stage("readback_s"):
-        return _read_back(m, inp, fixed_arrivals, str(status), str(termination))
+
+        def values(name: str) -> xr.DataArray | None:
+            return m.variables[name].solution if name in m.variables else None
+
+        dual = m.constraints["balance"].dual
+        return read_back(values, dual, float(m.objective.value or 0.0), inp, fixed_arrivals)
 
 
 def _highs_run_time(m: linopy.Model) -> float | None:
@@ -114,18 +124,22 @@ def _highs_run_time(m: linopy.Model) -> float | None:
     return float(get()) if callable(get) else None
 
 
-def _read_back(
-    m: linopy.Model,
-    inp: Inputs,
-    fixed_arrivals: xr.DataArray | None,
-    status: str,
-    termination: str,
-) -> Solution:
+def check_optimal(inp: Inputs, status: str, termination: str) -> None:
     if status != "ok" or termination != "optimal":
         raise SolveError(
             f"HiGHS did not find an optimal solution (status {status}, {termination}) for "
             f"periods {inp.periods.index[0]}..{inp.periods.index[-1]}"
         )
+
+
+def read_back(
+    values: Values,
+    dual: xr.DataArray,
+    objective: float,
+    inp: Inputs,
+    fixed_arrivals: xr.DataArray | None,
+) -> Solution:
+    """The Solution of `inp`'s periods from primal values by variable and balance duals."""
     pidx = inp.period_index
     arcs = list(inp.arcs.index)
     zero = {
@@ -148,27 +162,29 @@ def _read_back(
         ),
         "agree": xr.zeros_like(inp.agree_min),
     }
-    trade = _solution(m, "trade", zero["arc"])
-    if "consumption" in m.variables:
-        blocks = m.variables["consumption"].solution.fillna(0.0)
+    trade = _solution(values, "trade", zero["arc"])
+    found = values("consumption")
+    if found is not None:
+        blocks = found.fillna(0.0)
         consumption = blocks.sum("block")
         value = (blocks * inp.wtp).sum("block")
     else:
         consumption = value = zero["dem"]
-    dual = m.constraints["balance"].dual
+    disposal = values("disposal")
+    assert disposal is not None  # every model has disposal
     return Solution(
-        supply=_solution(m, "supply", zero["step"]),
-        activity=_solution(m, "activity", zero["facility"]),
+        supply=_solution(values, "supply", zero["step"]),
+        activity=_solution(values, "activity", zero["facility"]),
         trade=trade,
         arrivals=apply_kernel(inp, trade, fixed_arrivals),
         consumption=consumption,
         consumer_value=value,
-        stock_level=_solution(m, "stock_level", zero["node"]),
+        stock_level=_solution(values, "stock_level", zero["node"]),
         stock_start=inp.stock_initial.copy(),
-        disposal=m.variables["disposal"].solution.fillna(0.0),
-        shortfall=_solution(m, "agreement_shortfall", zero["agree"]),
+        disposal=disposal.fillna(0.0),
+        shortfall=_solution(values, "agreement_shortfall", zero["agree"]),
         price=(dual / inp.discount).fillna(0.0),
-        objective=float(m.objective.value or 0.0),
-        status=status,
-        termination=termination,
+        objective=objective,
+        status="ok",
+        termination="optimal",
     )

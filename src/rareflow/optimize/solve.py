@@ -26,6 +26,7 @@ from rareflow.optimize.inputs import Inputs, SolveOptions, build_inputs
 from rareflow.optimize.levers import Levers, frame_hash
 from rareflow.optimize.model import Solution, solve_model
 from rareflow.optimize.timings import Timings
+from rareflow.optimize.warm import WarmModel
 from rareflow.results import Result
 
 Foresight = Literal["perfect", "myopic", "window"]
@@ -75,12 +76,15 @@ def solve(
     window: int | None = None,
     progress: Progress | None = None,
     options: SolveOptions | None = None,
+    reuse_model: bool = True,
 ) -> Result:
     """Clear the market over the horizon and return flows, prices, shortfalls and welfare.
 
     foresight: "perfect" solves the whole horizon as one LP; "myopic" solves one period at a
     time (a shock arrives as a surprise), carrying stocks and shipments in transit;
     "window" solves `window` periods, keeps the first and rolls on.
+    reuse_model: a rolling horizon builds its LP once and re-solves it in place per window
+    (optimize/warm.py); False rebuilds every window (the older path, kept for comparison).
     """
     started = time.perf_counter()
     timings = Timings(calibration_s=_calibration_seconds(network))
@@ -98,11 +102,11 @@ def solve(
     normal = None
     if needs_ref:
         normal = reference_flow(
-            network, horizon, levers.reference(), size, options, counter, timings
+            network, horizon, levers.reference(), size, options, counter, timings, reuse_model
         )
     with timings.stage("build_s"):
         inp = build_inputs(network, horizon, levers, options, normal)
-    run = _rolling(inp, size, counter, "solve", timings)
+    run = _rolling(inp, size, counter, "solve", timings, reuse_model)
     with timings.stage("readback_s"):
         result = _result(network, horizon, levers, options, foresight, window, size, run)
     timings.total_s = time.perf_counter() - started + timings.calibration_s
@@ -147,6 +151,7 @@ def reference_flow(
     options: SolveOptions,
     counter: _Counter | None = None,
     timings: Timings | None = None,
+    reuse_model: bool = True,
 ) -> xr.DataArray:
     """Normal flow [arc, period] in t/yr: the trade of a solve without licence levers (cached)."""
     key = hashlib.sha256(
@@ -169,7 +174,7 @@ def reference_flow(
     timings = timings if timings is not None else Timings()
     with timings.stage("build_s"):
         inp = build_inputs(network, horizon, levers, options, None)
-    run = _rolling(inp, size, counter, "reference", timings)
+    run = _rolling(inp, size, counter, "reference", timings, reuse_model)
     flow = run.solution.trade / inp.length
     if len(_REFERENCE_CACHE) >= _CACHE_SIZE:
         _REFERENCE_CACHE.pop(next(iter(_REFERENCE_CACHE)))
@@ -178,7 +183,12 @@ def reference_flow(
 
 
 def _rolling(
-    inp: Inputs, size: int, counter: _Counter | None, label: str, timings: Timings
+    inp: Inputs,
+    size: int,
+    counter: _Counter | None,
+    label: str,
+    timings: Timings,
+    reuse_model: bool = True,
 ) -> _Run:
     """Solve windows of `size` periods, keep the first period of each (all for one window)."""
     n = len(inp.periods)
@@ -191,6 +201,7 @@ def _rolling(
     last_flows: dict[str, xr.DataArray] = {}
     objectives: list[float] = []
     worst, tol = 0.0, 0.0
+    warm = WarmModel(inp, timings) if reuse_model and size < n else None
     k = 0
     while k < n:
         stop = min(k + size, n)
@@ -203,7 +214,10 @@ def _rolling(
             coords={"arc": arcs, "period": part_inputs.period_index},
             dims=["arc", "period"],
         )
-        sol = solve_model(part_inputs, fixed_da, timings=timings)
+        if warm is not None:
+            sol = warm.solve_window(k, stop, part_inputs, fixed_da)
+        else:
+            sol = solve_model(part_inputs, fixed_da, timings=timings)
         objectives.append(sol.objective)
         # every solve is checked over all its periods, not only the kept one
         with timings.stage("readback_s"):
