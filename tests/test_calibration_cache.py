@@ -7,15 +7,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
-from rareflow.calibration import calibrated_network
-from rareflow.calibration_cache import (
+from engine_fixtures import ONE_BLOCK, two_way
+from rareflow import cache
+from rareflow.cache import (
     CalibratedValues,
     CalibrationStore,
+    FlowStore,
     cache_dir,
     calibration_key,
 )
+from rareflow.calibration import calibrated_network
 from rareflow.data.loader import load_reference
+from rareflow.optimize import Horizon, Levers, solve
 
 
 def test_cache_dir_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,3 +55,43 @@ def test_second_run_skips_calibration(tmp_path: Path) -> None:
     assert {k: v for k, v in first.meta.items() if k != "calibration_s"} == {
         k: v for k, v in second.meta.items() if k != "calibration_s"
     }
+
+
+def test_reference_flow_store_round_trip(tmp_path: Path) -> None:
+    flow = xr.DataArray(
+        np.array([[1.0, 2.0], [3.0, 4.5]]),
+        coords={"arc": ["A-B", "B-A"], "period": ["2025-01", "2025-02"]},
+        dims=["arc", "period"],
+    )
+    FlowStore(tmp_path).put("k", flow)
+    back = FlowStore(tmp_path).get("k")  # read from disk, not memory
+    assert back is not None
+    xr.testing.assert_equal(back, flow)
+    assert FlowStore(tmp_path).get("other") is None
+
+
+def test_licence_solve_reads_its_reference_flow_from_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAREFLOW_CACHE_DIR", str(tmp_path))
+    licence = Levers(
+        licences=pd.DataFrame(
+            [
+                {
+                    "origin": "A",
+                    "destination": "B",
+                    "material": "oxide:M",
+                    "start": "2025-03-01",
+                    "approval_share": 0.4,
+                    "delay_days": 0.0,
+                }
+            ]
+        )
+    )
+    months = Horizon("2025-01", "2025-04", "month")
+    first = solve(two_way(), months, levers=licence, options=ONE_BLOCK)
+    assert list((tmp_path / "reference_flow").glob("*.npz"))
+    cache._FLOWS.clear()  # a new process: memory empty, the file remains
+    second = solve(two_way(), months, levers=licence, options=ONE_BLOCK)
+    pd.testing.assert_frame_equal(first.trade, second.trade)
+    assert first.objective == second.objective

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from rareflow.calibration_cache import (
+from rareflow.cache import (
     CalibratedValues,
     CalibrationStore,
     calibration_key,
@@ -159,7 +159,7 @@ def calibrated_network(
     """The network of `build_network`, calibrated to its base year.
 
     The calibration is looked up in `store` (default: the on-disk cache, see
-    calibration_cache) and computed only when absent; `meta["calibration_s"]` says how long
+    rareflow.cache) and computed only when absent; `meta["calibration_s"]` says how long
     this call spent calibrating (0 when cached).
     """
     opt = options or BuildOptions()

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from rareflow.cache import default_flow_store
 from rareflow.network import COMPONENT_COLUMNS, Network
 from rareflow.optimize.balance import (
     MassBalanceError,
@@ -32,10 +33,6 @@ from rareflow.results import Result
 Foresight = Literal["perfect", "myopic", "window"]
 # progress(done, total, label): called after each LP solve
 Progress = Callable[[int, int, str], None]
-
-# reference ("normal flow") solves, keyed by a hash of everything they depend on
-_REFERENCE_CACHE: dict[str, xr.DataArray] = {}
-_CACHE_SIZE = 16
 
 
 @dataclass
@@ -153,10 +150,16 @@ def reference_flow(
     timings: Timings | None = None,
     reuse_model: bool = True,
 ) -> xr.DataArray:
-    """Normal flow [arc, period] in t/yr: the trade of a solve without licence levers (cached)."""
+    """Normal flow [arc, period] in t/yr: the trade of a solve without licence levers.
+
+    Cached by a hash of everything it depends on, in memory and on disk (rareflow.cache).
+    """
+    store = default_flow_store()
     key = hashlib.sha256(
         json.dumps(
             {
+                "version": _versions()["rareflow"],
+                "reuse_model": reuse_model,
                 "network": network_hashes(network),
                 "horizon": horizon.to_dict(),
                 "levers": levers.hashes(),
@@ -167,18 +170,17 @@ def reference_flow(
             default=str,
         ).encode()
     ).hexdigest()
-    if key in _REFERENCE_CACHE:
+    cached = store.get(key)
+    if cached is not None:
         if counter is not None:
             counter.done += 1 if size >= len(horizon) else len(horizon)
-        return _REFERENCE_CACHE[key]
+        return cached
     timings = timings if timings is not None else Timings()
     with timings.stage("build_s"):
         inp = build_inputs(network, horizon, levers, options, None)
     run = _rolling(inp, size, counter, "reference", timings, reuse_model)
     flow = run.solution.trade / inp.length
-    if len(_REFERENCE_CACHE) >= _CACHE_SIZE:
-        _REFERENCE_CACHE.pop(next(iter(_REFERENCE_CACHE)))
-    _REFERENCE_CACHE[key] = flow
+    store.put(key, flow)
     return flow
 
 

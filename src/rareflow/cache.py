@@ -1,4 +1,8 @@
-"""Calibrated base years kept on disk, so a data set is calibrated once and not per run.
+"""On-disk caches: what a second run on the same data must not compute again.
+
+Calibrated base years (`CalibrationStore`) and the reference ("normal flow") solves of
+licence levers (`FlowStore`).
+
 
 A `CalibrationStore` maps a key (hash of the reference tables, the build options, the last
 year and the rareflow version) to what calibration changes in a built network: the demand
@@ -18,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import platformdirs
+import xarray as xr
 
 CACHE_ENV = "RAREFLOW_CACHE_DIR"
 _FORMAT = 1  # bump when the stored layout or what calibration computes changes
@@ -101,7 +106,65 @@ class CalibrationStore:
             pass  # a read-only cache only costs the next run a calibration
 
 
+@dataclass
+class FlowStore:
+    """Reference flows [arc, period] by key: a few in memory, all on disk under `directory`."""
+
+    directory: Path
+    memory_size: int = 16
+    _memory: dict[str, xr.DataArray] = field(default_factory=dict)
+
+    def _path(self, key: str) -> Path:
+        return self.directory / "reference_flow" / f"{key}.npz"
+
+    def get(self, key: str) -> xr.DataArray | None:
+        if key in self._memory:
+            return self._memory[key]
+        try:
+            with np.load(self._path(key), allow_pickle=False) as data:
+                flow = xr.DataArray(
+                    np.asarray(data["values"], dtype=float),
+                    coords={"arc": list(data["arc"]), "period": list(data["period"])},
+                    dims=["arc", "period"],
+                )
+        except (OSError, ValueError, KeyError):
+            return None  # absent or unreadable: solve again
+        self._remember(key, flow)
+        return flow
+
+    def put(self, key: str, flow: xr.DataArray) -> None:
+        flow = flow.transpose("arc", "period")
+        self._remember(key, flow)
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+            np.savez(
+                tmp,
+                values=flow.to_numpy(),
+                arc=np.array([str(a) for a in flow.indexes["arc"]]),
+                period=np.array([str(p) for p in flow.indexes["period"]]),
+            )
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
+    def _remember(self, key: str, flow: xr.DataArray) -> None:
+        if key not in self._memory and len(self._memory) >= self.memory_size:
+            self._memory.pop(next(iter(self._memory)))
+        self._memory[key] = flow
+
+
 _STORES: dict[Path, CalibrationStore] = {}
+_FLOWS: dict[Path, FlowStore] = {}
+
+
+def default_flow_store() -> FlowStore:
+    """The reference-flow store of the current cache directory."""
+    directory = cache_dir()
+    if directory not in _FLOWS:
+        _FLOWS[directory] = FlowStore(directory)
+    return _FLOWS[directory]
 
 
 def default_store() -> CalibrationStore:
