@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+# calibrations are cached on disk: tests use a private directory, never the user's cache
+os.environ.setdefault("RAREFLOW_CACHE_DIR", tempfile.mkdtemp(prefix="rareflow-test-cache-"))
 
 TINY: dict[str, str] = {
     "sources": """\

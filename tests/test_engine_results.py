@@ -88,3 +88,15 @@ def test_mass_balance_violation_names_the_worst_node() -> None:
     )
     worst, tol = check_mass_balance(flows)  # within 1e-6 x 100
     assert worst <= tol
+
+
+def test_summary_carries_timings() -> None:
+    r = solve(chain(), QUARTERS, foresight="myopic", options=ONE_BLOCK)
+    t = r.summary["timings"]
+    assert set(t) == {"total_s", "solver_s", "build_s", "update_s", "readback_s", "calibration_s"}
+    assert all(v >= 0.0 for v in t.values())
+    # four myopic solves ran HiGHS and read their solutions back
+    assert r.summary["solves"] == 4
+    assert t["solver_s"] > 0.0 and t["build_s"] > 0.0 and t["readback_s"] > 0.0
+    parts = t["solver_s"] + t["build_s"] + t["update_s"] + t["readback_s"]
+    assert parts <= t["total_s"] + 1e-3

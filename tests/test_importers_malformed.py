@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import typer
-from rareflow.cli.importers import import_app
 from typer.testing import CliRunner
 
+from rareflow.cli.importers import import_app
 from rareflow.importers.baci import import_baci, read_country_codes
 from rareflow.importers.common import ImportDataError
 from rareflow.importers.comtrade import import_comtrade

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rareflow.cli.scenario import scenario_app
 from typer.testing import CliRunner
 
 from hostile import HOSTILE
+from rareflow.cli.scenario import scenario_app
 from rareflow.scenario import ScenarioError, safe_yaml
 
 

@@ -12,12 +12,18 @@ The factors are kept in `Network.meta` and reported in docs/calibration.md.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
+from rareflow.cache import (
+    CalibratedValues,
+    CalibrationStore,
+    calibration_key,
+    default_store,
+)
 from rareflow.network import Network
 from rareflow.network_builder import KG_PER_T, BuildOptions, build_network, reference_price
 from rareflow.optimize import Horizon, SolveOptions, solve
@@ -144,30 +150,42 @@ def calibrate(
     )
 
 
-# calibrations done in this process, by reference hash and build options: a scenario run,
-# an ensemble sample or a test builds the same base network many times
-_CALIBRATED: dict[str, tuple[np.ndarray, np.ndarray, dict[str, str]]] = {}
-
-
 def calibrated_network(
     tables: Mapping[str, pd.DataFrame],
     options: BuildOptions | None = None,
     last_year: int = 2040,
+    store: CalibrationStore | None = None,
 ) -> Network:
-    """The network of `build_network`, calibrated to its base year (cached per process)."""
+    """The network of `build_network`, calibrated to its base year.
+
+    The calibration is looked up in `store` (default: the on-disk cache, see
+    rareflow.cache) and computed only when absent; `meta["calibration_s"]` says how long
+    this call spent calibrating (0 when cached).
+    """
     opt = options or BuildOptions()
+    store = store if store is not None else default_store()
     net = build_network(tables, opt, last_year=last_year)
-    key = f"{net.meta['reference_hash']}|{net.meta['options']}"
-    if key not in _CALIBRATED:
+    key = calibration_key(net.meta["reference_hash"], net.meta["options"], last_year)
+    values = store.get(key)
+    spent = 0.0
+    if values is None or not _fits(values, net):
+        start = time.perf_counter()
         cal_net, _ = calibrate(net, tables["prices"], opt.base_year)
-        extra = {k: v for k, v in cal_net.meta.items() if k not in net.meta}
-        _CALIBRATED[key] = (
-            cal_net.demand["quantity"].to_numpy(),
-            cal_net.processes["cost"].to_numpy(),
-            extra,
+        spent = time.perf_counter() - start
+        values = CalibratedValues(
+            demand_quantity=cal_net.demand["quantity"].to_numpy(dtype=float),
+            process_cost=cal_net.processes["cost"].to_numpy(dtype=float),
+            meta={k: v for k, v in cal_net.meta.items() if k not in net.meta},
         )
-    quantity, cost, extra = _CALIBRATED[key]
-    net.demand["quantity"] = quantity
-    net.processes["cost"] = cost
-    net.meta.update(extra)
+        store.put(key, values)
+    net.demand["quantity"] = values.demand_quantity.copy()
+    net.processes["cost"] = values.process_cost.copy()
+    net.meta.update(values.meta)
+    net.meta["calibration_s"] = f"{spent:.3f}"
     return net
+
+
+def _fits(values: CalibratedValues, net: Network) -> bool:
+    return len(values.demand_quantity) == len(net.demand) and len(values.process_cost) == len(
+        net.processes
+    )

@@ -15,6 +15,7 @@ from rich.table import Table
 from rareflow import pipeline
 from rareflow.atomic_dir import atomic_dir
 from rareflow.cli.errors import user_errors
+from rareflow.optimize.timings import Timings
 from rareflow.results import Result
 
 
@@ -70,6 +71,7 @@ def run(
         f"scenario {loaded.name}: status {result.status}, "
         f"{len(result.prices['period'].unique())} periods; results in {out}"
     )
+    console.print(Timings(**result.summary.get("timings", {})).line(), highlight=False)
     table = Table(title="Demand served by region (t over the horizon)")
     for col in ("region", "reference", "consumed", "unserved", "unserved %"):
         table.add_column(col, justify="right" if col != "region" else "left")

@@ -24,56 +24,68 @@ class MassBalanceError(SolveFailure, RuntimeError):
     """Material appeared or vanished at some node and period beyond the tolerance."""
 
 
-def _by_node(values: xr.DataArray, node_of: pd.Series, dim: str, nodes: list[str]) -> xr.DataArray:
-    """Sum `values` over `dim` by the node of each item; every node present (0 if none)."""
-    periods = values.indexes["period"]
-    if values.sizes.get(dim, 0) == 0:
-        return xr.DataArray(
-            np.zeros((len(nodes), len(periods))),
-            coords={"node": nodes, "period": periods},
-            dims=["node", "period"],
-        )
-    group = xr.DataArray(
-        node_of.to_numpy(dtype=object), coords={dim: values.indexes[dim]}, dims=[dim], name="node"
-    )
-    summed = values.groupby(group).sum()
-    return summed.reindex(node=nodes).fillna(0.0).transpose("node", "period")
+def _positions(node_of: pd.Series | np.ndarray, nodes: pd.Index) -> np.ndarray:
+    """Row of each item's node in `nodes` (every item's node must be one of them)."""
+    pos = nodes.get_indexer(pd.Index(np.asarray(node_of, dtype=object)))
+    if (pos < 0).any():
+        raise KeyError("an item refers to a node that is not in the node table")
+    return pos
+
+
+def _sum_by(values: np.ndarray, pos: np.ndarray, n_nodes: int) -> np.ndarray:
+    """[item, period] -> [node, period]: one scatter-add over the whole window."""
+    out = np.zeros((n_nodes, values.shape[1]))
+    if values.size:
+        np.add.at(out, pos, values)
+    return out
+
+
+def _items(values: xr.DataArray, dim: str) -> np.ndarray:
+    return np.nan_to_num(values.transpose(dim, "period").to_numpy().astype(float))
 
 
 def node_flows(inp: Inputs, sol: Solution) -> dict[str, xr.DataArray]:
-    """Every flow kind as [node, period] in t per period."""
-    nodes = list(inp.nodes.index)
+    """Every flow kind as [node, period] in t per period.
+
+    Array operations over the whole window (index arrays and scatter-adds), no xarray groupby:
+    this runs after every solve, so it must cost little next to the solver.
+    """
+    nodes = pd.Index(list(inp.nodes.index), dtype=object)
+    n = len(nodes)
+    periods = inp.period_index
     coef = inp.coefficients
-    per_pair = sol.activity.sel(
-        facility=xr.DataArray(coef["facility"].to_numpy(dtype=object), dims="fm")
-    ).assign_coords(fm=list(coef.index))
-    weights = xr.DataArray(
-        coef["coefficient"].to_numpy(dtype=float), coords={"fm": list(coef.index)}, dims="fm"
-    )
-    level = sol.stock_level
-    previous = level.shift(period=1)
-    if level.sizes.get("period", 0):
-        previous[dict(period=0)] = sol.stock_start.reindex(node=level.indexes["node"]).to_numpy()
-    draw = previous - level
-    flows = {
-        "production": _by_node(sol.supply, inp.steps["node"], "step", nodes),
-        "process_output": _by_node(per_pair * weights.clip(min=0), coef["node"], "fm", nodes),
-        "process_input": _by_node(per_pair * (-weights).clip(min=0), coef["node"], "fm", nodes),
-        "trade_in": _by_node(sol.arrivals, inp.arcs["dnode"], "arc", nodes),
-        "trade_out": _by_node(sol.trade, inp.arcs["onode"], "arc", nodes),
-        "consumption": _by_node(sol.consumption, inp.demand["node"], "dem", nodes),
-        "disposal": sol.disposal.reindex(node=nodes).fillna(0.0).transpose("node", "period"),
+    act = _items(sol.activity, "facility")
+    fac = sol.activity.indexes["facility"].get_indexer(pd.Index(coef["facility"], dtype=object))
+    weights = coef["coefficient"].to_numpy(dtype=float)[:, None]
+    per_pair = act[fac] * weights if len(coef) else np.zeros((0, len(periods)))
+    coef_pos = _positions(coef["node"], nodes)
+    dem_pos = _positions(inp.demand["node"], nodes)
+    out = {
+        "production": _sum_by(_items(sol.supply, "step"), _positions(inp.steps["node"], nodes), n),
+        "process_output": _sum_by(np.clip(per_pair, 0.0, None), coef_pos, n),
+        "process_input": _sum_by(np.clip(-per_pair, 0.0, None), coef_pos, n),
+        "trade_in": _sum_by(_items(sol.arrivals, "arc"), _positions(inp.arcs["dnode"], nodes), n),
+        "trade_out": _sum_by(_items(sol.trade, "arc"), _positions(inp.arcs["onode"], nodes), n),
+        "consumption": _sum_by(_items(sol.consumption, "dem"), dem_pos, n),
+        "disposal": _sum_by(
+            _items(sol.disposal, "node"), _positions(sol.disposal.indexes["node"], nodes), n
+        ),
     }
-    flows["stock_release"] = _stock(draw.clip(min=0), nodes)
-    flows["stock_build"] = _stock((-draw).clip(min=0), nodes)
-    flows["stock_level"] = _stock(level, nodes)
-    unserved = (inp.demand_ref - sol.consumption).clip(min=0)
-    flows["unserved"] = _by_node(unserved, inp.demand["node"], "dem", nodes)
-    return flows
-
-
-def _stock(values: xr.DataArray, nodes: list[str]) -> xr.DataArray:
-    return values.reindex(node=nodes).fillna(0.0).transpose("node", "period")
+    level = _items(sol.stock_level, "node")
+    stock_pos = _positions(sol.stock_level.indexes["node"], nodes)
+    previous = np.empty_like(level)
+    if level.shape[1]:
+        start = sol.stock_start.reindex(node=sol.stock_level.indexes["node"]).to_numpy()
+        previous[:, 0] = np.nan_to_num(start)
+        previous[:, 1:] = level[:, :-1]
+    draw = previous - level
+    out["stock_release"] = _sum_by(np.clip(draw, 0.0, None), stock_pos, n)
+    out["stock_build"] = _sum_by(np.clip(-draw, 0.0, None), stock_pos, n)
+    out["stock_level"] = _sum_by(level, stock_pos, n)
+    unserved = np.clip(_items(inp.demand_ref, "dem") - _items(sol.consumption, "dem"), 0.0, None)
+    out["unserved"] = _sum_by(unserved, dem_pos, n)
+    coords = {"node": list(nodes), "period": periods}
+    return {k: xr.DataArray(v, coords=coords, dims=["node", "period"]) for k, v in out.items()}
 
 
 def residuals(flows: dict[str, xr.DataArray]) -> xr.DataArray:

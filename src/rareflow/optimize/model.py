@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import linopy
@@ -11,6 +13,7 @@ import xarray as xr
 from rareflow.errors import SolveFailure
 from rareflow.optimize import constraints as c
 from rareflow.optimize.inputs import Inputs
+from rareflow.optimize.timings import Timings
 
 
 class SolveError(SolveFailure, RuntimeError):
@@ -69,10 +72,13 @@ def build_model(inp: Inputs, fixed_arrivals: xr.DataArray | None = None) -> lino
     return m
 
 
-def _solution(m: linopy.Model, name: str, like: xr.DataArray) -> xr.DataArray:
-    if name in m.variables:
-        return m.variables[name].solution.fillna(0.0)
-    return xr.zeros_like(like)
+# the primal values of a variable by name, None when the model has no such variable
+Values = Callable[[str], xr.DataArray | None]
+
+
+def _solution(values: Values, name: str, like: xr.DataArray) -> xr.DataArray:
+    found = values(name)
+    return found.fillna(0.0) if found is not None else xr.zeros_like(like)
 
 
 def apply_kernel(
@@ -86,17 +92,55 @@ def apply_kernel(
 
 
 def solve_model(
-    inp: Inputs, fixed_arrivals: xr.DataArray | None = None, solver_log: bool = False
+    inp: Inputs,
+    fixed_arrivals: xr.DataArray | None = None,
+    solver_log: bool = False,
+    timings: Timings | None = None,
 ) -> Solution:
     """Build, solve and read back one LP; a non-optimal outcome raises SolveError."""
-    m = build_model(inp, fixed_arrivals)
+    timings = timings if timings is not None else Timings()
+    with timings.stage("build_s"):
+        m = build_model(inp, fixed_arrivals)
     options = {"output_flag": solver_log, **inp.options.solver_options}
+    start = time.perf_counter()
     status, termination = m.solve(solver_name="highs", io_api="direct", **options)
+    call = time.perf_counter() - start
+    # HiGHS's own clock; the rest of the call is linopy handing over the model and results
+    run_time = _highs_run_time(m)
+    timings.solver_s += run_time if run_time is not None else call
+    timings.build_s += call - run_time if run_time is not None else 0.0
+    check_optimal(inp, str(status), str(termination))
+    with timings.stage("readback_s"):
+
+        def values(name: str) -> xr.DataArray | None:
+            return m.variables[name].solution if name in m.variables else None
+
+        dual = m.constraints["balance"].dual
+        return read_back(values, dual, float(m.objective.value or 0.0), inp, fixed_arrivals)
+
+
+def _highs_run_time(m: linopy.Model) -> float | None:
+    highs = getattr(m, "solver_model", None)
+    get = getattr(highs, "getRunTime", None)
+    return float(get()) if callable(get) else None
+
+
+def check_optimal(inp: Inputs, status: str, termination: str) -> None:
     if status != "ok" or termination != "optimal":
         raise SolveError(
             f"HiGHS did not find an optimal solution (status {status}, {termination}) for "
             f"periods {inp.periods.index[0]}..{inp.periods.index[-1]}"
         )
+
+
+def read_back(
+    values: Values,
+    dual: xr.DataArray,
+    objective: float,
+    inp: Inputs,
+    fixed_arrivals: xr.DataArray | None,
+) -> Solution:
+    """The Solution of `inp`'s periods from primal values by variable and balance duals."""
     pidx = inp.period_index
     arcs = list(inp.arcs.index)
     zero = {
@@ -119,27 +163,29 @@ def solve_model(
         ),
         "agree": xr.zeros_like(inp.agree_min),
     }
-    trade = _solution(m, "trade", zero["arc"])
-    if "consumption" in m.variables:
-        blocks = m.variables["consumption"].solution.fillna(0.0)
+    trade = _solution(values, "trade", zero["arc"])
+    found = values("consumption")
+    if found is not None:
+        blocks = found.fillna(0.0)
         consumption = blocks.sum("block")
         value = (blocks * inp.wtp).sum("block")
     else:
         consumption = value = zero["dem"]
-    dual = m.constraints["balance"].dual
+    disposal = values("disposal")
+    assert disposal is not None  # every model has disposal
     return Solution(
-        supply=_solution(m, "supply", zero["step"]),
-        activity=_solution(m, "activity", zero["facility"]),
+        supply=_solution(values, "supply", zero["step"]),
+        activity=_solution(values, "activity", zero["facility"]),
         trade=trade,
         arrivals=apply_kernel(inp, trade, fixed_arrivals),
         consumption=consumption,
         consumer_value=value,
-        stock_level=_solution(m, "stock_level", zero["node"]),
+        stock_level=_solution(values, "stock_level", zero["node"]),
         stock_start=inp.stock_initial.copy(),
-        disposal=m.variables["disposal"].solution.fillna(0.0),
-        shortfall=_solution(m, "agreement_shortfall", zero["agree"]),
+        disposal=disposal.fillna(0.0),
+        shortfall=_solution(values, "agreement_shortfall", zero["agree"]),
         price=(dual / inp.discount).fillna(0.0),
-        objective=float(m.objective.value or 0.0),
-        status=str(status),
-        termination=str(termination),
+        objective=objective,
+        status="ok",
+        termination="optimal",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from rareflow.cache import default_flow_store
 from rareflow.network import COMPONENT_COLUMNS, Network
 from rareflow.optimize.balance import (
     MassBalanceError,
@@ -24,15 +26,13 @@ from rareflow.optimize.horizon import Horizon
 from rareflow.optimize.inputs import Inputs, SolveOptions, build_inputs
 from rareflow.optimize.levers import Levers, frame_hash
 from rareflow.optimize.model import Solution, solve_model
+from rareflow.optimize.timings import Timings
+from rareflow.optimize.warm import WarmModel
 from rareflow.results import Result
 
 Foresight = Literal["perfect", "myopic", "window"]
 # progress(done, total, label): called after each LP solve
 Progress = Callable[[int, int, str], None]
-
-# reference ("normal flow") solves, keyed by a hash of everything they depend on
-_REFERENCE_CACHE: dict[str, xr.DataArray] = {}
-_CACHE_SIZE = 16
 
 
 @dataclass
@@ -73,13 +73,18 @@ def solve(
     window: int | None = None,
     progress: Progress | None = None,
     options: SolveOptions | None = None,
+    reuse_model: bool = True,
 ) -> Result:
     """Clear the market over the horizon and return flows, prices, shortfalls and welfare.
 
     foresight: "perfect" solves the whole horizon as one LP; "myopic" solves one period at a
     time (a shock arrives as a surprise), carrying stocks and shipments in transit;
     "window" solves `window` periods, keeps the first and rolls on.
+    reuse_model: a rolling horizon builds its LP once and re-solves it in place per window
+    (optimize/warm.py); False rebuilds every window (the older path, kept for comparison).
     """
+    started = time.perf_counter()
+    timings = Timings(calibration_s=_calibration_seconds(network))
     levers = levers if levers is not None else Levers()
     options = options if options is not None else SolveOptions()
     size = _window_size(foresight, window, len(horizon))
@@ -93,10 +98,25 @@ def solve(
     counter = _Counter(progress, total)
     normal = None
     if needs_ref:
-        normal = reference_flow(network, horizon, levers.reference(), size, options, counter)
-    inp = build_inputs(network, horizon, levers, options, normal)
-    run = _rolling(inp, size, counter, "solve")
-    return _result(network, horizon, levers, options, foresight, window, size, run)
+        normal = reference_flow(
+            network, horizon, levers.reference(), size, options, counter, timings, reuse_model
+        )
+    with timings.stage("build_s"):
+        inp = build_inputs(network, horizon, levers, options, normal)
+    run = _rolling(inp, size, counter, "solve", timings, reuse_model)
+    with timings.stage("readback_s"):
+        result = _result(network, horizon, levers, options, foresight, window, size, run)
+    timings.total_s = time.perf_counter() - started + timings.calibration_s
+    result.summary["timings"] = timings.to_dict()
+    return result
+
+
+def _calibration_seconds(network: Network) -> float:
+    """Calibration time recorded on the network by its builder (0 when none or cached)."""
+    try:
+        return float(network.meta.get("calibration_s", 0.0))
+    except ValueError:
+        return 0.0
 
 
 def _longest_lag(network: Network, horizon: Horizon, levers: Levers, options: SolveOptions) -> int:
@@ -127,11 +147,19 @@ def reference_flow(
     size: int,
     options: SolveOptions,
     counter: _Counter | None = None,
+    timings: Timings | None = None,
+    reuse_model: bool = True,
 ) -> xr.DataArray:
-    """Normal flow [arc, period] in t/yr: the trade of a solve without licence levers (cached)."""
+    """Normal flow [arc, period] in t/yr: the trade of a solve without licence levers.
+
+    Cached by a hash of everything it depends on, in memory and on disk (rareflow.cache).
+    """
+    store = default_flow_store()
     key = hashlib.sha256(
         json.dumps(
             {
+                "version": _versions()["rareflow"],
+                "reuse_model": reuse_model,
                 "network": network_hashes(network),
                 "horizon": horizon.to_dict(),
                 "levers": levers.hashes(),
@@ -142,20 +170,28 @@ def reference_flow(
             default=str,
         ).encode()
     ).hexdigest()
-    if key in _REFERENCE_CACHE:
+    cached = store.get(key)
+    if cached is not None:
         if counter is not None:
             counter.done += 1 if size >= len(horizon) else len(horizon)
-        return _REFERENCE_CACHE[key]
-    inp = build_inputs(network, horizon, levers, options, None)
-    run = _rolling(inp, size, counter, "reference")
+        return cached
+    timings = timings if timings is not None else Timings()
+    with timings.stage("build_s"):
+        inp = build_inputs(network, horizon, levers, options, None)
+    run = _rolling(inp, size, counter, "reference", timings, reuse_model)
     flow = run.solution.trade / inp.length
-    if len(_REFERENCE_CACHE) >= _CACHE_SIZE:
-        _REFERENCE_CACHE.pop(next(iter(_REFERENCE_CACHE)))
-    _REFERENCE_CACHE[key] = flow
+    store.put(key, flow)
     return flow
 
 
-def _rolling(inp: Inputs, size: int, counter: _Counter | None, label: str) -> _Run:
+def _rolling(
+    inp: Inputs,
+    size: int,
+    counter: _Counter | None,
+    label: str,
+    timings: Timings,
+    reuse_model: bool = True,
+) -> _Run:
     """Solve windows of `size` periods, keep the first period of each (all for one window)."""
     n = len(inp.periods)
     arcs = list(inp.arcs.index)
@@ -167,6 +203,7 @@ def _rolling(inp: Inputs, size: int, counter: _Counter | None, label: str) -> _R
     last_flows: dict[str, xr.DataArray] = {}
     objectives: list[float] = []
     worst, tol = 0.0, 0.0
+    warm = WarmModel(inp, timings) if reuse_model and size < n else None
     k = 0
     while k < n:
         stop = min(k + size, n)
@@ -179,11 +216,15 @@ def _rolling(inp: Inputs, size: int, counter: _Counter | None, label: str) -> _R
             coords={"arc": arcs, "period": part_inputs.period_index},
             dims=["arc", "period"],
         )
-        sol = solve_model(part_inputs, fixed_da)
+        if warm is not None:
+            sol = warm.solve_window(k, stop, part_inputs, fixed_da)
+        else:
+            sol = solve_model(part_inputs, fixed_da, timings=timings)
         objectives.append(sol.objective)
         # every solve is checked over all its periods, not only the kept one
-        last_flows = node_flows(part_inputs, sol)
-        w, t = check_mass_balance(last_flows)
+        with timings.stage("readback_s"):
+            last_flows = node_flows(part_inputs, sol)
+            w, t = check_mass_balance(last_flows)
         worst, tol = max(worst, w), max(tol, t)
         part = sol.keep(0, keep)
         kept.append(part)
@@ -207,8 +248,9 @@ def _rolling(inp: Inputs, size: int, counter: _Counter | None, label: str) -> _R
         flows = last_flows  # the single solve covered the whole horizon and was checked
         w, t = worst, tol
     else:
-        flows = node_flows(inp, solution)
-        w, t = check_mass_balance(flows)
+        with timings.stage("readback_s"):
+            flows = node_flows(inp, solution)
+            w, t = check_mass_balance(flows)
     _check_transport(solution, in_transit, t)
     return _Run(
         inputs=inp,
@@ -361,7 +403,7 @@ def _result(
         "agreement_shortfall_t": float(sol.shortfall.sum()),
         "options": options.to_dict(),
         "hashes": {"network": network_hashes(network), "levers": levers.hashes()},
-        "meta": dict(network.meta),
+        "meta": {k: v for k, v in network.meta.items() if k != "calibration_s"},
         "versions": _versions(),
     }
     return Result(

@@ -1,0 +1,175 @@
+"""On-disk caches: what a second run on the same data must not compute again.
+
+Calibrated base years (`CalibrationStore`) and the reference ("normal flow") solves of
+licence levers (`FlowStore`).
+
+
+A `CalibrationStore` maps a key (hash of the reference tables, the build options, the last
+year and the rareflow version) to what calibration changes in a built network: the demand
+quantities, the processing costs and the meta entries it adds. It lives in the user's cache
+directory (platformdirs) or in $RAREFLOW_CACHE_DIR; a file that cannot be read is ignored and
+the calibration is redone, so a damaged cache never changes a result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+import xarray as xr
+
+CACHE_ENV = "RAREFLOW_CACHE_DIR"
+_FORMAT = 1  # bump when the stored layout or what calibration computes changes
+
+
+def cache_dir() -> Path:
+    """$RAREFLOW_CACHE_DIR if set, else the user's cache directory for rareflow."""
+    override = os.environ.get(CACHE_ENV)
+    return Path(override) if override else Path(platformdirs.user_cache_dir("rareflow"))
+
+
+@dataclass(frozen=True)
+class CalibratedValues:
+    """What calibration sets in a built network."""
+
+    demand_quantity: np.ndarray
+    process_cost: np.ndarray
+    meta: dict[str, str]
+
+
+def calibration_key(reference_hash: str, options: str, last_year: int) -> str:
+    try:
+        version = metadata.version("rareflow")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    text = json.dumps(
+        {
+            "format": _FORMAT,
+            "reference": reference_hash,
+            "options": options,
+            "last_year": last_year,
+            "rareflow": version,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass
+class CalibrationStore:
+    """Calibrations by key: in memory for this process, on disk under `directory`."""
+
+    directory: Path
+    _memory: dict[str, CalibratedValues] = field(default_factory=dict)
+
+    def _path(self, key: str) -> Path:
+        return self.directory / "calibration" / f"{key}.npz"
+
+    def get(self, key: str) -> CalibratedValues | None:
+        if key in self._memory:
+            return self._memory[key]
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                values = CalibratedValues(
+                    demand_quantity=np.asarray(data["demand_quantity"], dtype=float),
+                    process_cost=np.asarray(data["process_cost"], dtype=float),
+                    meta=dict(json.loads(str(data["meta"]))),
+                )
+        except (OSError, ValueError, KeyError):
+            return None  # unreadable: calibrate again and overwrite it
+        self._memory[key] = values
+        return values
+
+    def put(self, key: str, values: CalibratedValues) -> None:
+        self._memory[key] = values
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+            np.savez(
+                tmp,
+                demand_quantity=values.demand_quantity,
+                process_cost=values.process_cost,
+                meta=np.array(json.dumps(values.meta)),
+            )
+            os.replace(tmp, path)  # atomic: a parallel run never reads half a file
+        except OSError:
+            pass  # a read-only cache only costs the next run a calibration
+
+
+@dataclass
+class FlowStore:
+    """Reference flows [arc, period] by key: a few in memory, all on disk under `directory`."""
+
+    directory: Path
+    memory_size: int = 16
+    _memory: dict[str, xr.DataArray] = field(default_factory=dict)
+
+    def _path(self, key: str) -> Path:
+        return self.directory / "reference_flow" / f"{key}.npz"
+
+    def get(self, key: str) -> xr.DataArray | None:
+        if key in self._memory:
+            return self._memory[key]
+        try:
+            with np.load(self._path(key), allow_pickle=False) as data:
+                flow = xr.DataArray(
+                    np.asarray(data["values"], dtype=float),
+                    coords={"arc": list(data["arc"]), "period": list(data["period"])},
+                    dims=["arc", "period"],
+                )
+        except (OSError, ValueError, KeyError):
+            return None  # absent or unreadable: solve again
+        self._remember(key, flow)
+        return flow
+
+    def put(self, key: str, flow: xr.DataArray) -> None:
+        flow = flow.transpose("arc", "period")
+        self._remember(key, flow)
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+            np.savez(
+                tmp,
+                values=flow.to_numpy(),
+                arc=np.array([str(a) for a in flow.indexes["arc"]]),
+                period=np.array([str(p) for p in flow.indexes["period"]]),
+            )
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
+    def _remember(self, key: str, flow: xr.DataArray) -> None:
+        if key not in self._memory and len(self._memory) >= self.memory_size:
+            self._memory.pop(next(iter(self._memory)))
+        self._memory[key] = flow
+
+
+_STORES: dict[Path, CalibrationStore] = {}
+_FLOWS: dict[Path, FlowStore] = {}
+
+
+def default_flow_store() -> FlowStore:
+    """The reference-flow store of the current cache directory."""
+    directory = cache_dir()
+    if directory not in _FLOWS:
+        _FLOWS[directory] = FlowStore(directory)
+    return _FLOWS[directory]
+
+
+def default_store() -> CalibrationStore:
+    """The store of the current cache directory (one per directory in this process)."""
+    directory = cache_dir()
+    if directory not in _STORES:
+        _STORES[directory] = CalibrationStore(directory)
+    return _STORES[directory]
