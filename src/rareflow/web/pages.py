@@ -11,7 +11,7 @@ import html
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -84,67 +84,79 @@ def _login_page(message: str = "") -> str:
     )
 
 
+router = APIRouter()
+
+
 def add_pages(app: FastAPI) -> None:
+    """The dashboard: static files and the HTML pages."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(router, include_in_schema=False)
 
-    @app.get("/static-vendor/plotly.min.js", include_in_schema=False)
-    def plotly_bundle() -> FileResponse:
-        return FileResponse(plotly_js(), media_type="text/javascript")
 
-    @app.get("/favicon.ico", include_in_schema=False)
-    def favicon() -> Response:
-        return Response(status_code=204)  # no icon; answers so browsers do not log a 404
+@router.get("/static-vendor/plotly.min.js", include_in_schema=False)
+def plotly_bundle() -> FileResponse:
+    return FileResponse(plotly_js(), media_type="text/javascript")
 
-    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
-    def login_page() -> HTMLResponse:
-        return HTMLResponse(_login_page())
 
-    @app.post("/login", include_in_schema=False)
-    def login(
-        request: Request,
-        session: SessionDep,
-        username: Annotated[str, Form(max_length=64)],
-        password: Annotated[str, Form(max_length=auth.MAX_PASSWORD)],
-    ) -> Response:
-        check_origin(request)  # login CSRF: a cross-site form must not sign anyone in
-        user = sign_in(request, session, username, password)
-        if user is None:
-            return HTMLResponse(_login_page("Wrong username or password."), status_code=401)
-        token = auth.issue_token(session, user, "dashboard")
-        return _with_cookie(RedirectResponse("/", status_code=303), token, request)
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    return Response(status_code=204)  # no icon; answers so browsers do not log a 404
 
-    @app.post("/signup", include_in_schema=False)
-    def signup(
-        request: Request,
-        session: SessionDep,
-        username: Annotated[str, Form(max_length=64)],
-        password: Annotated[str, Form(max_length=auth.MAX_PASSWORD)],
-    ) -> Response:
-        check_origin(request)
-        request.app.state.guard.check_signup(request)
-        try:
-            user = auth.create_user(session, username, password)
-        except auth.AuthError as exc:
-            return HTMLResponse(_login_page(str(exc)), status_code=422)
-        token = auth.issue_token(session, user, "dashboard")
-        return _with_cookie(RedirectResponse("/", status_code=303), token, request)
 
-    @app.post("/logout", include_in_schema=False)
-    def logout(request: Request, session: SessionDep) -> Response:
-        check_origin(request)
-        token = request.cookies.get(auth.COOKIE, "")
-        if token:
-            auth.revoke_token(session, token)
-        response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(auth.COOKIE)
-        return response
+@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+def login_page() -> HTMLResponse:
+    return HTMLResponse(_login_page())
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(request: Request, session: SessionDep) -> Response:
-        user = _signed_in(request, session)
-        if user is None:
-            return RedirectResponse("/login", status_code=303)
-        body = """<h1>Scenarios</h1>
+
+@router.post("/login", include_in_schema=False)
+def login(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=auth.MAX_PASSWORD)],
+) -> Response:
+    check_origin(request)  # login CSRF: a cross-site form must not sign anyone in
+    user = sign_in(request, session, username, password)
+    if user is None:
+        return HTMLResponse(_login_page("Wrong username or password."), status_code=401)
+    token = auth.issue_token(session, user, "dashboard")
+    return _with_cookie(RedirectResponse("/", status_code=303), token, request)
+
+
+@router.post("/signup", include_in_schema=False)
+def signup(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=auth.MAX_PASSWORD)],
+) -> Response:
+    check_origin(request)
+    request.app.state.guard.check_signup(request)
+    try:
+        user = auth.create_user(session, username, password)
+    except auth.AuthError as exc:
+        return HTMLResponse(_login_page(str(exc)), status_code=422)
+    token = auth.issue_token(session, user, "dashboard")
+    return _with_cookie(RedirectResponse("/", status_code=303), token, request)
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request, session: SessionDep) -> Response:
+    check_origin(request)
+    token = request.cookies.get(auth.COOKIE, "")
+    if token:
+        auth.revoke_token(session, token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(auth.COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def home(request: Request, session: SessionDep) -> Response:
+    user = _signed_in(request, session)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    body = """<h1>Scenarios</h1>
 <p><a class="button" href="/scenarios/new" id="new-scenario">Write a new scenario</a></p>
 <table class="list" id="scenario-list"><thead><tr><th>Scenario</th><th>Description</th>
 <th>Owner</th></tr></thead><tbody></tbody></table>
@@ -152,17 +164,18 @@ def add_pages(app: FastAPI) -> None:
 <table class="list" id="run-list"><thead><tr><th>Run</th><th>Scenario</th><th>Status</th>
 <th>Submitted</th></tr></thead><tbody></tbody></table>
 <script>rareflow.home();</script>"""
-        return HTMLResponse(_page("Scenarios", body, user, ("/static/app.js",)))
+    return HTMLResponse(_page("Scenarios", body, user, ("/static/app.js",)))
 
-    @app.get("/scenarios/{scenario_id}", response_class=HTMLResponse, include_in_schema=False)
-    def scenario_page(scenario_id: str, request: Request, session: SessionDep) -> Response:
-        user = _signed_in(request, session)
-        if user is None:
-            return RedirectResponse("/login", status_code=303)
-        if scenario_id != "new" and not safe_id(scenario_id):
-            return HTMLResponse(_page("Not found", "<h1>No such scenario</h1>", user), 404)
-        sid = html.escape(scenario_id)
-        body = f"""<h1 id="scenario-title">Scenario</h1>
+
+@router.get("/scenarios/{scenario_id}", response_class=HTMLResponse, include_in_schema=False)
+def scenario_page(scenario_id: str, request: Request, session: SessionDep) -> Response:
+    user = _signed_in(request, session)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    if scenario_id != "new" and not safe_id(scenario_id):
+        return HTMLResponse(_page("Not found", "<h1>No such scenario</h1>", user), 404)
+    sid = html.escape(scenario_id)
+    body = f"""<h1 id="scenario-title">Scenario</h1>
 <p id="scenario-note" class="note"></p>
 <div class="editor-grid" data-scenario="{sid}" id="editor">
 <section class="levers"><h2>Common levers</h2>
@@ -210,17 +223,18 @@ def add_pages(app: FastAPI) -> None:
 <button id="run" type="button" class="primary">Run</button></fieldset>
 </section></div>
 <script>rareflow.editor();</script>"""
-        return HTMLResponse(_page("Scenario", body, user, ("/static/app.js",)))
+    return HTMLResponse(_page("Scenario", body, user, ("/static/app.js",)))
 
-    @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
-    def run_page(run_id: str, request: Request, session: SessionDep) -> Response:
-        user = _signed_in(request, session)
-        if user is None:
-            return RedirectResponse("/login", status_code=303)
-        if not safe_id(run_id):
-            return HTMLResponse(_page("Not found", "<h1>No such run</h1>", user), 404)
-        rid = html.escape(run_id)
-        body = f"""<h1 id="run-title">Run</h1>
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
+def run_page(run_id: str, request: Request, session: SessionDep) -> Response:
+    user = _signed_in(request, session)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    if not safe_id(run_id):
+        return HTMLResponse(_page("Not found", "<h1>No such run</h1>", user), 404)
+    rid = html.escape(run_id)
+    body = f"""<h1 id="run-title">Run</h1>
 <div id="run" data-run="{rid}">
 <p>Status: <strong id="run-status">…</strong> <span id="run-label"></span></p>
 <progress id="run-progress" max="1" value="0"></progress>
@@ -237,5 +251,5 @@ def add_pages(app: FastAPI) -> None:
 <ul class="downloads" id="downloads"></ul>
 </section></div>
 <script>rareflow.run();</script>"""
-        scripts = ("/static-vendor/plotly.min.js", "/static/app.js")
-        return HTMLResponse(_page("Run", body, user, scripts))
+    scripts = ("/static-vendor/plotly.min.js", "/static/app.js")
+    return HTMLResponse(_page("Run", body, user, scripts))
