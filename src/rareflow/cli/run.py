@@ -71,7 +71,8 @@ def run(
         f"scenario {loaded.name}: status {result.status}, "
         f"{len(result.prices['period'].unique())} periods; results in {out}"
     )
-    console.print(Timings(**result.summary.get("timings", {})).line(), highlight=False)
+    timings = Timings(**result.summary.get("timings", {}))
+    console.print(timings.line(), highlight=False, soft_wrap=True)
     table = Table(title="Demand served by region (t over the horizon)")
     for col in ("region", "reference", "consumed", "unserved", "unserved %"):
         table.add_column(col, justify="right" if col != "region" else "left")

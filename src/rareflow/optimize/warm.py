@@ -183,10 +183,11 @@ class WarmModel:
         pidx = part.period_index
 
         def pick(labels: xr.DataArray, source: np.ndarray) -> xr.DataArray:
-            raw = labels.to_numpy()
+            # the window's periods first: reading the whole horizon per window is quadratic
+            window = labels.isel(period=periods)
+            raw = window.to_numpy()
             data = np.where(raw >= 0, source[np.maximum(raw, 0)], np.nan)
-            out = labels.copy(data=data).isel(period=periods)
-            return out.assign_coords(period=pidx)
+            return window.copy(data=data).assign_coords(period=pidx)
 
         def values(name: str) -> xr.DataArray | None:
             return pick(m.variables[name].labels, by_label) if name in m.variables else None
