@@ -13,6 +13,7 @@ from rareflow.data.commands import data_app
 from rareflow.ensemble.commands import discover, ensemble, sensitivity
 from rareflow.importers.commands import import_app
 from rareflow.metrics.commands import risk_app
+from rareflow.plausibility.commands import check_model
 from rareflow.report.commands import report
 from rareflow.run_commands import run
 from rareflow.scenario.commands import scenario_app
@@ -36,6 +37,7 @@ app.command("serve")(serve)
 app.command("ensemble")(ensemble)
 app.command("sensitivity")(sensitivity)
 app.command("discover")(discover)
+app.command("check-model")(check_model)
 data_app.add_typer(import_app, name="import", help="Import USGS, BACI or UN Comtrade files.")
 
 
