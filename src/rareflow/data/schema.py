@@ -485,6 +485,27 @@ SPECS: tuple[TableSpec, ...] = (
         units=("index", "fraction", "EUR bn"),
     ),
     TableSpec(
+        "china_quotas",
+        "China's annual total-volume control quotas (MIIT/MNR) for rare earth mining and for "
+        "smelting/separation, as published; REO made from imported feed was outside them.",
+        (
+            Column("year", "int"),
+            Column("quota", choices=("mining", "separation")),
+            Column("value", "float", nonnegative=True),
+            Column(
+                "ionic_clay",
+                "float",
+                required=False,
+                nonnegative=True,
+                description="part of the mining quota for ionic (medium/heavy) clays, when given",
+            ),
+            Column("unit"),
+            Column("note", required=False),
+        ),
+        key=("year", "quota"),
+        units=("t REO",),
+    ),
+    TableSpec(
         "plausibility_ranges",
         "Sourced ranges the baseline is checked against by `rareflow check-model`.",
         (
