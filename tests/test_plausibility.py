@@ -159,3 +159,9 @@ def test_check_model_refuses_a_bad_step() -> None:
     res = CliRunner().invoke(app, ["check-model", "--step", "week"])
     assert res.exit_code == 2
     assert "--step" in res.output
+
+
+def test_check_model_refuses_a_bad_month() -> None:
+    res = CliRunner().invoke(app, ["check-model", "--until", "2025-13"])
+    assert res.exit_code == 2
+    assert "--until" in res.output

@@ -5,6 +5,7 @@ A report, so it exits 0 even when figures fail; `--strict` exits 1 on any FAIL.
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +24,7 @@ from rareflow.run_commands import USER_ERRORS
 from rareflow.runner import run_scenario
 
 STEPS = ("month", "quarter", "year")
+UNTIL = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def _fail(message: str) -> None:
@@ -86,6 +88,8 @@ def check_model(
     """Run the no-event baseline and print each figure beside its sourced range."""
     if step is not None and step not in STEPS:
         _fail(f"--step: expected one of {', '.join(STEPS)}, got {step!r}")
+    if until is not None and not UNTIL.fullmatch(until):
+        _fail(f"--until: expected a month YYYY-MM, got {until!r}")
     if not scenario.is_file():
         _fail(f"{scenario}: no such scenario file")
     try:
