@@ -167,6 +167,16 @@ region,year,wgi_mean,wgi_scaled,source,vintage,estimate_method
 CHN,2022,-0.333,5.667,test-derived,2022,fixture value
 IND,2022,-0.067,5.135,test-derived,2022,fixture value
 """,
+    "china_quotas": """\
+year,quota,value,ionic_clay,unit,note,source,vintage,estimate_method
+2024,mining,270000,,t REO,,test-assumption,2024,fixture value
+2024,separation,254000,,t REO,,test-assumption,2024,fixture value
+""",
+    "plausibility_ranges": """\
+indicator,scope,low,high,unit,horizon,note,source,vintage,estimate_method
+mine_output,CHN,256500,283500,t/yr,base,,test-assumption,2026,fixture range
+shortage_share,all,,0.005,fraction,every_year,,test-assumption,2026,fixture range
+""",
 }
 
 

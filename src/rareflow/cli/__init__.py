@@ -35,6 +35,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sensitivity": ("rareflow.cli.ensemble", "sensitivity", "Sobol indices of an ensemble."),
     "discover": ("rareflow.cli.ensemble", "discover", "Scenario discovery (PRIM) on an ensemble."),
     "serve": ("rareflow.cli.serve", "serve", "The multi-user service and dashboard."),
+    "check-model": (
+        "rareflow.cli.check_model",
+        "check_model",
+        "The no-event baseline beside sourced plausibility ranges, pass/FAIL per figure.",
+    ),
 }
 
 

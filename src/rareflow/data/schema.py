@@ -88,6 +88,23 @@ FORMS = ("concentrate", "mixed", "oxide", "metal", "alloy", "magnet", "scrap", "
 FACILITY_STATUS = ("operating", "ramping", "construction", "planned", "suspended", "closed")
 SOURCE_TAGS = ("P", "S", "T", "D", "A")  # primary, secondary, tertiary, derived, assumption
 MARKETS = ("CHN", "exCHN", "world")
+PLAUSIBILITY_INDICATORS = (
+    "mine_output",
+    "china_share_separation",
+    "china_share_magnet",
+    "world_ndfeb_output",
+    "china_ndfeb_exports",
+    "dy_oxide_output",
+    "lynas_ndpr",
+    "japan_china_share_ndpr",
+    "japan_china_share_magnet",
+    "shortage_share",
+    "oxide_price_ratio_chn",
+    "oxide_price_ratio_exchn",
+    "india_ndpr_exports_to_china",
+    "india_feed_imports",
+    "aus_mys_ndpr",
+)
 
 SPECS: tuple[TableSpec, ...] = (
     TableSpec(
@@ -466,6 +483,46 @@ SPECS: tuple[TableSpec, ...] = (
         ),
         key=("material", "stage", "parameter"),
         units=("index", "fraction", "EUR bn"),
+    ),
+    TableSpec(
+        "china_quotas",
+        "China's annual total-volume control quotas (MIIT/MNR) for rare earth mining and for "
+        "smelting/separation, as published; REO made from imported feed was outside them.",
+        (
+            Column("year", "int"),
+            Column("quota", choices=("mining", "separation")),
+            Column("value", "float", nonnegative=True),
+            Column(
+                "ionic_clay",
+                "float",
+                required=False,
+                nonnegative=True,
+                description="part of the mining quota for ionic (medium/heavy) clays, when given",
+            ),
+            Column("unit"),
+            Column("note", required=False),
+        ),
+        key=("year", "quota"),
+        units=("t REO",),
+    ),
+    TableSpec(
+        "plausibility_ranges",
+        "Sourced ranges the baseline is checked against by `rareflow check-model`.",
+        (
+            Column("indicator", choices=PLAUSIBILITY_INDICATORS),
+            Column("scope", description="ISO code, 'world', or a material the indicator reads"),
+            Column("low", "float", required=False, description="empty = no lower bound"),
+            Column("high", "float", required=False, description="empty = no upper bound"),
+            Column("unit"),
+            Column(
+                "horizon",
+                choices=("base", "every_year"),
+                description="base = first simulated year against 2024; every_year = each year",
+            ),
+            Column("note", required=False),
+        ),
+        key=("indicator", "scope"),
+        units=("t/yr", "fraction", "ratio"),
     ),
 )
 
