@@ -77,6 +77,9 @@ def test_every_solving_command_takes_every_foresight(
         ["risk", "--region", "JPN", "--scenario", "missing.yaml"],
         ["risk", "spof", "--region", "JPN", "--baseline", "nope"],
         ["compare", "missing.yaml", "seed"],
+        ["risk", "spof", "--region", "JPN", "--until", "2025-13"],
+        ["risk", "--region", "JPN", "--step", "week"],
+        ["risk", "--region", "JPN", "--foresight", "hindsight"],
     ],
 )
 def test_a_users_mistake_is_one_line(

@@ -84,6 +84,7 @@ def seed_brief(
     step: str | None = None,
     progress: Progress | None = None,
     announce: object | None = None,
+    foresight: str | None = None,
 ) -> SeedBrief:
     """Run (or reuse) the five scenarios and answer the seed's questions."""
     missing = [n for n in SCENARIOS if not (scenarios_dir / f"{n}.yaml").is_file()]
@@ -95,7 +96,11 @@ def seed_brief(
         if callable(announce):
             announce(name)
         runs[name] = run_cached(
-            scenarios_dir / f"{name}.yaml", cache_dir, overrides[name], progress=progress
+            scenarios_dir / f"{name}.yaml",
+            cache_dir,
+            overrides[name],
+            foresight=foresight,
+            progress=progress,
         )
     base = runs[BASELINE].result
     terms = agreement_terms()

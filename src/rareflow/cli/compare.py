@@ -90,6 +90,13 @@ def compare(
     step: Annotated[
         str | None, typer.Option("--step", help="run scenarios by month, quarter or year")
     ] = None,
+    foresight: Annotated[
+        str | None,
+        typer.Option(
+            "--foresight",
+            help="perfect | myopic | 'window N' (default: each scenario's, else perfect)",
+        ),
+    ] = None,
     top: Annotated[int, typer.Option("--top", help="rows printed per table")] = 12,
 ) -> None:
     """Compare B against A: shortfalls, prices inside and outside China, trade re-routing and
@@ -104,7 +111,9 @@ def compare(
         for path in (a, b):
             if path.is_file():
                 console.print(f"solving {path} (or reusing a cached result) ...")
-            loaded.append(load_input(path, cache, override, progress=_progress(console)))
+            loaded.append(
+                load_input(path, cache, override, foresight=foresight, progress=_progress(console))
+            )
         la, lb = loaded
         names = (la.name, lb.name) if la.name != lb.name else (f"A:{la.name}", f"B:{lb.name}")
         cmp = compare_results(la.result, lb.result, names)
@@ -186,6 +195,13 @@ def brief(
     step: Annotated[
         str | None, typer.Option("--step", help="run by month, quarter or year (faster)")
     ] = None,
+    foresight: Annotated[
+        str | None,
+        typer.Option(
+            "--foresight",
+            help="perfect | myopic | 'window N' (default: each scenario's, else perfect)",
+        ),
+    ] = None,
 ) -> None:
     """Answer the seed article's questions with numbers: what Japan loses from the IREL pause
     and who fills it, what stays in India, when India's NdFeB output covers its imports, and
@@ -200,7 +216,7 @@ def brief(
 
     try:
         HorizonOverride(end=until, step=step)  # checks the options before any solve
-        result = seed_brief(scenarios, cache, until, step, announce=announce)
+        result = seed_brief(scenarios, cache, until, step, announce=announce, foresight=foresight)
     except RareflowError as exc:
         fail(one_line(exc))
     text = result.markdown()

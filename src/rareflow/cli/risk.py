@@ -62,16 +62,51 @@ def _reference(data: str | None) -> dict[str, pd.DataFrame]:
     return ref
 
 
-def _prepare(ref: str) -> Any:
+ForesightOption = Annotated[
+    str | None,
+    typer.Option(
+        "--foresight", help="perfect | myopic | 'window N' (default: the scenario's, else perfect)."
+    ),
+]
+StepOption = Annotated[
+    str | None, typer.Option("--step", help="Solve by month, quarter or year (coarser is faster).")
+]
+# a ranking solves one variant per candidate: two years by quarter tell the order at a fraction
+# of the cost of the scenario's own horizon (--until/--step change it)
+SPOF_UNTIL = "2026-12"
+SPOF_STEP = "quarter"
+
+
+def _options(foresight: str | None, until: str | None, step: str | None) -> Any:
+    """The run options, checked before anything is read or solved."""
     from rareflow import pipeline
 
-    return pipeline.prepare(pipeline.load(ref))
+    return pipeline.RunOptions(foresight=foresight, until=until, step=step)
 
 
-def _solve(applied: Any) -> Any:
+def _spof_options(ref: str, options: Any) -> Any:
+    """The ranking's horizon: what the user asked, else the scenario's cut at SPOF_UNTIL and
+    coarsened to SPOF_STEP where it is monthly."""
+    from dataclasses import replace
+
     from rareflow import pipeline
 
-    return pipeline.solve_applied(applied)
+    h = pipeline.load(ref).horizon
+    until = options.until or min(h.end.strftime("%Y-%m"), SPOF_UNTIL)
+    step = options.step or (SPOF_STEP if h.step == "month" else h.step)
+    return replace(options, until=until, step=step)
+
+
+def _prepare(ref: str, options: Any = None) -> Any:
+    from rareflow import pipeline
+
+    return pipeline.prepare(pipeline.load(ref, options))
+
+
+def _solve(applied: Any, options: Any = None) -> Any:
+    from rareflow import pipeline
+
+    return pipeline.solve_applied(applied, options.foresight if options is not None else None)
 
 
 def _label(ref: str) -> str:
@@ -121,6 +156,11 @@ def risk(
     region: RegionOption = None,
     scenario: ScenarioOption = None,
     baseline: BaselineOption = "baseline",
+    foresight: ForesightOption = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="End the horizon at this month (YYYY-MM).")
+    ] = None,
+    step: StepOption = None,
     chart: Annotated[
         Path | None,
         typer.Option("--chart", help="Write the criticality matrix (SVG) here.", dir_okay=False),
@@ -137,16 +177,17 @@ def risk(
     with user_errors():
         if not region:
             raise RiskUsageError("--region is required (a region code such as IND or JPN)")
-        base_applied = _prepare(baseline)
+        options = _options(foresight, until, step)
+        base_applied = _prepare(baseline, options)
         region = _check_region(base_applied, region)
         reference = _reference(base_applied.scenario.data)
         runs = [("baseline", base_applied)]
         if scenario is not None:
-            runs.append((_label(scenario), _prepare(scenario)))
+            runs.append((_label(scenario), _prepare(scenario, options)))
         summaries = []
         for label, applied in runs:
             console.print(f"solving {label} ...")
-            result = _solve(applied)
+            result = _solve(applied, options)
             summaries.append(measures(reference, result, region))
             if out is not None:
                 out.mkdir(parents=True, exist_ok=True)
@@ -181,6 +222,22 @@ def spof(
     top: Annotated[int, typer.Option("--top", min=1, help="Rows to print.")] = 10,
     scenario: ScenarioOption = None,
     baseline: BaselineOption = "baseline",
+    foresight: ForesightOption = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="End the horizon at this month (YYYY-MM). A ranking solves one variant per "
+            f"candidate, so by default the scenario's horizon is cut at {SPOF_UNTIL}.",
+        ),
+    ] = None,
+    step: Annotated[
+        str | None,
+        typer.Option(
+            "--step",
+            help=f"month, quarter or year (default: {SPOF_STEP} where the scenario is monthly).",
+        ),
+    ] = None,
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="Parallel solves (default: CPUs).")
     ] = None,
@@ -196,10 +253,12 @@ def spof(
     with user_errors():
         if not region:
             raise RiskUsageError("--region is required (a region code such as IND or JPN)")
-        applied = _prepare(scenario if scenario is not None else baseline)
+        options = _options(foresight, until, step)  # a typo is refused before any solve
+        options = _spof_options(scenario if scenario is not None else baseline, options)
+        applied = _prepare(scenario if scenario is not None else baseline, options)
         region = _check_region(applied, region)
         chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
-        engine = applied.solve_kwargs()
+        engine = applied.solve_kwargs(options.foresight)
         ranking = spof_ranking(
             applied.network,
             applied.horizon,
