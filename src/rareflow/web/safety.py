@@ -54,7 +54,8 @@ class TooDeepError(ValueError):
 
 
 def clean_text(value: str) -> str:
-    """`value` with any lone surrogate written as \\udXXX, so it can be encoded as UTF-8."""
+    """`value` with any lone surrogate written as a backslash escape (e.g. \\ud800), so it can be
+    encoded as UTF-8."""
     return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
