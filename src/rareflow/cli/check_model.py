@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rareflow.cli.errors import user_errors
+from rareflow.cli.options import StepOption, UntilOption
 from rareflow.results import Result
 
 
@@ -52,12 +53,8 @@ def check_model(
     scenario: Annotated[
         str, typer.Option("--scenario", help="baseline scenario: a shipped name or a file")
     ] = "baseline",
-    until: Annotated[
-        str | None, typer.Option("--until", help="last period YYYY-MM (default: scenario's)")
-    ] = None,
-    step: Annotated[
-        str | None, typer.Option("--step", help="month | quarter | year (default: scenario's)")
-    ] = None,
+    until: UntilOption = None,
+    step: StepOption = None,
     strict: Annotated[bool, typer.Option("--strict", help="exit 1 on any FAIL")] = False,
     csv: Annotated[Path | None, typer.Option("--csv", help="also write the table here")] = None,
 ) -> None:

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from rareflow.brief import seed_brief
 from rareflow.cli.errors import fail
+from rareflow.cli.options import ForesightOption, StepOption, UntilOption
 from rareflow.comparison import (
     HorizonOverride,
     compare_results,
@@ -84,19 +85,9 @@ def compare(
     out: Annotated[
         Path | None, typer.Option("--out", help="directory for tables (CSV, Parquet) and charts")
     ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="end scenario runs at this month (YYYY-MM)")
-    ] = None,
-    step: Annotated[
-        str | None, typer.Option("--step", help="run scenarios by month, quarter or year")
-    ] = None,
-    foresight: Annotated[
-        str | None,
-        typer.Option(
-            "--foresight",
-            help="perfect | myopic | 'window N' (default: each scenario's, else perfect)",
-        ),
-    ] = None,
+    until: UntilOption = None,
+    step: StepOption = None,
+    foresight: ForesightOption = None,
     top: Annotated[int, typer.Option("--top", help="rows printed per table")] = 12,
 ) -> None:
     """Compare B against A: shortfalls, prices inside and outside China, trade re-routing and
@@ -189,19 +180,9 @@ def brief(
     scenarios: Annotated[
         Path, typer.Option("--scenarios", help="directory of the scenario files")
     ] = SCENARIOS_DIR,
-    until: Annotated[
-        str | None, typer.Option("--until", help="end every run at this month (YYYY-MM)")
-    ] = None,
-    step: Annotated[
-        str | None, typer.Option("--step", help="run by month, quarter or year (faster)")
-    ] = None,
-    foresight: Annotated[
-        str | None,
-        typer.Option(
-            "--foresight",
-            help="perfect | myopic | 'window N' (default: each scenario's, else perfect)",
-        ),
-    ] = None,
+    until: UntilOption = None,
+    step: StepOption = None,
+    foresight: ForesightOption = None,
 ) -> None:
     """Answer the seed article's questions with numbers: what Japan loses from the IREL pause
     and who fills it, what stays in India, when India's NdFeB output covers its imports, and

@@ -18,6 +18,7 @@ from rich.console import Console
 
 from rareflow.cli.data import render
 from rareflow.cli.errors import user_errors
+from rareflow.cli.options import ForesightOption, StepOption, UntilOption
 from rareflow.data.loader import load_reference, packaged_dir
 from rareflow.errors import UserError
 from rareflow.metrics.common import EU_GROUPS
@@ -62,15 +63,6 @@ def _reference(data: str | None) -> dict[str, pd.DataFrame]:
     return ref
 
 
-ForesightOption = Annotated[
-    str | None,
-    typer.Option(
-        "--foresight", help="perfect | myopic | 'window N' (default: the scenario's, else perfect)."
-    ),
-]
-StepOption = Annotated[
-    str | None, typer.Option("--step", help="Solve by month, quarter or year (coarser is faster).")
-]
 # a ranking solves one variant per candidate: two years by quarter tell the order at a fraction
 # of the cost of the scenario's own horizon (--until/--step change it)
 SPOF_UNTIL = "2026-12"
@@ -157,9 +149,7 @@ def risk(
     scenario: ScenarioOption = None,
     baseline: BaselineOption = "baseline",
     foresight: ForesightOption = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="End the horizon at this month (YYYY-MM).")
-    ] = None,
+    until: UntilOption = None,
     step: StepOption = None,
     chart: Annotated[
         Path | None,

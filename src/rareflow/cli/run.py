@@ -15,6 +15,7 @@ from rich.table import Table
 from rareflow import pipeline
 from rareflow.atomic_dir import atomic_dir
 from rareflow.cli.errors import user_errors
+from rareflow.cli.options import ForesightOption, StepOption, UntilOption
 from rareflow.optimize.timings import Timings
 from rareflow.results import Result
 
@@ -22,16 +23,9 @@ from rareflow.results import Result
 def run(
     scenario: Annotated[str, typer.Argument(help="a shipped scenario's name or a YAML file")],
     out: Annotated[Path, typer.Option("--out", help="directory for the result files")],
-    foresight: Annotated[
-        str | None,
-        typer.Option(help="perfect | myopic | 'window N' (default: the scenario's, else perfect)"),
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="end the horizon at this month (YYYY-MM)")
-    ] = None,
-    step: Annotated[
-        str | None, typer.Option("--step", help="solve by month, quarter or year (faster)")
-    ] = None,
+    foresight: ForesightOption = None,
+    until: UntilOption = None,
+    step: StepOption = None,
     data: Annotated[
         Path | None, typer.Option("--data", help="directory of reference tables to override")
     ] = None,
