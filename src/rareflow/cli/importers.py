@@ -9,8 +9,9 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from rareflow.cli.errors import user_errors
 from rareflow.importers.baci import ImportResult, import_baci
-from rareflow.importers.common import ImportDataError, write_tables
+from rareflow.importers.common import write_tables
 from rareflow.importers.comtrade import import_comtrade
 from rareflow.importers.merge import combine, merge_trade, packaged_table
 from rareflow.importers.usgs import import_usgs
@@ -49,11 +50,6 @@ Progress = Annotated[
     bool | None,
     typer.Option("--progress/--no-progress", help="progress bar (default: on a terminal)"),
 ]
-
-
-def _fail(exc: ImportDataError) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(code=2)
 
 
 def _finish(result: ImportResult, out: Path, imported_only: bool, compare: bool) -> None:
@@ -95,11 +91,9 @@ def _progress(flag: bool | None) -> bool:
 @import_app.command("usgs")
 def usgs(file: InFile, out: OutDir, imported_only: ImportedOnly = False) -> None:
     """USGS MCS world data CSV -> mine_production, reserves, world_totals."""
-    try:
+    with user_errors():
         result = import_usgs(file)
         _finish(result, out, imported_only, compare=False)
-    except ImportDataError as exc:
-        raise _fail(exc) from None
 
 
 @import_app.command("baci")
@@ -122,7 +116,7 @@ def baci(
     progress: Progress = None,
 ) -> None:
     """CEPII BACI year file (t,i,j,k,v,q) -> trade between rareflow regions."""
-    try:
+    with user_errors():
         result = import_baci(
             file,
             countries,
@@ -132,8 +126,6 @@ def baci(
             scratch=out,
         )
         _finish(result, out, imported_only, compare_reference)
-    except ImportDataError as exc:
-        raise _fail(exc) from None
 
 
 @import_app.command("comtrade")
@@ -147,7 +139,7 @@ def comtrade(
     progress: Progress = None,
 ) -> None:
     """UN Comtrade CSV (bulk or download) -> trade between rareflow regions."""
-    try:
+    with user_errors():
         result = import_comtrade(
             file,
             include_opt_in=include_253090,
@@ -156,5 +148,3 @@ def comtrade(
             scratch=out,
         )
         _finish(result, out, imported_only, compare_reference)
-    except ImportDataError as exc:
-        raise _fail(exc) from None
