@@ -24,6 +24,7 @@ import yaml
 
 from rareflow.scenario import Scenario, ScenarioError, load_scenario, safe_yaml
 from rareflow.scenario.loader import read_document
+from rareflow.scenario.shipped import SCENARIOS_DIR
 from rareflow.scenario.vocabulary import load_vocabulary
 
 UPLOAD_NAME = "scenario.yaml"  # how an uploaded text is named in messages
@@ -39,10 +40,11 @@ def safe_id(value: str) -> bool:
 
 
 def default_scenarios_dir() -> Path | None:
-    """The shipped scenarios: $RAREFLOW_SCENARIOS, ./scenarios, or the source tree's."""
+    """The scenarios the service offers to everyone: $RAREFLOW_SCENARIOS, else the ones
+    shipped inside the package (found from any directory, and from an installed wheel)."""
     env = os.environ.get("RAREFLOW_SCENARIOS")
     candidates = [Path(env)] if env else []
-    candidates += [Path.cwd() / "scenarios", Path(__file__).resolve().parents[3] / "scenarios"]
+    candidates.append(SCENARIOS_DIR)
     for c in candidates:
         if c.is_dir() and any(c.glob("*.yaml")):
             return c
