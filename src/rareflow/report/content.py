@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rareflow.comparison.common import CompareError, common_periods, result_periods
 from rareflow.errors import UserError
 from rareflow.metrics.common import NON_RE_STAGES
 from rareflow.metrics.report import concentration_summary, cover_summary, reliance_summary
@@ -539,13 +540,14 @@ def restrict(result: Result, periods: list[str]) -> Result:
 def align(result: Result, base: Result) -> tuple[Result, Result, str | None]:
     """Scenario and baseline over the periods both cover, and a sentence saying so when their
     horizons differ; ReportError when they share no period (nothing can be compared)."""
-    mine, theirs = [str(p) for p in result.periods], [str(p) for p in base.periods]
-    common = [p for p in mine if p in set(theirs)]
-    if not common:
+    mine, theirs = result_periods(result), result_periods(base)
+    try:
+        common = common_periods(result, base)
+    except CompareError:
         raise ReportError(
             f"--against: the runs share no period (scenario {_span(mine)}, baseline "
             f"{_span(theirs)}); run both with the same horizon step over overlapping dates"
-        )
+        ) from None
     if common == mine and common == theirs:
         return result, base, None
     note = (
