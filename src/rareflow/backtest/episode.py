@@ -10,7 +10,6 @@ id of sources.csv; values must be positive numbers; dates YYYY-MM.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,6 @@ import pandas as pd
 from rareflow.scenario.errors import ScenarioError
 
 EPISODE_DIR = Path(__file__).resolve().parent / "episodes"
-SOURCES_CSV = Path(__file__).resolve().parents[1] / "data" / "reference" / "sources.csv"
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _TOP = ("name", "description", "base_date", "base_year", "scenario", "observed")
 _SERIES = ("indicator", "material", "where", "unit", "note", "points")
@@ -48,8 +46,12 @@ def shipped_episodes() -> dict[str, Path]:
 
 
 def _source_ids() -> set[str]:
-    with SOURCES_CSV.open(encoding="utf-8", newline="") as handle:
-        return {row["source_id"] for row in csv.DictReader(handle)}
+    """Ids of the shipped sources.csv, read through the strict loader (one table only)."""
+    from rareflow.data.loader import packaged_dir, read_table
+    from rareflow.data.schema import SPECS_BY_NAME
+
+    frame, _ = read_table(SPECS_BY_NAME["sources"], packaged_dir() / "sources.csv")
+    return set(frame["source_id"].astype(str))
 
 
 def _month(doc: Any, loc: tuple[Any, ...], value: Any) -> pd.Timestamp:
