@@ -95,3 +95,40 @@ def test_licence_solve_reads_its_reference_flow_from_disk(
     second = solve(two_way(), months, levers=licence, options=ONE_BLOCK)
     pd.testing.assert_frame_equal(first.trade, second.trade)
     assert first.objective == second.objective
+
+
+def test_a_cached_reference_solve_still_reports_its_progress_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listener waiting for each step (the service's progress, a test waiting for step 1)
+    sees the same steps whether the reference solve ran or came from the cache."""
+    monkeypatch.setenv("RAREFLOW_CACHE_DIR", str(tmp_path))
+    licence = Levers(
+        licences=pd.DataFrame(
+            [
+                {
+                    "origin": "A",
+                    "destination": "B",
+                    "material": "oxide:M",
+                    "start": "2025-03-01",
+                    "approval_share": 0.4,
+                    "delay_days": 0.0,
+                }
+            ]
+        )
+    )
+    year = Horizon("2025-01", "2025-12", "year")
+
+    def steps_of_one_solve() -> list[int]:
+        seen: list[int] = []
+        solve(
+            two_way(),
+            year,
+            levers=licence,
+            options=ONE_BLOCK,
+            progress=lambda done, total, label: seen.append(done),
+        )
+        return seen
+
+    assert steps_of_one_solve() == [1, 2]  # the reference solve, then the solve
+    assert steps_of_one_solve() == [1, 2]  # the reference flow now comes from the cache

@@ -22,9 +22,7 @@ from rareflow.web.jobs import worker_command
 from test_web_fixtures import SCENARIOS, SHORT, database, signup
 
 LEASE = 2.0  # seconds; a dead worker's run is claimable again this long after its last beat
-# a bound against a hang, not a speed test: the worker calibrates the network from scratch
-# (its cache directory is fresh) while the other test worker solves, on two cores
-PATIENCE = 600.0
+PATIENCE = 180.0  # generous bound for a solve of seconds on a slow CI machine
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -48,12 +46,6 @@ def wait_for(check: Callable[[], bool], what: str) -> None:
         time.sleep(0.1)
 
 
-@pytest.mark.xfail(
-    run=False,
-    reason="known regression of this wave, to fix first: inside the full suite the restarted "
-    "worker sits idle (about 8 s of CPU in 9 minutes) and never reports the first progress "
-    "step; alone or beside the other web worker tests it passes in about 23 s",
-)
 def test_killed_worker_run_is_picked_up_again(service: tuple[TestClient, str]) -> None:
     client, url = service
     runs = client.app.state.settings.runs_dir  # type: ignore[attr-defined]

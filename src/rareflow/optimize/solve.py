@@ -134,8 +134,8 @@ class _Counter:
         self.total = total
         self.done = 0
 
-    def step(self, label: str) -> None:
-        self.done += 1
+    def step(self, label: str, steps: int = 1) -> None:
+        self.done += steps
         if self.progress is not None:
             self.progress(min(self.done, self.total), self.total, label)
 
@@ -173,7 +173,8 @@ def reference_flow(
     cached = store.get(key)
     if cached is not None:
         if counter is not None:
-            counter.done += 1 if size >= len(horizon) else len(horizon)
+            # reported like a solve: a listener waiting for each step must see this one too
+            counter.step("reference (cached)", 1 if size >= len(horizon) else len(horizon))
         return cached
     timings = timings if timings is not None else Timings()
     with timings.stage("build_s"):
