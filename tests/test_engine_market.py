@@ -116,6 +116,22 @@ def test_choke_price_caps_willingness_to_pay() -> None:
     assert cut.price("A", "oxide:M").iloc[0] == pytest.approx(20.0)
 
 
+def test_shortage_is_demand_wanted_at_the_going_price_not_demand_given_up() -> None:
+    """A 40% cut with no choke binding: all of the unserved demand is given up because of
+    price, none is a shortage. With a choke of 2x the price stops there, and what buyers
+    still want at the choke price but cannot get is a physical shortage."""
+    priced = solve(_single_market(599.0, -0.5), YEAR).shortfalls
+    assert priced["unserved"].sum() == pytest.approx(401.0)
+    assert priced["shortage"].sum() == pytest.approx(0.0, abs=1e-6)
+    choked = solve(_single_market(599.0, -0.5, choke=20_000.0), YEAR).shortfalls
+    # at 2x the reference price an elasticity of -0.5 wants 1000 * 2^-0.5 = 707 t; the
+    # blocks are coarse, so the top block is every block whose WTP was capped at the choke
+    assert choked["unserved"].sum() == pytest.approx(401.0)
+    assert 0.0 < choked["shortage"].sum() <= 401.0 + 1e-6
+    wanted_at_choke = 1000.0 * 0.7  # blocks up to 0.7 q0 have WTP >= 2x at e = -0.5
+    assert choked["shortage"].sum() == pytest.approx(wanted_at_choke - 599.0)
+
+
 def test_demand_growth_scales_reference_quantity() -> None:
     net = two_region(supply_cap=1_000.0)
     net.demand_growth = pd.DataFrame(

@@ -46,13 +46,25 @@ def _result() -> Result:
         ("JPN", "oxide:Nd", "2025-01", 300.0),
     ]
     shortfalls = [
-        ("DEU", "ev", "magnet:NdFeB-HRE", "2025-01", 100.0, 98.0, 2.0, 0.02),
-        ("DEU", "wind", "magnet:NdFeB-HRE", "2025-01", 100.0, 100.0, 0.0, 0.0),
-        ("JPN", "ev", "oxide:Nd", "2026-01", 50.0, 50.0, 0.0, 0.0),
+        # DEU ev: 2 t unserved, of which 1 t wanted at the going price (a physical shortage)
+        ("DEU", "ev", "magnet:NdFeB-HRE", "2025-01", 100.0, 98.0, 2.0, 1.0, 0.02),
+        ("DEU", "wind", "magnet:NdFeB-HRE", "2025-01", 100.0, 100.0, 0.0, 0.0, 0.0),
+        # JPN: 5 t given up because of price, none short
+        ("JPN", "ev", "oxide:Nd", "2026-01", 50.0, 45.0, 5.0, 0.0, 0.1),
     ]
     f = pd.DataFrame(flows, columns=["kind", "region", "material", "period", "value"])
     t = pd.DataFrame(trade, columns=["arc", "origin", "destination", "material", "period", "value"])
-    cols = ["region", "sector", "material", "period", "reference", "consumed", "unserved", "share"]
+    cols = [
+        "region",
+        "sector",
+        "material",
+        "period",
+        "reference",
+        "consumed",
+        "unserved",
+        "shortage",
+        "share",
+    ]
     return Result(
         flows=f,
         trade=t,
@@ -101,8 +113,10 @@ def test_shares_read_region_and_origin() -> None:
 def test_india_patterns_and_shortage() -> None:
     assert _value("india_ndpr_exports_to_china", "IND", 2026) == 0.5
     assert _value("india_feed_imports", "IND") == 7.0
-    # DEU magnets: 2 unserved of 200 across sectors -> 1%, the worst region/material in 2025
-    assert _value("shortage_share", "all") == pytest.approx(0.01)
+    # DEU magnets: 1 t short of 200 across sectors -> 0.5%, the worst region/material in 2025;
+    # Japan's 10% given up because of price in 2026 is not a shortage
+    assert _value("shortage_share", "all") == pytest.approx(0.005)
+    assert _value("shortage_share", "all", 2026) == 0.0
 
 
 def test_prices_against_2024_inside_and_outside_china() -> None:
@@ -118,6 +132,27 @@ def test_status_and_base_horizon() -> None:
     assert list(out["status"]) == ["pass", "FAIL"]
     out = _check("india_ndpr_exports_to_china", "IND", float("nan"), 0.0, "every_year")
     assert list(out["status"]) == ["pass", "FAIL"]
+
+
+def test_base_ranges_read_the_base_year_solve_when_given() -> None:
+    base = _result()
+    base.flows = base.flows.assign(
+        period=base.flows["period"].str.replace("2025", "2024").str.replace("2026", "2024"),
+        value=base.flows["value"] * 2,
+    )
+    base.summary = {"periods": ["2024"], "horizon": {"step": "year"}}
+    ranges = pd.DataFrame(
+        [
+            ("mine_output", "CHN", 250.0, 400.0, "t/yr", "base", "src"),
+            ("mine_output", "CHN", 0.0, 1e9, "t/yr", "every_year", "src"),
+        ],
+        columns=["indicator", "scope", "low", "high", "unit", "horizon", "source"],
+    )
+    out = evaluate(_result(), ranges, REF_PRICES, base=base)
+    first = out.iloc[0]
+    # the base range reads 2024 of the base-year solve (2 x (150 + 10)); the others the run
+    assert (first["year"], first["value"], first["status"]) == (2024, 320.0, "pass")
+    assert list(out["year"].iloc[1:]) == [2025, 2026]
 
 
 def test_every_shipped_range_is_measured() -> None:

@@ -459,6 +459,66 @@ def _supply(
     return supply, supply_capacity
 
 
+# Stages under China's total-volume control: mining, and smelting/separation (cracking is its
+# first step). From August 2025 the quota also covers imported feed (facts 1.5).
+QUOTA_STAGES = ("cracking", "separation")
+
+
+def china_quota_index(
+    tables: Mapping[str, pd.DataFrame], base_year: int, last_year: int
+) -> pd.Series:
+    """China's mining quota by year relative to the base year's: published quotas where
+    there are, after the last one growth at the `china_quota_growth` policy rule."""
+    quotas = tables["china_quotas"]
+    mining = quotas[quotas["quota"] == "mining"].set_index("year")["value"].astype(float)
+    rules = tables["policy_rules"].set_index("rule")["value"]
+    growth = float(rules["china_quota_growth"])
+    last = int(mining.index.max())
+    years = range(base_year, last_year + 1)
+    level = {
+        y: float(mining[y])
+        if y in mining.index
+        else float(mining[last]) * (1 + growth) ** (y - last)
+        for y in years
+        if y in mining.index or y > last
+    }
+    base = level.get(base_year)
+    if base is None:
+        raise KeyError(f"china_quotas: no mining quota for the base year {base_year}")
+    return pd.Series({y: level[y] / base for y in years if y in level}, name="index")
+
+
+def _grow_with_quota(
+    capacity: pd.DataFrame, key: str, keys: set[str], index: pd.Series, base_year: int
+) -> pd.DataFrame:
+    """Capacity rows of `keys` after the base year scaled by the quota index: each year's
+    capacity (the latest row at or before it) x index[year]."""
+    if not keys or index.empty:
+        return capacity
+    own = capacity[capacity[key].isin(keys)]
+    rest = capacity[~capacity[key].isin(keys)]
+    rows = []
+    for item, group in own.groupby(key):
+        by_year = group.set_index("year")["capacity"].astype(float).sort_index()
+        for year in index.index:
+            earlier = by_year[by_year.index <= year]
+            if earlier.empty:
+                continue
+            factor = float(index[year]) if year > base_year else 1.0
+            rows.append(
+                {key: item, "year": int(year), "capacity": float(earlier.iloc[-1]) * factor}
+            )
+        first = int(index.index.min())
+        rows.extend(
+            {key: item, "year": int(str(y)), "capacity": float(c)}
+            for y, c in zip(by_year.index.astype(int), by_year.to_numpy(), strict=True)
+            if int(y) < first
+        )
+    return pd.concat(
+        [rest, pd.DataFrame(rows, columns=[key, "year", "capacity"])], ignore_index=True
+    )
+
+
 def _processing(
     tables: Mapping[str, pd.DataFrame], plants: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -561,6 +621,25 @@ def build_network(
     supply, supply_capacity = _supply(tables, opt, regions, materials, mines)
     processes, coefficients, facilities, facility_capacity = _processing(tables, plants)
     demand, demand_growth = _demand(tables, opt, materials_t, last_year)
+    # China's mines and separation plants follow its quota (published, then the stated rule)
+    quota = china_quota_index(tables, opt.base_year, last_year)
+    china_steps = set(
+        supply.loc[
+            (supply["region"] == "CHN") & supply["material"].str.startswith("concentrate:"), "step"
+        ]
+    )
+    supply_capacity = _grow_with_quota(supply_capacity, "step", china_steps, quota, opt.base_year)
+    stage_of = processes.set_index("process")["stage"]
+    china_plants = set(
+        facilities.loc[
+            (facilities["region"] == "CHN")
+            & facilities["process"].map(stage_of).isin(QUOTA_STAGES),
+            "facility",
+        ]
+    )
+    facility_capacity = _grow_with_quota(
+        facility_capacity, "facility", china_plants, quota, opt.base_year
+    )
 
     # trade arcs and stocks follow from who makes and who uses what
     costs = tables["costs"]

@@ -30,6 +30,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "reference",
         "consumed",
         "unserved",
+        "shortage",
         "share",
     ),
     "welfare": ("period", "component", "value"),

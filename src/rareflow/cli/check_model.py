@@ -18,13 +18,23 @@ from rareflow.cli.errors import user_errors
 from rareflow.cli.options import StepOption, UntilOption
 from rareflow.results import Result
 
+BASE_YEAR = 2024  # the year the network is calibrated to (BuildOptions.base_year)
 
-def solve_baseline(scenario: str, until: str | None, step: str | None) -> Result:
-    """The baseline through the pipeline, with the horizon optionally cut or coarsened."""
+
+def solve_baseline(
+    scenario: str, until: str | None, step: str | None, start: str | None = None
+) -> Result:
+    """The baseline through the pipeline, with the horizon optionally moved or coarsened."""
     from rareflow import pipeline
 
-    options = pipeline.RunOptions(until=until, step=step)
+    options = pipeline.RunOptions(start=start, until=until, step=step)
     return pipeline.run(pipeline.load(scenario, options), options)
+
+
+def solve_base_year(scenario: str, year: int) -> Result:
+    """The scenario's network over its calibration year alone, one annual period: what the
+    "base" figures (2024 production, shares, trade) are checked on."""
+    return solve_baseline(scenario, until=f"{year}-12", step="year", start=f"{year}-01")
 
 
 def _cell(value: object) -> str:
@@ -69,7 +79,8 @@ def check_model(
         RunOptions(until=until, step=step)  # a bad option is refused before any solve
         ref = load_reference()
         result = solve_baseline(scenario, until, step)
-    report = evaluate(result, ref["plausibility_ranges"], ref["prices"])
+        base = solve_base_year(scenario, BASE_YEAR)
+    report = evaluate(result, ref["plausibility_ranges"], ref["prices"], base=base)
     print_report(report)
     if csv is not None:
         report.to_csv(csv, index=False)

@@ -506,6 +506,22 @@ SPECS: tuple[TableSpec, ...] = (
         units=("t REO",),
     ),
     TableSpec(
+        "policy_rules",
+        "Stated rules of policy the model follows where no decision is published (China's "
+        "quota growth after its last published quota); a scenario overrides a rule with a "
+        "`parameter` event on `value`.",
+        (
+            Column("rule", choices=("china_quota_growth",)),
+            Column("value", "float"),
+            Column("low", "float"),
+            Column("high", "float"),
+            Column("unit"),
+            Column("note", required=False),
+        ),
+        key=("rule",),
+        units=("fraction/yr",),
+    ),
+    TableSpec(
         "plausibility_ranges",
         "Sourced ranges the baseline is checked against by `rareflow check-model`.",
         (

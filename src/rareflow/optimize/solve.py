@@ -343,6 +343,17 @@ def _join_arcs(frame: pd.DataFrame, arcs: pd.DataFrame) -> pd.DataFrame:
     return frame.join(arcs[["origin", "destination", "material"]].astype(object), on="arc")
 
 
+def at_choke_width(inp: Inputs) -> xr.DataArray:
+    """[dem, period] t of demand whose willingness to pay is the choke price: buyers with no
+    substitute at any lower price. What of it is not served is a physical shortage (wanted at
+    the going price, not supplied); the rest of `unserved` is demand given up because of price.
+    Blocks are served from the highest willingness to pay down, so this is the top of the
+    curve."""
+    top = inp.wtp.max("block")
+    at_choke = inp.wtp >= top * (1.0 - 1e-9)
+    return inp.block_upper.where(at_choke, 0.0).sum("block")
+
+
 def _result(
     network: Network,
     horizon: Horizon,
@@ -368,12 +379,25 @@ def _result(
     consumed = sol.consumption.to_series().rename("consumed")
     short = pd.concat([ref, consumed], axis=1).reset_index()
     short["unserved"] = (short["reference"] - short["consumed"]).clip(lower=0.0)
+    choke = at_choke_width(inp).to_series().rename("choke")
+    wanted = pd.concat([ref, choke], axis=1)["choke"].to_numpy()
+    short["shortage"] = np.clip(wanted - short["consumed"].to_numpy(), 0.0, None)
     share = short["unserved"] / short["reference"].where(short["reference"] > 0)
     short["share"] = share.fillna(0.0)
     short = short.join(inp.demand[["region", "sector", "material"]], on="dem")
     short = short[
         list(
-            ("region", "sector", "material", "period", "reference", "consumed", "unserved", "share")
+            (
+                "region",
+                "sector",
+                "material",
+                "period",
+                "reference",
+                "consumed",
+                "unserved",
+                "shortage",
+                "share",
+            )
         )
     ]
 

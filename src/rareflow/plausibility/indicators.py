@@ -1,8 +1,9 @@
 """Pure functions: a Result and the reference tables -> indicator values beside their ranges.
 
 Flows and trade in a Result are tonnes per period; every indicator sums them to calendar years,
-so the check does not depend on the time step. "base" indicators read the first simulated year
-and compare it with 2024 figures (the model is calibrated to 2024 and starts in 2025).
+so the check does not depend on the time step. "base" indicators read the base-year result
+when one is given (the network solved over 2024, the year it is calibrated to), else the first
+simulated year.
 """
 
 from __future__ import annotations
@@ -139,14 +140,12 @@ def india_feed_imports(result: Result, scope: str, prices: pd.DataFrame) -> pd.S
 
 
 def shortage_share(result: Result, scope: str, prices: pd.DataFrame) -> pd.Series:
-    """Worst region/material share of reference demand left unserved, per year.
-
-    Results do not yet separate price-driven demand loss from physical shortage, so this reads
-    `unserved`, an upper bound of the physical shortage.
-    """
+    """Worst region/material share of reference demand physically short (wanted at the going
+    price, not supplied: the `shortage` column), per year. Demand given up because of price is
+    not a shortage."""
     s = result.shortfalls.assign(year=_year(result.shortfalls))
-    g = s.groupby(["year", "region", "material"])[["reference", "unserved"]].sum()
-    share = (g["unserved"] / g["reference"].where(g["reference"] > 0)).fillna(0.0)
+    g = s.groupby(["year", "region", "material"])[["reference", "shortage"]].sum()
+    share = (g["shortage"] / g["reference"].where(g["reference"] > 0)).fillna(0.0)
     worst = share.groupby(level="year").max() if len(share) else pd.Series(dtype=float)
     return worst.reindex(_years(result), fill_value=0.0).astype(float)
 
@@ -218,11 +217,15 @@ def _num(cell: object) -> float:
     return float("nan") if cell is None else float(str(cell))
 
 
-def evaluate(result: Result, ranges: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
-    """One row per range and year checked: the measured value, the range and pass/FAIL/n/a."""
+def evaluate(
+    result: Result, ranges: pd.DataFrame, prices: pd.DataFrame, base: Result | None = None
+) -> pd.DataFrame:
+    """One row per range and year checked: the measured value, the range and pass/FAIL/n/a.
+    "base" ranges read `base` (the base-year solve) when given, else `result`'s first year."""
     rows: list[dict[str, object]] = []
     for r in ranges.itertuples(index=False):
-        series = MEASURES[str(r.indicator)](result, str(r.scope), prices)
+        read = base if (r.horizon == "base" and base is not None) else result
+        series = MEASURES[str(r.indicator)](read, str(r.scope), prices)
         if r.horizon == "base":
             series = series.iloc[:1]
         for year, raw in zip(series.index.tolist(), series.tolist(), strict=True):
