@@ -1,7 +1,7 @@
 """On-disk caches: what a second run on the same data must not compute again.
 
-Calibrated base years (`CalibrationStore`) and the reference ("normal flow") solves of
-licence levers (`FlowStore`).
+Calibrated base years (`CalibrationStore`), the reference ("normal flow") solves of licence
+levers (`FlowStore`) and investment plans (`PlanStore`).
 
 
 A `CalibrationStore` maps a key (hash of the reference tables, the build options, the last
@@ -21,6 +21,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import platformdirs
 import xarray as xr
 
@@ -43,11 +44,15 @@ class CalibratedValues:
     meta: dict[str, str]
 
 
-def calibration_key(reference_hash: str, options: str, last_year: int) -> str:
+def _version() -> str:
     try:
-        version = metadata.version("rareflow")
+        return metadata.version("rareflow")
     except metadata.PackageNotFoundError:
-        version = "unknown"
+        return "unknown"
+
+
+def calibration_key(reference_hash: str, options: str, last_year: int) -> str:
+    version = _version()
     text = json.dumps(
         {
             "format": _FORMAT,
@@ -153,6 +158,51 @@ class FlowStore:
         if key not in self._memory and len(self._memory) >= self.memory_size:
             self._memory.pop(next(iter(self._memory)))
         self._memory[key] = flow
+
+
+@dataclass
+class PlanStore:
+    """Investment plans (rareflow.planning) by key, as JSON tables: in memory, on disk."""
+
+    directory: Path
+    _memory: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def _path(self, key: str) -> Path:
+        return self.directory / "plan" / f"{key}-{_FORMAT}-{_version()}.json"
+
+    def get(self, key: str) -> pd.DataFrame | None:
+        if key in self._memory:
+            return self._memory[key].copy()
+        try:
+            text = self._path(key).read_text(encoding="utf-8")
+            frame = pd.DataFrame(json.loads(text)["rows"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # absent or unreadable: plan again
+        self._memory[key] = frame
+        return frame.copy()
+
+    def put(self, key: str, plan: pd.DataFrame) -> None:
+        self._memory[key] = plan.copy()
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
+            rows = json.loads(plan.to_json(orient="records"))
+            tmp.write_text(json.dumps({"rows": rows}), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
+
+_PLANS: dict[Path, PlanStore] = {}
+
+
+def default_plan_store() -> PlanStore:
+    """The plan store of the current cache directory."""
+    directory = cache_dir()
+    if directory not in _PLANS:
+        _PLANS[directory] = PlanStore(directory)
+    return _PLANS[directory]
 
 
 _STORES: dict[Path, CalibrationStore] = {}

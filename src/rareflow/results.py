@@ -35,6 +35,22 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
     "welfare": ("period", "component", "value"),
     "in_transit": ("arc", "origin", "destination", "material", "value"),
+    # capacity the annual planning stage built (rareflow.planning): t/yr standing in `year`,
+    # `added` that year, capex USD per t/yr, annuity USD per t/yr per year, and the price of
+    # the output that year in the plan (USD/kg), the incentive that paid for it
+    "investments": (
+        "candidate",
+        "region",
+        "stage",
+        "process",
+        "material",
+        "year",
+        "capacity",
+        "added",
+        "capex",
+        "annuity",
+        "incentive_price",
+    ),
 }
 
 EXCEL_MAX_ROWS = 1_048_575
@@ -63,6 +79,7 @@ class Result:
     shortfalls: pd.DataFrame = field(default_factory=lambda: _empty("shortfalls"))
     welfare: pd.DataFrame = field(default_factory=lambda: _empty("welfare"))
     in_transit: pd.DataFrame = field(default_factory=lambda: _empty("in_transit"))
+    investments: pd.DataFrame = field(default_factory=lambda: _empty("investments"))
     summary: dict[str, Any] = field(default_factory=dict)
 
     # -- quick access -------------------------------------------------------------------
@@ -155,7 +172,7 @@ class Result:
     # -- files --------------------------------------------------------------------------
 
     def to_dir(self, directory: str | Path) -> Path:
-        """Write flows/trade/prices/shortfalls/welfare/in_transit .parquet and summary.json."""
+        """Write every table of TABLES as .parquet and summary.json."""
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         for name in TABLES:

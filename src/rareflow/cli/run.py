@@ -80,6 +80,10 @@ def run(
             "" if share != share else f"{100 * share:.1f}",
         )
     console.print(table)
+    if not result.investments.empty:
+        from rareflow.report.content import plan_summary
+
+        console.print(f"capacity built by the plan: {plan_summary(result.investments)}")
     if report:
         console.print(f"report: {out / 'report.html'}")
 

@@ -522,6 +522,33 @@ SPECS: tuple[TableSpec, ...] = (
         units=("fraction/yr",),
     ),
     TableSpec(
+        "expansion_options",
+        "What new capacity costs and how long it takes, by stage and region, for the annual "
+        "planning stage (rareflow.planning). Region '*' applies to every region with a plant of "
+        "the stage (or, for mining, a deposit); a region's own row replaces it. Stages under "
+        "China's quota rule have no China row: China's mines and separation follow the quota.",
+        (
+            Column(
+                "stage",
+                choices=("mining", "cracking", "separation", "reduction", "alloying", "magnet"),
+            ),
+            Column("region", description="ISO code, or '*' for every region with such a plant"),
+            Column("capex", "float", nonnegative=True, description="USD per t/yr of capacity"),
+            Column(
+                "lead_years",
+                "int",
+                nonnegative=True,
+                description="from the plan's first year to first output",
+            ),
+            Column("life_years", "int", description="years the capital is recovered over"),
+            Column("discount_rate", "float", nonnegative=True),
+            Column("unit"),
+            Column("note", required=False),
+        ),
+        key=("stage", "region"),
+        units=("USD per t/yr",),
+    ),
+    TableSpec(
         "plausibility_ranges",
         "Sourced ranges the baseline is checked against by `rareflow check-model`.",
         (

@@ -28,7 +28,7 @@ from rareflow.optimize.levers import Levers, frame_hash
 from rareflow.optimize.model import Solution, solve_model
 from rareflow.optimize.timings import Timings
 from rareflow.optimize.warm import WarmModel
-from rareflow.results import Result
+from rareflow.results import TABLES, Result
 
 Foresight = Literal["perfect", "myopic", "window"]
 # progress(done, total, label): called after each LP solve
@@ -428,7 +428,11 @@ def _result(
         "agreement_shortfall_t": float(sol.shortfall.sum()),
         "options": options.to_dict(),
         "hashes": {"network": network_hashes(network), "levers": levers.hashes()},
-        "meta": {k: v for k, v in network.meta.items() if k != "calibration_s"},
+        "meta": {
+            k: v
+            for k, v in network.meta.items()
+            if k not in ("calibration_s", "planning_s", "investment_plan")
+        },
         "versions": _versions(),
     }
     return Result(
@@ -438,5 +442,13 @@ def _result(
         shortfalls=short.reset_index(drop=True),
         welfare=welfare,
         in_transit=transit.reset_index(drop=True),
+        investments=_investments(network),
         summary=summary,
     )
+
+
+def _investments(network: Network) -> pd.DataFrame:
+    """What the planning stage built into this network (rareflow.planning), as a table."""
+    text = network.meta.get("investment_plan")
+    rows = json.loads(text) if text else []
+    return pd.DataFrame(rows, columns=list(TABLES["investments"]))

@@ -514,6 +514,24 @@ def _facts(summary: dict[str, Any], base_summary: dict[str, Any] | None) -> list
     return facts
 
 
+def plan_summary(investments: pd.DataFrame) -> str:
+    """What the planning stage built, in words: capacity standing in the plan's last year by
+    stage and region, largest first, with the first year and the incentive price."""
+    if investments.empty:
+        return "nothing (existing and announced capacity sufficed, or nothing paid for itself)"
+    last = investments.sort_values("year").groupby("candidate").tail(1)
+    first = investments.groupby("candidate")["year"].min()
+    parts = []
+    for row in last.sort_values("capacity", ascending=False).to_dict("records"):
+        process = str(row["process"]).removeprefix("mine:")
+        parts.append(
+            f"{row['stage']} {process} in {row['region']}: {float(row['capacity']):,.0f} t/yr "
+            f"by {row['year']} (from {first[row['candidate']]}, output at "
+            f"{float(row['incentive_price']):,.1f} USD/kg)"
+        )
+    return "; ".join(parts)
+
+
 def _span(periods: list[str]) -> str:
     return f"{periods[0]}..{periods[-1]}" if periods else "none"
 
@@ -534,7 +552,9 @@ def restrict(result: Result, periods: list[str]) -> Result:
     summary = dict(result.summary)
     summary["periods"] = [p for p in result.periods if p in keep]
     summary["unserved_t"] = float(tables["shortfalls"]["unserved"].sum())
-    return Result(**tables, in_transit=result.in_transit, summary=summary)
+    return Result(
+        **tables, in_transit=result.in_transit, investments=result.investments, summary=summary
+    )
 
 
 def align(result: Result, base: Result) -> tuple[Result, Result, str | None]:
@@ -600,7 +620,10 @@ def gather(
         base_scenario=base_name,
         region=chosen,
         period_label=period_label,
-        facts=_facts(result.summary, base.summary if base is not None else None),
+        facts=[
+            *_facts(result.summary, base.summary if base is not None else None),
+            ("capacity built by the plan", plan_summary(result.investments)),
+        ],
         sankey=sankey_links(result, chosen, periods),
         prices=prices,
         shortfalls=shortfalls_by_sector(result),

@@ -142,6 +142,7 @@ def prepare(scenario: Scenario, reference: Mapping[str, pd.DataFrame] | None = N
     """From a scenario to (Horizon, Levers, Network): parameter overrides on the reference
     tables, the network built from them to the end of the horizon, then `apply`."""
     from rareflow.calibration import calibrated_network
+    from rareflow.planning import plan_years, planned_network
 
     if reference is None:
         from pathlib import Path
@@ -152,4 +153,5 @@ def prepare(scenario: Scenario, reference: Mapping[str, pd.DataFrame] | None = N
     tables = apply_parameters(scenario, reference)
     last_year = max(scenario.horizon.end.year, 2040)
     network = calibrated_network(tables, last_year=last_year)
+    network = planned_network(network, tables, *plan_years(network, scenario.horizon.end.year))
     return apply(scenario, network, load_vocabulary(scenario.data))
