@@ -172,6 +172,18 @@ year,quota,value,ionic_clay,unit,note,source,vintage,estimate_method
 2024,mining,270000,,t REO,,test-assumption,2024,fixture value
 2024,separation,254000,,t REO,,test-assumption,2024,fixture value
 """,
+    "policy_rules": """\
+rule,value,low,high,unit,note,source,vintage,estimate_method
+china_quota_growth,0.099,0.059,0.144,fraction/yr,,test-assumption,2024,fixture value
+""",
+    "expansion_options": """\
+stage,region,capex,lead_years,life_years,discount_rate,unit,note,source,vintage,estimate_method
+magnet,*,40500,2,20,0.1,USD per t/yr,,test-assumption,2025,fixture value
+""",
+    "trade_limits": """\
+origin,destination,material,except_destination,start,end,note,source,vintage,estimate_method
+*,IND,concentrate:*,,,,fixture,test-assumption,2024,fixture value
+""",
     "plausibility_ranges": """\
 indicator,scope,low,high,unit,horizon,note,source,vintage,estimate_method
 mine_output,CHN,256500,283500,t/yr,base,,test-assumption,2026,fixture range

@@ -8,6 +8,7 @@ of `BuildOptions`, documented in docs/model.md and written into `Network.meta`.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -168,13 +169,51 @@ def _makers_and_users(net: Network) -> tuple[pd.DataFrame, pd.DataFrame]:
     return made_by, used_by
 
 
+CLOSED_ROUTES = "closed_routes"  # Network.meta key: JSON list of the trade_limits rows
+
+
+def closed_routes(limits: pd.DataFrame) -> list[dict[str, str]]:
+    """The rows of `trade_limits` as selector dicts (origin, destination, material,
+    except_destination, start, end; "" where empty). Undated ones are closed throughout."""
+    keys = ("origin", "destination", "material", "except_destination", "start", "end")
+    return [
+        {k: "" if _blank(row.get(k)) else str(row[k]) for k in keys}
+        for row in limits.to_dict("records")
+    ]
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or str(value) == ""
+
+
+def _closed(pairs: pd.DataFrame, routes: list[dict[str, str]]) -> np.ndarray:
+    """Mask of the (region_o, region_d, material) pairs that a closed route covers."""
+    from rareflow.optimize.levers import select
+
+    shut = np.zeros(len(pairs), dtype=bool)
+    for r in routes:
+        hit = (
+            select(pairs["region_o"], r["origin"])
+            & select(pairs["region_d"], r["destination"])
+            & select(pairs["material"], r["material"])
+        )
+        if r.get("except_destination"):
+            hit &= ~select(pairs["region_d"], r["except_destination"])
+        shut |= hit
+    return shut
+
+
 def trade_arcs(net: Network, cost: float) -> pd.DataFrame:
     """An arc for a tradable material from every region that can make it to every other
-    region that can use it, at the transport cost `cost` USD/t."""
+    region that can use it, at the transport cost `cost` USD/t, except on the routes closed
+    by law or by an integrated chain (`Network.meta["closed_routes"]`, from trade_limits)."""
     made_by, used_by = _makers_and_users(net)
     tradable = set(net.materials.loc[net.materials["tradable"].astype(bool), "material"])
     pairs = made_by.merge(used_by, on="material", suffixes=("_o", "_d"))
     pairs = pairs[(pairs["region_o"] != pairs["region_d"]) & pairs["material"].isin(tradable)]
+    routes = json.loads(net.meta.get(CLOSED_ROUTES, "[]"))
+    always = [r for r in routes if not r.get("start") and not r.get("end")]
+    pairs = pairs[~_closed(pairs, always)]
     return pd.DataFrame(
         {
             "arc": pairs["region_o"] + ">" + pairs["region_d"] + ":" + pairs["material"],
@@ -645,7 +684,9 @@ def build_network(
     costs = tables["costs"]
     transport = _cost(costs, "transport", ["sea"])
     holding_share = _cost(costs, "holding", ["default"])
+    closed = json.dumps(closed_routes(tables["trade_limits"]))
     partial = Network(
+        meta={CLOSED_ROUTES: closed},
         regions=regions,
         materials=materials,
         supply=supply,
@@ -664,6 +705,7 @@ def build_network(
         "base_year": str(opt.base_year),
         "reference_hash": _hash_tables(tables),
         "options": str(asdict(opt)),
+        CLOSED_ROUTES: closed,
     }
     return Network(
         regions=regions,

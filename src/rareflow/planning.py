@@ -38,6 +38,7 @@ from rareflow.optimize.model import build_model, check_optimal
 from rareflow.results import TABLES
 
 PREFIX = "plan:"
+PLAN_FORMAT = 3  # bump when what `plan` computes changes: older cached plans are not reused
 # an upper bound on any one candidate's capacity, t/yr: large enough never to bind, small
 # enough to keep the LP well scaled
 CANDIDATE_CEILING = 1.0e6
@@ -103,7 +104,10 @@ def candidates(network: Network, options: pd.DataFrame, first_year: int) -> pd.D
         region, material = (str(k) for k in keys)
         if str(region) == "CHN":
             continue  # China's mines follow its quota
-        option = _option(options, "mining", str(region))
+        deposit = material.split(":", 1)[1]
+        option = _option(options, f"mining:{deposit}", region)
+        if option is None:
+            option = _option(options, "mining", region)
         if option is None:
             continue
         rows.append(
@@ -273,6 +277,10 @@ def plan(
         columns=["candidate", "year", "capacity"],
     )
     open_net = with_capacity(network, cands, ceiling, base_year)
+    # every year must balance on its own capacity: with perfect foresight, stocks would let
+    # the plan carry material between years that the myopic market cannot, and build less
+    open_net.stocks["capacity"] = 0.0
+    open_net.stocks["initial"] = 0.0
     horizon = Horizon(f"{first_year}-01", f"{last_year}-12", "year")
     inp = build_inputs(open_net, horizon, Levers(), options or SolveOptions())
     table = cands.set_index(pd.Index(cands["candidate"], name="candidate"))
@@ -374,6 +382,7 @@ def _plan_key(
     network: Network, cands: pd.DataFrame, first_year: int, last_year: int, options: SolveOptions
 ) -> str:
     digest = hashlib.sha256()
+    digest.update(f"format {PLAN_FORMAT}".encode())
     digest.update(network.meta.get("reference_hash", "").encode())
     digest.update(network.meta.get("options", "").encode())
     digest.update(network.meta.get("demand_calibration", "").encode())

@@ -530,7 +530,16 @@ SPECS: tuple[TableSpec, ...] = (
         (
             Column(
                 "stage",
-                choices=("mining", "cracking", "separation", "reduction", "alloying", "magnet"),
+                choices=(
+                    "mining",
+                    "mining:ionic_clay",
+                    "cracking",
+                    "separation",
+                    "reduction",
+                    "alloying",
+                    "magnet",
+                ),
+                description="a stage, or mining:<deposit> for one deposit type's mines",
             ),
             Column("region", description="ISO code, or '*' for every region with such a plant"),
             Column("capex", "float", nonnegative=True, description="USD per t/yr of capacity"),
@@ -547,6 +556,23 @@ SPECS: tuple[TableSpec, ...] = (
         ),
         key=("stage", "region"),
         units=("USD per t/yr",),
+    ),
+    TableSpec(
+        "trade_limits",
+        "Routes closed by law or by an integrated chain, as data: no flow of `material` from "
+        "`origin` to `destination` (selectors: '*', ';'-lists, wildcards) except to "
+        "`except_destination`, from `start` to `end` (empty: always). An undated row removes "
+        "the route from the network; a dated one closes it from its start.",
+        (
+            Column("origin"),
+            Column("destination"),
+            Column("material"),
+            Column("except_destination", required=False),
+            Column("start", required=False, description="YYYY-MM; empty: always"),
+            Column("end", required=False, description="YYYY-MM; empty: open-ended"),
+            Column("note"),
+        ),
+        key=("origin", "destination", "material"),
     ),
     TableSpec(
         "plausibility_ranges",

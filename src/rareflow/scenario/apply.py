@@ -10,6 +10,7 @@ hold in the engine.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from rareflow.network import Network
-from rareflow.network_builder import complete_network
+from rareflow.network_builder import CLOSED_ROUTES, complete_network
 from rareflow.optimize.horizon import Horizon
 from rareflow.optimize.levers import LEVER_COLUMNS, Levers
 from rareflow.scenario.agreements import resolve_agreements
@@ -102,6 +103,33 @@ def apply_parameters(
 # the whole scenario
 
 
+def dated_closures(network: Network) -> list[dict[str, Any]]:
+    """Arc bounds (max_flow 0) for the dated rows of the reference `trade_limits` (routes
+    closed from a date, e.g. Mountain Pass to China from April 2025). They are part of every
+    scenario, like the data; undated rows have no arcs at all (network_builder.trade_arcs)."""
+    routes = json.loads(network.meta.get(CLOSED_ROUTES, "[]"))
+    rows: list[dict[str, Any]] = []
+    for r in routes:
+        if not r.get("start") and not r.get("end"):
+            continue
+        if r.get("except_destination"):
+            raise ScenarioError(
+                "trade_limits: a dated row cannot have except_destination "
+                f"({r['origin']} -> {r['destination']} {r['material']})"
+            )
+        rows.append(
+            {
+                "origin": r["origin"],
+                "destination": r["destination"],
+                "material": r["material"],
+                "start": r.get("start") or None,
+                "end": r.get("end") or None,
+                "max_flow": 0.0,
+            }
+        )
+    return rows
+
+
 def apply(scenario: Scenario, network: Network, vocabulary: Vocabulary | None = None) -> Applied:
     """Levers and an edited copy of `network` for `scenario` (parameter events excluded:
     they edit the reference tables, see `prepare`). Each event goes to its handler in
@@ -123,6 +151,7 @@ def apply(scenario: Scenario, network: Network, vocabulary: Vocabulary | None = 
             raise TypeError(f"{label}: no handler for event type {type(ev).__name__}")
         handler(ctx, label, ev)
     ctx.flush_growth()
+    tables["arc_bounds"] += dated_closures(ctx.net)
     net = ctx.net
     if ctx.added_plants:
         # a new plant needs trade routes for what it takes and makes, and its recipe variants

@@ -1,0 +1,50 @@
+"""Routes closed by law or by an integrated chain are data (trade_limits.csv): an undated
+row leaves no arc, a dated one closes the arc from its date in every scenario."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from rareflow.data.loader import load_reference
+from rareflow.network_builder import build_network, closed_routes, trade_arcs
+from rareflow.scenario import load_scenario
+from rareflow.scenario.apply import apply, dated_closures
+
+
+def test_undated_limits_leave_no_arc() -> None:
+    net = build_network(load_reference(), last_year=2030)
+    arcs = net.arcs
+    # Lynas's chain: Australian mixed carbonate goes to Malaysia and nowhere else
+    aus_mixed = arcs[(arcs["origin"] == "AUS") & (arcs["material"] == "mixed:monazite")]
+    assert set(aus_mixed["destination"]) == {"MYS"}
+    # India imports no concentrate or mixed compounds (Atomic Energy Act), exports no
+    # concentrate and ships no oxide to China
+    feed = arcs["material"].str.match("concentrate|mixed")
+    into_india = arcs[(arcs["destination"] == "IND") & feed]
+    assert into_india.empty
+    from_india = arcs[arcs["origin"] == "IND"]
+    assert from_india[from_india["material"].str.startswith("concentrate:")].empty
+    to_china = from_india[from_india["destination"] == "CHN"]
+    assert not to_china["material"].str.startswith("oxide:").any()
+    # other routes are untouched: China still takes Australian concentrate
+    assert len(arcs[(arcs["origin"] == "AUS") & (arcs["destination"] == "CHN")]) > 0
+
+
+def test_a_plant_added_later_gets_no_closed_route() -> None:
+    net = build_network(load_reference(), last_year=2030)
+    again = trade_arcs(net, cost=100.0)
+    assert set(again["arc"]) == set(net.arcs["arc"])
+
+
+def test_dated_limits_close_the_route_from_their_date_in_every_scenario() -> None:
+    ref = load_reference()
+    rows = pd.DataFrame(closed_routes(ref["trade_limits"]))
+    dated = rows[rows["start"] != ""]
+    assert ("USA", "CHN") in set(zip(dated["origin"], dated["destination"], strict=True))
+    net = build_network(ref, last_year=2030)
+    bounds = dated_closures(net)
+    assert bounds and all(b["max_flow"] == 0.0 for b in bounds)
+    applied = apply(load_scenario("baseline"), net)
+    table = applied.levers.arc_bounds
+    mp = table[(table["origin"] == "USA") & (table["destination"] == "CHN")]
+    assert len(mp) == 1 and pd.Timestamp(mp["start"].iloc[0]) == pd.Timestamp("2025-04-01")
