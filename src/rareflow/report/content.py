@@ -514,22 +514,25 @@ def _facts(summary: dict[str, Any], base_summary: dict[str, Any] | None) -> list
     return facts
 
 
-def plan_summary(investments: pd.DataFrame) -> str:
-    """What the planning stage built, in words: capacity standing in the plan's last year by
-    stage and region, largest first, with the first year and the incentive price."""
+def plan_summary(investments: pd.DataFrame, top: int = 5) -> str:
+    """What the planning stage built, in words: the largest capacities standing in the plan's
+    last year, by process and region, with their first year and the output's price then."""
     if investments.empty:
         return "nothing (existing and announced capacity sufficed, or nothing paid for itself)"
     last = investments.sort_values("year").groupby("candidate").tail(1)
     first = investments.groupby("candidate")["year"].min()
+    span = f"{int(investments['year'].min())}-{int(investments['year'].max())}"
     parts = []
-    for row in last.sort_values("capacity", ascending=False).to_dict("records"):
+    ranked = last.sort_values("capacity", ascending=False).to_dict("records")
+    for row in ranked[:top]:
         process = str(row["process"]).removeprefix("mine:")
         parts.append(
-            f"{row['stage']} {process} in {row['region']}: {float(row['capacity']):,.0f} t/yr "
-            f"by {row['year']} (from {first[row['candidate']]}, output at "
-            f"{float(row['incentive_price']):,.1f} USD/kg)"
+            f"{process} in {row['region']} {float(row['capacity']):,.0f} t/yr by {row['year']} "
+            f"(from {first[row['candidate']]}, at {float(row['incentive_price']):,.1f} USD/kg)"
         )
-    return "; ".join(parts)
+    more = len(ranked) - top
+    tail = f"; {more} more in investments.parquet" if more > 0 else ""
+    return f"plan {span}: " + "; ".join(parts) + tail
 
 
 def _span(periods: list[str]) -> str:
