@@ -48,3 +48,20 @@ def test_dated_limits_close_the_route_from_their_date_in_every_scenario() -> Non
     table = applied.levers.arc_bounds
     mp = table[(table["origin"] == "USA") & (table["destination"] == "CHN")]
     assert len(mp) == 1 and pd.Timestamp(mp["start"].iloc[0]) == pd.Timestamp("2025-04-01")
+
+
+def test_leaving_an_established_supplier_costs_the_switching_premium() -> None:
+    from rareflow.network_builder import reference_price
+
+    ref = load_reference()
+    net = build_network(ref, last_year=2030)
+    share = float(ref["costs"].query("kind == 'relationship'")["value"].iloc[0])
+    cost = net.arcs.set_index("arc")["cost"]
+    magnet = "magnet:NdFeB-HRE"
+    # Japan bought its magnets from China in 2024 (trade.csv): that route costs freight only
+    assert cost[f"CHN>JPN:{magnet}"] == 100.0
+    # a new supplier pays freight plus 10% of the magnet's reference price
+    premium = share * reference_price(ref["prices"], magnet, "world", 2024)
+    assert cost[f"VNM>JPN:{magnet}"] == 100.0 + premium
+    # where the data know no supplier of a buyer, no route is "new": freight only
+    assert cost["CHN>KOR:oxide:La"] == 100.0

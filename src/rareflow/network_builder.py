@@ -170,6 +170,52 @@ def _makers_and_users(net: Network) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 CLOSED_ROUTES = "closed_routes"  # Network.meta key: JSON list of the trade_limits rows
+TRADE_MEMORY = "trade_memory"  # Network.meta key: established suppliers and switching premiums
+# a trade.csv form stands for these material forms (customs "compounds and metals")
+FORM_FAMILY = {"oxide": ("oxide", "metal", "alloy"), "magnet": ("magnet",)}
+
+
+def trade_memory(
+    trade: pd.DataFrame, prices: pd.DataFrame, materials: pd.DataFrame, share: float, year: int
+) -> dict[str, object]:
+    """Who supplied whom with what in the base year (trade.csv), and the premium USD/t a buyer
+    pays per tonne from a supplier it did not use: `share` x the material's reference price."""
+    forms = materials.set_index("material")["form"].astype(str)
+    rows = trade[trade["year"] == year]
+    established: dict[str, list[str]] = {}
+    for material in forms.index:
+        keys = {material, *(f for f, family in FORM_FAMILY.items() if forms[material] in family)}
+        hit = rows[rows["material"].isin(keys)]
+        for importer, group in hit.groupby("importer"):
+            established[f"{importer}|{material}"] = sorted(set(group["exporter"].astype(str)))
+    premium = {}
+    for material in forms.index:
+        price = _price_or_inf(prices, str(material), year)
+        if np.isfinite(price):
+            premium[str(material)] = share * price
+    return {"established": established, "premium": premium}
+
+
+def _relationship_share(costs: pd.DataFrame) -> float:
+    """The switching premium as a share of the reference price; 0 when the data set has none."""
+    rows = costs[costs["kind"] == "relationship"]
+    return float(rows["value"].iloc[0]) if len(rows) else 0.0
+
+
+def _switching_premium(pairs: pd.DataFrame, memory: dict[str, object]) -> np.ndarray:
+    """USD/t on each (region_o, region_d, material) pair: the premium where the buyer has
+    established suppliers of the material and this origin is not one of them, else 0."""
+    established = memory.get("established", {})
+    premium = memory.get("premium", {})
+    assert isinstance(established, dict) and isinstance(premium, dict)
+    out = np.zeros(len(pairs))
+    for i, (o, d, m) in enumerate(
+        zip(pairs["region_o"], pairs["region_d"], pairs["material"], strict=True)
+    ):
+        suppliers = established.get(f"{d}|{m}")
+        if suppliers and o not in suppliers:
+            out[i] = float(premium.get(m, 0.0))
+    return out
 
 
 def closed_routes(limits: pd.DataFrame) -> list[dict[str, str]]:
@@ -206,7 +252,10 @@ def _closed(pairs: pd.DataFrame, routes: list[dict[str, str]]) -> np.ndarray:
 def trade_arcs(net: Network, cost: float) -> pd.DataFrame:
     """An arc for a tradable material from every region that can make it to every other
     region that can use it, at the transport cost `cost` USD/t, except on the routes closed
-    by law or by an integrated chain (`Network.meta["closed_routes"]`, from trade_limits)."""
+    by law or by an integrated chain (`Network.meta["closed_routes"]`, from trade_limits).
+    A buyer's arc from a supplier it did not use in the base year also carries the switching
+    premium (`Network.meta["trade_memory"]`), so flows keep to established relationships
+    unless prices move enough to pay for leaving them."""
     made_by, used_by = _makers_and_users(net)
     tradable = set(net.materials.loc[net.materials["tradable"].astype(bool), "material"])
     pairs = made_by.merge(used_by, on="material", suffixes=("_o", "_d"))
@@ -214,13 +263,14 @@ def trade_arcs(net: Network, cost: float) -> pd.DataFrame:
     routes = json.loads(net.meta.get(CLOSED_ROUTES, "[]"))
     always = [r for r in routes if not r.get("start") and not r.get("end")]
     pairs = pairs[~_closed(pairs, always)]
+    premium = _switching_premium(pairs, json.loads(net.meta.get(TRADE_MEMORY, "{}")))
     return pd.DataFrame(
         {
             "arc": pairs["region_o"] + ">" + pairs["region_d"] + ":" + pairs["material"],
             "origin": pairs["region_o"],
             "destination": pairs["region_d"],
             "material": pairs["material"],
-            "cost": float(cost),
+            "cost": float(cost) + premium,
             "lead_time_months": 0.0,
         }
     ).reset_index(drop=True)
@@ -685,8 +735,17 @@ def build_network(
     transport = _cost(costs, "transport", ["sea"])
     holding_share = _cost(costs, "holding", ["default"])
     closed = json.dumps(closed_routes(tables["trade_limits"]))
+    memory = json.dumps(
+        trade_memory(
+            tables["trade"],
+            tables["prices"],
+            materials,
+            _relationship_share(costs),
+            opt.base_year,
+        )
+    )
     partial = Network(
-        meta={CLOSED_ROUTES: closed},
+        meta={CLOSED_ROUTES: closed, TRADE_MEMORY: memory},
         regions=regions,
         materials=materials,
         supply=supply,
@@ -706,6 +765,7 @@ def build_network(
         "reference_hash": _hash_tables(tables),
         "options": str(asdict(opt)),
         CLOSED_ROUTES: closed,
+        TRADE_MEMORY: memory,
     }
     return Network(
         regions=regions,

@@ -412,16 +412,17 @@ SPECS: tuple[TableSpec, ...] = (
     ),
     TableSpec(
         "costs",
-        "Cost parameters: mining by deposit and region, transport by route class, holding.",
+        "Cost parameters: mining by deposit and region, transport by route class, holding, "
+        "and the cost of leaving an established trade relationship.",
         (
-            Column("kind", choices=("mining", "transport", "holding", "bulk")),
+            Column("kind", choices=("mining", "transport", "holding", "bulk", "relationship")),
             Column("key", description="region, deposit, route class or material"),
             Column("value", "float", nonnegative=True),
             Column("unit"),
             Column("note", required=False),
         ),
         key=("kind", "key"),
-        units=("USD/t", "USD/t/yr", "fraction/yr"),
+        units=("USD/t", "USD/t/yr", "fraction/yr", "fraction"),
     ),
     TableSpec(
         "reported_figures",
