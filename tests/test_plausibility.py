@@ -30,6 +30,8 @@ def _result() -> Result:
         ("process_output", "CHN", "magnet:NdFeB-LRE", "2025-01", 30.0),
         ("process_output", "JPN", "magnet:NdFeB-HRE", "2025-01", 10.0),
         ("process_output", "CHN", "oxide:Dy", "2025-01", 2.0),
+        ("trade_in", "JPN", "oxide:Nd", "2025-01", 3.0),
+        ("consumption", "DEU", "oxide:Nd", "2025-01", 5.0),
     ]
     trade = [
         ("CHN>JPN:magnet:NdFeB-LRE", "CHN", "JPN", "magnet:NdFeB-LRE", "2025-01", 6.0),
@@ -44,6 +46,8 @@ def _result() -> Result:
         ("CHN", "oxide:Nd", "2025-02", 200.0),
         ("DEU", "oxide:Nd", "2025-01", 60.0),
         ("JPN", "oxide:Nd", "2025-01", 300.0),
+        # Korea has a shadow price but nothing passes through its node: not a market price
+        ("KOR", "oxide:Nd", "2025-01", 0.0),
     ]
     shortfalls = [
         # DEU ev: 2 t unserved, of which 1 t wanted at the going price (a physical shortage)
@@ -121,7 +125,8 @@ def test_india_patterns_and_shortage() -> None:
 
 def test_prices_against_2024_inside_and_outside_china() -> None:
     assert _value("oxide_price_ratio_chn", "oxide:Nd") == pytest.approx(1.5)
-    # no exCHN row: world 50 is the base; JPN at 300 (6x) is further from 1 than DEU (1.2x)
+    # no exCHN row: world 50 is the base; JPN at 300 (6x) is further from 1 than DEU (1.2x);
+    # KOR's 0 is ignored (no flow of Nd oxide there)
     assert _value("oxide_price_ratio_exchn", "oxide:Nd") == pytest.approx(6.0)
 
 

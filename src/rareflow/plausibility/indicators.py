@@ -19,6 +19,7 @@ NDPR_BEARING = ("oxide:Nd", "oxide:Pr", "metal:Nd", "metal:Pr", "alloy:NdPr")
 NDFEB = ("magnet:NdFeB-HRE", "magnet:NdFeB-LRE")
 FEED_PREFIXES = ("concentrate:", "mixed:")
 STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+MARKET_FLOWS = ("consumption", "process_input", "process_output", "trade_in", "trade_out")
 COLUMNS = ("indicator", "scope", "year", "value", "low", "high", "unit", "status", "source")
 
 Measure = Callable[[Result, str, pd.DataFrame], pd.Series]  # -> value per year
@@ -173,11 +174,20 @@ def oxide_price_ratio_chn(result: Result, scope: str, prices: pd.DataFrame) -> p
     return (china / ref if ref else china * float("nan")).reindex(_years(result))
 
 
+def _traded(result: Result, material: str) -> pd.DataFrame:
+    """(year, region) pairs where `material` changed hands: made, used, consumed or traded.
+    A node nothing passes through has a shadow price but no market price."""
+    f = result.flows
+    f = f[(f["material"] == material) & (f["value"].abs() > 1e-6) & f["kind"].isin(MARKET_FLOWS)]
+    return f.assign(year=_year(f))[["year", "region"]].drop_duplicates()
+
+
 def oxide_price_ratio_exchn(result: Result, scope: str, prices: pd.DataFrame) -> pd.Series:
-    """The ratio furthest from 1 among regions outside China (worst case per year)."""
+    """The ratio furthest from 1 among regions outside China where the oxide is made, used or
+    traded that year (worst case per year)."""
     ref = base_price(prices, scope, "exCHN")
     p = _mean_prices(result, scope)
-    p = p[p["region"] != "CHN"]
+    p = p[p["region"] != "CHN"].merge(_traded(result, scope), on=["year", "region"])
     if not ref or p.empty:
         return pd.Series(float("nan"), index=_years(result))
     ratio = p.assign(r=p["price"] / ref, d=(p["price"] / ref - 1.0).abs())
