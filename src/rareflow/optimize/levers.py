@@ -20,49 +20,65 @@ import pandas as pd
 from rareflow.errors import UserError
 
 # name -> (required columns, optional columns with their default)
+# Every table's optional `announced` is the date the row became known (its event's announcement
+# date; empty: known from the start). Rolling solves see a row only from then (Levers.known_before).
 LEVER_COLUMNS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     # cap on selected arcs: max_flow t/yr, or max_share of the normal (reference) flow; 0 = ban
     "arc_bounds": (
         ("origin", "destination", "material"),
-        {"start": None, "end": None, "max_flow": np.nan, "max_share": np.nan},
+        {"announced": None, "start": None, "end": None, "max_flow": np.nan, "max_share": np.nan},
     ),
     # total t over a group of arcs over a period range
     "quotas": (
         ("origin", "destination", "material", "total"),
-        {"quota": None, "start": None, "end": None},
+        {"announced": None, "quota": None, "start": None, "end": None},
     ),
     # export tax / import tariff added to arc cost: USD/t plus ad valorem share of ref_price USD/t
     # (ref_price empty: the median reference demand price of the arc's material)
     "taxes": (
         ("origin", "destination", "material"),
-        {"start": None, "end": None, "usd_per_t": 0.0, "ad_valorem": 0.0, "ref_price": np.nan},
+        {
+            "announced": None,
+            "start": None,
+            "end": None,
+            "usd_per_t": 0.0,
+            "ad_valorem": 0.0,
+            "ref_price": np.nan,
+        },
     ),
     # licence regime: approval_share of normal flow approved, arriving delay_days later;
     # normal_flow t/yr (empty: taken from a reference solve without licences)
     "licences": (
         ("origin", "destination", "material", "approval_share"),
-        {"start": None, "end": None, "delay_days": 0.0, "normal_flow": np.nan},
+        {"announced": None, "start": None, "end": None, "delay_days": 0.0, "normal_flow": np.nan},
     ),
     # suspension of Network.agreements: from start + notice_days the contracted min and max
     # shrink by `share` (1 = fully suspended)
     "agreement_suspensions": (
         ("agreement", "start"),
-        {"notice_days": 0.0, "share": 1.0},
+        {"announced": None, "notice_days": 0.0, "share": 1.0},
     ),
     # capacity path override t/yr for facilities (or supply steps) matching `facility`
     "capacity": (
         ("facility", "capacity"),
-        {"start": None, "end": None},
+        {"announced": None, "start": None, "end": None},
     ),
     # outage: capacity x factor for facilities / supply steps matching all of facility, region,
     # stage (supply steps count as stage 'mining' when they produce concentrate, else 'supply')
     "outages": (
         ("factor",),
-        {"facility": "*", "region": "*", "stage": "*", "start": None, "end": None},
+        {
+            "announced": None,
+            "facility": "*",
+            "region": "*",
+            "stage": "*",
+            "start": None,
+            "end": None,
+        },
     ),
 }
 
-DATE_COLUMNS = ("start", "end")
+DATE_COLUMNS = ("start", "end", "announced")
 NUMBER_COLUMNS = (
     "max_flow",
     "max_share",
@@ -185,6 +201,29 @@ class Levers:
         ref = self.without("licences")
         ref.arc_bounds = bounds.reset_index(drop=True)
         return ref
+
+    def announcements(self) -> list[pd.Timestamp]:
+        """The distinct announcement dates of the rows, in order."""
+        dates: set[pd.Timestamp] = set()
+        for name in LEVER_COLUMNS:
+            dates |= set(self.table(name)["announced"].dropna())
+        return sorted(dates)
+
+    def known_before(self, end: pd.Timestamp) -> Levers:
+        """The levers known to a decision maker in a period ending (exclusive) at `end`:
+        rows announced before then (or with no date). A quota not yet announced stays as a row with no limit, so the quota dimension
+        (and what earlier periods used of it) is the same in every information state."""
+        kwargs = {}
+        for name in LEVER_COLUMNS:
+            table = self.table(name)
+            known = table["announced"].isna() | (table["announced"] < end)
+            if name == "quotas":
+                table = table.copy()
+                table.loc[~known, "total"] = np.inf
+                kwargs[name] = table
+            else:
+                kwargs[name] = table[known].reset_index(drop=True)
+        return Levers(**kwargs)
 
     def hashes(self) -> dict[str, str]:
         return {name: frame_hash(self.table(name)) for name in LEVER_COLUMNS}

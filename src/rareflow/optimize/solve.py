@@ -103,12 +103,53 @@ def solve(
         )
     with timings.stage("build_s"):
         inp = build_inputs(network, horizon, levers, options, normal)
-    run = _rolling(inp, size, counter, "solve", timings, reuse_model)
+        states = information_states(network, horizon, levers, options, normal, inp, size)
+    run = _rolling(inp, size, counter, "solve", timings, reuse_model, states)
     with timings.stage("readback_s"):
         result = _result(network, horizon, levers, options, foresight, window, size, run)
     timings.total_s = time.perf_counter() - started + timings.calibration_s
     result.summary["timings"] = timings.to_dict()
     return result
+
+
+State = tuple[int, Inputs]  # (first period index, the inputs known from that period on)
+
+
+def information_states(
+    network: Network,
+    horizon: Horizon,
+    levers: Levers,
+    options: SolveOptions,
+    normal: xr.DataArray | None,
+    full: Inputs,
+    size: int,
+) -> list[State]:
+    """What a rolling solve knows, period by period: from each announcement date inside the
+    horizon on, the levers announced by then (Levers.known_before). A window starting at period
+    k is built from the inputs of the last state starting at or before k, so a lead time or a
+    licence delay that widens the window never shows policy not yet announced. Perfect
+    foresight (one window) sees everything: one state, the full inputs."""
+    n = len(full.periods)
+    if size >= n:
+        return [(0, full)]
+    # a period knows what was announced before its end: an event announced (and starting)
+    # mid-period is in force in that period, so its solve must see it
+    ends = pd.to_datetime(full.periods["end"]).reset_index(drop=True)
+    dates = levers.announcements()
+    states: list[State] = []
+    known_count = -1
+    for k, when in enumerate(ends):
+        count = sum(1 for d in dates if d < when)
+        if count == known_count:
+            continue
+        known_count = count
+        if count == len(dates):
+            states.append((k, full))
+        else:
+            states.append(
+                (k, build_inputs(network, horizon, levers.known_before(when), options, normal))
+            )
+    return states
 
 
 def _calibration_seconds(network: Network) -> float:
@@ -192,9 +233,15 @@ def _rolling(
     label: str,
     timings: Timings,
     reuse_model: bool = True,
+    states: list[State] | None = None,
 ) -> _Run:
-    """Solve windows of `size` periods, keep the first period of each (all for one window)."""
+    """Solve windows of `size` periods, keep the first period of each (all for one window).
+
+    `states` (information_states) gives the inputs each window is built from; the kept
+    period of a window is the same in all of them (what is in force at t is announced by t),
+    so stocks, arrivals and quotas carry over from `inp`."""
     n = len(inp.periods)
+    states = states or [(0, inp)]
     arcs = list(inp.arcs.index)
     fixed = np.zeros((len(arcs), n))  # arrivals from kept departures, by arrival period
     in_transit = np.zeros(len(arcs))
@@ -204,12 +251,13 @@ def _rolling(
     last_flows: dict[str, xr.DataArray] = {}
     objectives: list[float] = []
     worst, tol = 0.0, 0.0
-    warm = WarmModel(inp, timings) if reuse_model and size < n else None
+    warm = _WarmStates(states, timings) if reuse_model and size < n else None
     k = 0
     while k < n:
         stop = min(k + size, n)
         keep = n - k if size >= n else 1
-        part_inputs = inp.window(k, stop)
+        known = _state_at(states, k)
+        part_inputs = known.window(k, stop)
         part_inputs.stock_initial = stock
         part_inputs.quota_total = inp.quota_total - used
         fixed_da = xr.DataArray(
@@ -217,9 +265,8 @@ def _rolling(
             coords={"arc": arcs, "period": part_inputs.period_index},
             dims=["arc", "period"],
         )
-        if warm is not None:
-            sol = warm.solve_window(k, stop, part_inputs, fixed_da)
-        else:
+        sol = warm.solve_window(k, stop, part_inputs, fixed_da) if warm is not None else None
+        if sol is None:
             sol = solve_model(part_inputs, fixed_da, timings=timings)
         objectives.append(sol.objective)
         # every solve is checked over all its periods, not only the kept one
@@ -263,6 +310,40 @@ def _rolling(
         max_residual=max(worst, w),
         tolerance=max(tol, t),
     )
+
+
+def _state_at(states: list[State], k: int) -> Inputs:
+    """The inputs of the last information state starting at or before period k."""
+    return [inputs for first, inputs in states if first <= k][-1]
+
+
+class _WarmStates:
+    """One in-place model per information state, built when first needed. The models share
+    the values of the periods already kept (their columns are the same cells, as every state
+    has the same network); if a state's columns differ, the rest is solved by rebuilding."""
+
+    def __init__(self, states: list[State], timings: Timings) -> None:
+        self.states = dict(states)
+        self.timings = timings
+        self.models: dict[int, WarmModel] = {}
+        self.last: WarmModel | None = None
+        self.rebuilding = False
+
+    def solve_window(self, k: int, stop: int, part: Inputs, fixed: xr.DataArray) -> Solution | None:
+        """The window's solution, or None when the caller must rebuild it."""
+        if self.rebuilding:
+            return None
+        first = max(f for f in self.states if f <= k)
+        model = self.models.get(first)
+        if model is None:
+            model = self.models[first] = WarmModel(self.states[first], self.timings)
+        if self.last is not None and model is not self.last:
+            if not np.array_equal(model.vlabels, self.last.vlabels):
+                self.rebuilding = True
+                return None
+            model.x = self.last.x.copy()  # the periods kept so far, fixed in this model too
+        self.last = model
+        return model.solve_window(k, stop, part, fixed)
 
 
 def _concat(parts: list[Solution]) -> Solution:
@@ -413,6 +494,11 @@ def _result(
         "status": "optimal",
         "solver": "highs",
         "foresight": foresight,
+        "information": (
+            "perfect foresight: every event is known from the start of the horizon"
+            if size >= len(horizon)
+            else "rolling: each period knows only the events announced before its end"
+        ),
         "window": window,
         "window_periods": size,
         "horizon": horizon.to_dict(),

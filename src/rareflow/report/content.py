@@ -502,6 +502,7 @@ def _facts(summary: dict[str, Any], base_summary: dict[str, Any] | None) -> list
         ("scenario", str(summary.get("scenario", "?"))),
         ("horizon", when),
         ("solver status", solver),
+        ("what the model knew", str(summary.get("information", "?"))),
         ("unserved demand, horizon", _fmt_t(float(summary.get("unserved_t", float("nan"))))),
         ("data", data),
         ("rareflow", str(summary.get("versions", {}).get("rareflow", "?"))),

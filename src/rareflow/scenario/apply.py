@@ -103,6 +103,24 @@ def apply_parameters(
 # the whole scenario
 
 
+def _stamp_announced(
+    tables: dict[str, list[dict[str, Any]]], before: dict[str, int], ev: Any
+) -> None:
+    """The lever rows an event added become known at its announcement (default: its start;
+    an event with neither is known from the horizon's start)."""
+    when = ev.announced or ev.start
+    if when is None:
+        return
+    for name, rows in tables.items():
+        for row in rows[before[name] :]:
+            row.setdefault("announced", when.isoformat())
+
+
+def _iso(month: str | None) -> str | None:
+    """A YYYY-MM (or YYYY-MM-DD) cell as an ISO date, like every other lever row's dates."""
+    return pd.Timestamp(month).date().isoformat() if month else None
+
+
 def dated_closures(network: Network) -> list[dict[str, Any]]:
     """Arc bounds (max_flow 0) for the dated rows of the reference `trade_limits` (routes
     closed from a date, e.g. Mountain Pass to China from April 2025). They are part of every
@@ -117,14 +135,16 @@ def dated_closures(network: Network) -> list[dict[str, Any]]:
                 "trade_limits: a dated row cannot have except_destination "
                 f"({r['origin']} -> {r['destination']} {r['material']})"
             )
+        start, end = _iso(r.get("start")), _iso(r.get("end"))
         rows.append(
             {
                 "origin": r["origin"],
                 "destination": r["destination"],
                 "material": r["material"],
-                "start": r.get("start") or None,
-                "end": r.get("end") or None,
+                "start": start,
+                "end": end,
                 "max_flow": 0.0,
+                "announced": start,  # a closure of record is news when it happens
             }
         )
     return rows
@@ -149,7 +169,9 @@ def apply(scenario: Scenario, network: Network, vocabulary: Vocabulary | None = 
         handler = HANDLERS.get(type(ev))
         if handler is None:  # a new event type without a handler is a bug, not a user error
             raise TypeError(f"{label}: no handler for event type {type(ev).__name__}")
+        before = {name: len(rows) for name, rows in tables.items()}
         handler(ctx, label, ev)
+        _stamp_announced(tables, before, ev)
     ctx.flush_growth()
     tables["arc_bounds"] += dated_closures(ctx.net)
     net = ctx.net

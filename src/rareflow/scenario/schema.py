@@ -192,6 +192,11 @@ class EventBase(_Model):
 
     start: Date | None = None
     end: Date | None = None
+    announced: Date | None = Field(
+        default=None,
+        description="When the event became known (default: its start). Myopic and windowed "
+        "solves see it only from then, however long a lead time or licence delay.",
+    )
     suspended: list[Period] = Field(
         default_factory=list, description="Periods in which the event is not in force."
     )
