@@ -129,8 +129,8 @@ year,exporter,importer,material,quantity,unit,basis,source,vintage,estimate_meth
 2024,CHN,IND,magnet,500,t,product,test-derived,2024,fixture estimate
 """,
     "sectors": """\
-sector,name,description,source,vintage,estimate_method
-ev_traction,EV traction,EV and hybrid traction motors,test-assumption,2026,fixture sector
+sector,name,description,choke_multiple,source,vintage,estimate_method
+ev_traction,EV traction,EV and hybrid traction motors,10,test-assumption,2026,fixture sector
 """,
     "demand": """\
 year,region,sector,material,quantity,unit,source,vintage,estimate_method

@@ -29,7 +29,8 @@ class BuildOptions:
     edition: str = "MCS2025"  # USGS edition whose mine production sets mining capacity
     base_year: int = 2024
     # Willingness to pay is capped at this multiple of the reference price: above it
-    # substitutes (ferrite, SmCo, Dy-free designs, thrifting) take over. A stated assumption.
+    # substitutes (ferrite, SmCo, Dy-free designs, thrifting) take over. A stated assumption,
+    # used for sectors without their own multiple in sectors.csv.
     choke_multiple: float = 10.0
     elasticity_horizon: str = "short"  # which demand elasticity the blocks use
     # Capacity of the bulk (Fe, B, Co) markets: not a constraint of this model.
@@ -652,6 +653,12 @@ def _demand(
     demand_t = tables["demand"]
     demand_t = demand_t[demand_t["year"] == opt.base_year]
     elasticities_t = tables["elasticities"]
+    sectors = tables["sectors"]
+    multiple = (
+        pd.to_numeric(sectors.set_index("sector")["choke_multiple"], errors="coerce")
+        if "choke_multiple" in sectors
+        else pd.Series(dtype=float)
+    )
     demand_rows = []
     for row in demand_t.to_dict("records"):
         material = str(row["material"])
@@ -667,12 +674,18 @@ def _demand(
                 "elasticity": _elasticity(
                     elasticities_t, materials_t, material, opt.elasticity_horizon
                 ),
-                "choke_price": price * opt.choke_multiple,
+                "choke_price": price * _choke_multiple(multiple, str(row["sector"]), opt),
             }
         )
     demand = pd.DataFrame(demand_rows)
     demand_growth = _growth_index(tables["demand_growth"], demand, opt.base_year, last_year)
     return demand, demand_growth
+
+
+def _choke_multiple(multiple: pd.Series, sector: str, opt: BuildOptions) -> float:
+    """The sector's choke multiple (sectors.csv), else the builder's default."""
+    value = multiple.get(sector)
+    return float(value) if value is not None and pd.notna(value) else opt.choke_multiple
 
 
 def _agreement_table(tables: Mapping[str, pd.DataFrame], regions: pd.DataFrame) -> pd.DataFrame:

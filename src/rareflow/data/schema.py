@@ -338,8 +338,20 @@ SPECS: tuple[TableSpec, ...] = (
     ),
     TableSpec(
         "sectors",
-        "End-use sectors of demand.",
-        (Column("sector"), Column("name"), Column("description")),
+        "End-use sectors of demand, with the multiple of the reference price at which each "
+        "sector's buyers turn to substitutes (its choke price): sectors that can substitute give "
+        "up first, so a shortage falls on the lowest-value uses.",
+        (
+            Column("sector"),
+            Column("name"),
+            Column("description"),
+            Column(
+                "choke_multiple",
+                "float",
+                required=False,
+                description="choke price / reference price; empty: BuildOptions.choke_multiple",
+            ),
+        ),
         key=("sector",),
     ),
     TableSpec(
