@@ -3,6 +3,8 @@ however far a lead time stretches its window; perfect foresight sees everything.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -118,3 +120,41 @@ def test_a_scenario_event_carries_its_announcement_into_the_levers() -> None:
     dates = dict(zip(bounds["material"], bounds["announced"], strict=False))
     assert dates["oxide:Dy"] == pd.Timestamp("2025-03-15")
     assert dates["oxide:Tb"] == pd.Timestamp("2025-07-01")  # default: its start
+
+
+def test_a_ban_from_2026_leaves_2025_as_the_baseline(tmp_path: Path) -> None:
+    """Issue 14's test on the shipped data: myopic, quarterly, a Dy/Tb licence with a 90-day
+    delay from January 2026 (the delay stretches the solve window across the turn of the year)."""
+    from rareflow import pipeline
+
+    scenario = tmp_path / "ban-2026.yaml"
+    scenario.write_text(
+        "name: ban-2026\nbase: baseline\nforesight: myopic\n"
+        "horizon: {start: 2025-01, end: 2026-06, step: quarter}\n"
+        "events:\n"
+        "  - {type: export_licence, exporter: CHN, elements: [Dy, Tb], approval_share: 0.2,\n"
+        "     delay: 90 days, start: 2026-01-01}\n",
+        encoding="utf-8",
+    )
+    options = pipeline.RunOptions(until="2026-06", step="quarter", foresight="myopic")
+    base = pipeline.run(pipeline.load("baseline", options), options)
+    banned = pipeline.run(pipeline.load(scenario, options), options)
+
+    def year_2025(frame: pd.DataFrame, value: str) -> pd.Series:
+        rows = frame[frame["period"].astype(str).str.startswith("2025")]
+        keys = [c for c in frame.columns if c not in (value, "arc")]
+        return rows.set_index(keys)[value].sort_index()
+
+    assert year_2025(banned.prices, "price").to_numpy() == pytest.approx(
+        year_2025(base.prices, "price").to_numpy(), abs=1e-6
+    )
+    flows_b, flows_e = year_2025(base.flows, "value"), year_2025(banned.flows, "value")
+    joined = pd.concat([flows_b, flows_e], axis=1).fillna(0.0)
+    assert joined.iloc[:, 0].to_numpy() == pytest.approx(joined.iloc[:, 1].to_numpy(), abs=1e-6)
+
+    # and the licence does bite in 2026
+    def year_2026(result: object) -> np.ndarray:
+        prices = result.prices  # type: ignore[attr-defined]
+        return prices[prices["period"].astype(str).str.startswith("2026")]["price"].to_numpy()
+
+    assert np.abs(year_2026(banned) - year_2026(base)).max() > 1.0

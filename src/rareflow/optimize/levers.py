@@ -210,9 +210,10 @@ class Levers:
         return sorted(dates)
 
     def known_before(self, end: pd.Timestamp) -> Levers:
-        """The levers known to a decision maker in a period ending (exclusive) at `end`:
-        rows announced before then (or with no date). A quota not yet announced stays as a row with no limit, so the quota dimension
-        (and what earlier periods used of it) is the same in every information state."""
+        """The levers known to a decision maker in a period ending (exclusive) at `end`: rows
+        announced before then (or with no date). A quota not yet announced stays as a row
+        with no limit, so the quota dimension (and what earlier periods used of it) is the
+        same in every information state."""
         kwargs = {}
         for name in LEVER_COLUMNS:
             table = self.table(name)

@@ -87,10 +87,12 @@ def solve(
     timings = Timings(calibration_s=_calibration_seconds(network))
     levers = levers if levers is not None else Levers()
     options = options if options is not None else SolveOptions()
-    size = _window_size(foresight, window, len(horizon))
+    base_size = _window_size(foresight, window, len(horizon))
+    size = base_size
     if size < len(horizon):
         # a rolling window must reach the arrival of what it ships, or nothing would ever be
-        # shipped on a route with a lead time: extend it to the longest delivery lag
+        # shipped on a route with a lead time: extend it to the longest delivery lag (each
+        # information state extends it only for the delays it knows, see information_states)
         size = max(size, _longest_lag(network, horizon, levers, options) + 1)
     per_run = 1 if size >= len(horizon) else len(horizon)
     needs_ref = levers.needs_normal_flow()
@@ -103,7 +105,7 @@ def solve(
         )
     with timings.stage("build_s"):
         inp = build_inputs(network, horizon, levers, options, normal)
-        states = information_states(network, horizon, levers, options, normal, inp, size)
+        states = information_states(network, horizon, levers, options, normal, inp, base_size)
     run = _rolling(inp, size, counter, "solve", timings, reuse_model, states)
     with timings.stage("readback_s"):
         result = _result(network, horizon, levers, options, foresight, window, size, run)
@@ -112,7 +114,15 @@ def solve(
     return result
 
 
-State = tuple[int, Inputs]  # (first period index, the inputs known from that period on)
+@dataclass(frozen=True)
+class State:
+    """What a rolling solve knows from period `first` on: the inputs of the levers announced
+    by then, and the window that reaches the arrival of what it ships under the lead times and
+    licence delays it knows of."""
+
+    first: int
+    inputs: Inputs
+    size: int
 
 
 def information_states(
@@ -122,16 +132,16 @@ def information_states(
     options: SolveOptions,
     normal: xr.DataArray | None,
     full: Inputs,
-    size: int,
+    base_size: int,
 ) -> list[State]:
     """What a rolling solve knows, period by period: from each announcement date inside the
     horizon on, the levers announced by then (Levers.known_before). A window starting at period
-    k is built from the inputs of the last state starting at or before k, so a lead time or a
-    licence delay that widens the window never shows policy not yet announced. Perfect
-    foresight (one window) sees everything: one state, the full inputs."""
+    k is built from the last state starting at or before k, so a lead time or a licence delay
+    never shows policy not yet announced, and a delay not yet announced does not lengthen the
+    window either. Perfect foresight (one window) sees everything: one state, the full inputs."""
     n = len(full.periods)
-    if size >= n:
-        return [(0, full)]
+    if base_size >= n:
+        return [State(0, full, n)]
     # a period knows what was announced before its end: an event announced (and starting)
     # mid-period is in force in that period, so its solve must see it
     ends = pd.to_datetime(full.periods["end"]).reset_index(drop=True)
@@ -143,12 +153,12 @@ def information_states(
         if count == known_count:
             continue
         known_count = count
-        if count == len(dates):
-            states.append((k, full))
-        else:
-            states.append(
-                (k, build_inputs(network, horizon, levers.known_before(when), options, normal))
-            )
+        known = levers if count == len(dates) else levers.known_before(when)
+        inputs = (
+            full if count == len(dates) else build_inputs(network, horizon, known, options, normal)
+        )
+        size = max(base_size, _longest_lag(network, horizon, known, options) + 1)
+        states.append(State(k, inputs, min(size, n)))
     return states
 
 
@@ -241,7 +251,7 @@ def _rolling(
     period of a window is the same in all of them (what is in force at t is announced by t),
     so stocks, arrivals and quotas carry over from `inp`."""
     n = len(inp.periods)
-    states = states or [(0, inp)]
+    states = states or [State(0, inp, size)]
     arcs = list(inp.arcs.index)
     fixed = np.zeros((len(arcs), n))  # arrivals from kept departures, by arrival period
     in_transit = np.zeros(len(arcs))
@@ -254,10 +264,12 @@ def _rolling(
     warm = _WarmStates(states, timings) if reuse_model and size < n else None
     k = 0
     while k < n:
-        stop = min(k + size, n)
-        keep = n - k if size >= n else 1
         known = _state_at(states, k)
-        part_inputs = known.window(k, stop)
+        stop = min(k + known.size, n)
+        # one window over the whole horizon (perfect foresight, or a lag as long as the
+        # horizon with nothing to learn on the way) is solved once; else one period is kept
+        keep = n - k if len(states) == 1 and known.size >= n else 1
+        part_inputs = known.inputs.window(k, stop)
         part_inputs.stock_initial = stock
         part_inputs.quota_total = inp.quota_total - used
         fixed_da = xr.DataArray(
@@ -312,9 +324,9 @@ def _rolling(
     )
 
 
-def _state_at(states: list[State], k: int) -> Inputs:
-    """The inputs of the last information state starting at or before period k."""
-    return [inputs for first, inputs in states if first <= k][-1]
+def _state_at(states: list[State], k: int) -> State:
+    """The last information state starting at or before period k."""
+    return [state for state in states if state.first <= k][-1]
 
 
 class _WarmStates:
@@ -323,7 +335,7 @@ class _WarmStates:
     has the same network); if a state's columns differ, the rest is solved by rebuilding."""
 
     def __init__(self, states: list[State], timings: Timings) -> None:
-        self.states = dict(states)
+        self.states = {state.first: state.inputs for state in states}
         self.timings = timings
         self.models: dict[int, WarmModel] = {}
         self.last: WarmModel | None = None
