@@ -92,6 +92,8 @@ def resolve_agreements(
                         "start": iso(lo),
                         "notice_days": ev.notice * DAYS_PER_MONTH,
                         "share": ev.share,
+                        # known from the decision, not from when the contract stops
+                        "announced": iso(ev.announced or ev.start),
                     }
                 )
     return table.drop(columns=["part_of"]), suspensions
