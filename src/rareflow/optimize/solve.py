@@ -478,21 +478,7 @@ def _result(
     share = short["unserved"] / short["reference"].where(short["reference"] > 0)
     short["share"] = share.fillna(0.0)
     short = short.join(inp.demand[["region", "sector", "material"]], on="dem")
-    short = short[
-        list(
-            (
-                "region",
-                "sector",
-                "material",
-                "period",
-                "reference",
-                "consumed",
-                "unserved",
-                "shortage",
-                "share",
-            )
-        )
-    ]
+    short = short[list(TABLES["shortfalls"])]
 
     transit = run.in_transit.to_series().rename("value").reset_index()
     transit = transit[transit["value"].abs() > 1e-9]
