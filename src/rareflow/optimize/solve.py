@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -41,7 +42,8 @@ class _Run:
     solution: Solution
     flows: dict[str, xr.DataArray]  # node flows of the whole horizon
     in_transit: xr.DataArray  # [arc] t still travelling at the horizon end
-    solves: int
+    solves: int  # windows, each an LP...
+    repeated: int  # ...of which this many were the previous window's LP again (not re-solved)
     solver_objectives: list[float]
     max_residual: float
     tolerance: float
@@ -262,6 +264,8 @@ def _rolling(
     objectives: list[float] = []
     worst, tol = 0.0, 0.0
     warm = _WarmStates(states, timings) if reuse_model and size < n else None
+    previous: tuple[bytes, Solution] | None = None  # the last window solved, by its key
+    repeats = 0
     k = 0
     while k < n:
         known = _state_at(states, k)
@@ -277,15 +281,24 @@ def _rolling(
             coords={"arc": arcs, "period": part_inputs.period_index},
             dims=["arc", "period"],
         )
-        sol = warm.solve_window(k, stop, part_inputs, fixed_da) if warm is not None else None
-        if sol is None:
-            sol = solve_model(part_inputs, fixed_da, timings=timings)
+        key = window_key(part_inputs, fixed_da) if keep == 1 else b""
+        if previous is not None and key == previous[0]:
+            # the same LP as the window before (a month of the same year, stocks and arrivals
+            # as before): its solution, one period on; already checked for mass balance
+            sol = _relabel(previous[1], part_inputs.period_index)
+            if warm is not None:
+                warm.repeat(k)
+            repeats += 1
+        else:
+            solved = warm.solve_window(k, stop, part_inputs, fixed_da) if warm else None
+            sol = solved or solve_model(part_inputs, fixed_da, timings=timings)
+            # every solve is checked over all its periods, not only the kept one
+            with timings.stage("readback_s"):
+                last_flows = node_flows(part_inputs, sol)
+                w, t = check_mass_balance(last_flows)
+            worst, tol = max(worst, w), max(tol, t)
+        previous = (key, sol) if keep == 1 else None
         objectives.append(sol.objective)
-        # every solve is checked over all its periods, not only the kept one
-        with timings.stage("readback_s"):
-            last_flows = node_flows(part_inputs, sol)
-            w, t = check_mass_balance(last_flows)
-        worst, tol = max(worst, w), max(tol, t)
         part = sol.keep(0, keep)
         kept.append(part)
         stock = part.stock_level.isel(period=-1, drop=True) if len(inp.stocks) else stock
@@ -318,10 +331,38 @@ def _rolling(
         flows=flows,
         in_transit=xr.DataArray(in_transit, coords={"arc": arcs}, dims=["arc"]),
         solves=len(objectives),
+        repeated=repeats,
         solver_objectives=objectives,
         max_residual=max(worst, w),
         tolerance=max(tol, t),
     )
+
+
+def window_key(part: Inputs, fixed: xr.DataArray) -> bytes:
+    """A digest of everything a window's LP is made of except its period labels: two windows
+    with the same key are the same LP, so the second needs no solve."""
+    digest = hashlib.sha256()
+    for f in dataclasses.fields(part):
+        value = getattr(part, f.name)
+        if isinstance(value, xr.DataArray):
+            digest.update(f.name.encode())
+            digest.update(np.ascontiguousarray(value.to_numpy(), dtype=float).tobytes())
+    for lag, weights in sorted(part.kernel.items()):
+        digest.update(f"kernel{lag}".encode())
+        digest.update(np.ascontiguousarray(weights.to_numpy(), dtype=float).tobytes())
+    digest.update(np.ascontiguousarray(fixed.to_numpy(), dtype=float).tobytes())
+    return digest.digest()
+
+
+def _relabel(sol: Solution, periods: pd.Index) -> Solution:
+    """`sol` with its periods renamed to `periods` (same length)."""
+    out = {}
+    for name in Solution.__dataclass_fields__:
+        value = getattr(sol, name)
+        if isinstance(value, xr.DataArray) and "period" in value.dims:
+            value = value.assign_coords(period=periods)
+        out[name] = value
+    return Solution(**out)
 
 
 def _state_at(states: list[State], k: int) -> State:
@@ -356,6 +397,12 @@ class _WarmStates:
             model.x = self.last.x.copy()  # the periods kept so far, fixed in this model too
         self.last = model
         return model.solve_window(k, stop, part, fixed)
+
+    def repeat(self, k: int) -> None:
+        """Period k repeats period k - 1 (an identical window): keep its values in the model
+        that will fix them for later windows."""
+        if self.last is not None and not self.rebuilding:
+            self.last.repeat_period(k - 1, k)
 
 
 def _concat(parts: list[Solution]) -> Solution:
@@ -506,6 +553,7 @@ def _result(
         "welfare_undiscounted": float(per_period.sum()),
         "solver_objectives": run.solver_objectives,
         "solves": run.solves,
+        "windows_repeated": run.repeated,
         "mass_balance": {"max_residual_t": run.max_residual, "tolerance_t": run.tolerance},
         "in_transit_t": float(run.in_transit.sum()),
         "unserved_t": float(short["unserved"].sum()),

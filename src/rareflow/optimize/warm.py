@@ -127,6 +127,23 @@ class WarmModel:
             objective = float(self.cost[inside] @ x[inside])
             return self._solution(x, dual, objective, part, fixed, slice(k, stop))
 
+    def repeat_period(self, source: int, target: int) -> None:
+        """Keep for period `target` the values kept for period `source` (its window was the
+        same LP one period on), so later windows fix the right values."""
+        pos = np.full(self.nvar, -1, dtype=np.int64)
+        pos[self.vlabels] = np.arange(len(self.vlabels))
+        for name in self.model.variables:
+            labels = self.model.variables[name].labels
+            if "period" not in labels.dims:
+                continue
+            both = labels.isel(period=[source, target]).transpose(..., "period").to_numpy()
+            both = both.reshape(-1, 2)
+            src, dst = both[:, 0], both[:, 1]
+            ok = (src >= 0) & (dst >= 0)
+            src_col, dst_col = pos[src[ok]], pos[dst[ok]]
+            ok = (src_col >= 0) & (dst_col >= 0)
+            self.x[dst_col[ok]] = self.x[src_col[ok]]
+
     def resolve(self, lower: np.ndarray | None = None, upper: np.ndarray | None = None) -> Solution:
         """Re-solve the whole horizon with new column bounds (model column order), warm."""
         with self.timings.stage("update_s"):
