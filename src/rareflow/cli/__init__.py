@@ -8,6 +8,7 @@ Errors become exit statuses in one place, `rareflow.cli.errors`.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import typer
@@ -98,7 +99,13 @@ def main_callback() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:
+        # Ctrl-C anywhere: one line, not a traceback; commands that write files write them
+        # whole or not at all (atomic_dir), so nothing half-written is left behind
+        print("interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":

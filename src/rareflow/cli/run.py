@@ -9,7 +9,13 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from rareflow import pipeline
@@ -44,6 +50,8 @@ def run(
         BarColumn(),
         TextColumn("{task.completed}/{task.total} {task.fields[label]}"),
         TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),  # an estimate from the pace so far
     )
     with Progress(
         *columns, console=console, transient=False, disable=not sys.stdout.isatty()
@@ -53,14 +61,21 @@ def run(
         def progress(done: int, total: int, label: str) -> None:
             bar.update(task, completed=done, total=total, label=label)
 
-        with user_errors(), atomic_dir(out) as tmp:
-            # readers of --out never see two runs' files mixed: written aside, swapped in whole
-            result = pipeline.run(loaded, options, progress=progress)
-            pipeline.write_outputs(result, tmp, loaded, options, excel=excel)
-            if report:
-                from rareflow.report import write_report
+        try:
+            with user_errors(), atomic_dir(out) as tmp:
+                # readers of --out never see two runs' files mixed: written aside, swapped in whole
+                result = pipeline.run(loaded, options, progress=progress)
+                pipeline.write_outputs(result, tmp, loaded, options, excel=excel)
+                if report:
+                    from rareflow.report import write_report
 
-                write_report(tmp, tmp / "report.html")
+                    write_report(tmp, tmp / "report.html")
+        except KeyboardInterrupt:
+            bar.stop()
+            console.print(
+                f"interrupted: {out} is unchanged (a run writes its results only when it finishes)"
+            )
+            raise typer.Exit(130) from None
     console.print(
         f"scenario {loaded.name}: status {result.status}, "
         f"{len(result.prices['period'].unique())} periods; results in {out}"
