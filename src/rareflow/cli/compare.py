@@ -26,6 +26,7 @@ from rareflow.comparison import (
     finite,
     load_input,
 )
+from rareflow.comparison.findings import comparison_findings
 from rareflow.errors import RareflowError, one_line
 from rareflow.scenario.shipped import SCENARIOS_DIR as _SHIPPED_SCENARIOS
 
@@ -115,6 +116,9 @@ def compare(
         f"{cmp.periods[0]}..{cmp.periods[-1]} ({len(cmp.periods)} periods, "
         f"{cmp.years:.2f} years); tonnes over these periods unless marked t/yr"
     )
+    console.print("[bold]Key findings[/bold]")
+    for sentence in comparison_findings(cmp, lb.result):
+        console.print(f"  - {sentence}", highlight=False)
     short = {"reference_a": T, "unserved_a": T, "unserved_b": T, "change_t": T, "share_a": P}
     short["share_b"] = P
     for key, label in (("region", "region"), ("sector", "sector"), ("material", "material")):

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rareflow.comparison import compare_results
 from rareflow.comparison.common import CompareError, common_periods, result_periods
+from rareflow.comparison.findings import comparison_findings, glossary_frame, run_findings
 from rareflow.errors import UserError
 from rareflow.metrics.common import NON_RE_STAGES
 from rareflow.metrics.report import concentration_summary, cover_summary, reliance_summary
@@ -92,6 +94,8 @@ class ReportContent:
     region: str
     period_label: str
     facts: list[tuple[str, str]]
+    findings: list[str]  # key findings in words, each with its number and unit
+    glossary: pd.DataFrame  # term, meaning
     sankey: pd.DataFrame  # source, target, value, form
     prices: pd.DataFrame  # material, period, run (scenario|baseline), where, price
     shortfalls: pd.DataFrame  # sector, period, unserved (all regions)
@@ -515,6 +519,14 @@ def _facts(summary: dict[str, Any], base_summary: dict[str, Any] | None) -> list
     return facts
 
 
+def findings(result: Result, base: Result | None, name: str, base_name: str | None) -> list[str]:
+    """The report's key findings: against the baseline when there is one, else of the run."""
+    if base is None:
+        return run_findings(result)
+    cmp = compare_results(base, result, (base_name or "baseline", name))
+    return comparison_findings(cmp, result)
+
+
 def plan_summary(investments: pd.DataFrame, top: int = 5) -> str:
     """What the planning stage built, in words: the largest capacities standing in the plan's
     last year, by process and region, with their first year and the output's price then."""
@@ -624,6 +636,8 @@ def gather(
         base_scenario=base_name,
         region=chosen,
         period_label=period_label,
+        findings=findings(result, base, name, base_name),
+        glossary=glossary_frame(),
         facts=[
             *_facts(result.summary, base.summary if base is not None else None),
             ("capacity built by the plan", plan_summary(result.investments)),

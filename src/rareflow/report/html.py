@@ -111,6 +111,7 @@ def _tables(content: ReportContent) -> dict[str, Any]:
     rel_formats = {c: percent for c in reliance.columns if c != "region"}
     sankey = content.sankey.sort_values("value", ascending=False)
     return {
+        "glossary": table_html(content.glossary, {}),
         "headline": table_html(head, headline_formats),
         "sankey": table_html(sankey, {"value": tonnes}, {"value": "t"}),
         "region_shortfalls": table_html(
@@ -174,6 +175,12 @@ h2 { break-after: avoid; } table { page-break-inside: auto; } tr { break-inside:
 {% for k, v in c.facts %}<tr><th>{{ k }}</th><td>{{ v }}</td></tr>{% endfor %}
 </table>
 {% for w in c.warnings %}<p class="warning">{{ w }}</p>{% endfor %}
+
+<section id="findings">
+<h2>Key findings</h2>
+<ul>{% for f in c.findings %}<li>{{ f }}</li>{% endfor %}</ul>
+<p class="note">Words in these sentences are defined in the glossary at the end.</p>
+</section>
 
 <section id="headline">
 <h2>Unserved demand by region</h2>
@@ -255,6 +262,11 @@ regions.</p>
 {% else %}<p class="note">Not available.</p>{% endif %}
 {% if c.notes %}<h3>Notes from the run</h3><ul>
 {% for n in c.notes %}<li>{{ n }}</li>{% endfor %}</ul>{% endif %}
+</section>
+
+<section id="glossary">
+<h2>Glossary</h2>
+{{ t.glossary }}
 </section>
 
 <section id="sources">

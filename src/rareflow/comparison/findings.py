@@ -1,0 +1,185 @@
+"""Key findings in words: a few sentences, each with its number and unit, read from a
+comparison of two runs (B against A) or from one run alone.
+
+Who runs short of what and from when, how far prices move inside and outside China, who
+fills the gap, and how much of what is missing is a physical shortage (wanted at the choke
+price, not supplied) rather than demand given up because of price. The glossary defines the
+words the sentences use; the report prints both, `rareflow compare` the findings.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from rareflow.comparison.measures import Comparison
+from rareflow.results import Result
+
+# below this share of the reference demand a change in unserved demand is not a finding
+NOTICEABLE = 0.001
+# how many regions, materials or re-routings a sentence names at most
+NAMED = 3
+
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    (
+        "unserved demand",
+        "reference demand (what buyers would take at the 2024 price, grown to the period) minus "
+        "what they consumed; the sum of the next two",
+    ),
+    (
+        "demand given up because of price",
+        "buyers who, at the going price, chose a substitute or did without: the market works",
+    ),
+    (
+        "physical shortage",
+        "demand whose willingness to pay is the sector's choke price (no substitute below it) "
+        "and that was not supplied: the market fails to clear",
+    ),
+    (
+        "choke price",
+        "the price at which a sector's buyers turn to substitutes: a multiple of the 2024 "
+        "price per sector (sectors.csv), defence highest, La/Ce uses lowest",
+    ),
+    (
+        "inside / outside China",
+        "China's price; and the mean price of the other regions weighted by their demand and "
+        "their plants' use of the material",
+    ),
+    (
+        "normal flow",
+        "the trade a licence's approval share refers to: the flow of the same scenario solved "
+        "without licences",
+    ),
+    (
+        "announced",
+        "the date from which an event is known: rolling (myopic, window) solves see nothing "
+        "before it; perfect foresight sees everything from the start",
+    ),
+    (
+        "planned capacity",
+        "plants and mines the annual planning stage built at their capital cost after their "
+        "lead time, on the base year's outlook (investments.parquet)",
+    ),
+)
+
+
+def _t(value: float) -> str:
+    return f"{value:,.0f} t"
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def comparison_findings(cmp: Comparison, b: Result | None = None) -> list[str]:
+    """Sentences on B against A over their common periods (`b`, when given, adds B's
+    physical shortage)."""
+    span = f"{cmp.periods[0]}..{cmp.periods[-1]}"
+    out = [_unserved_change(cmp, span)]
+    out.extend(_price_moves(cmp))
+    out.extend(_gap_fillers(cmp))
+    if b is not None:
+        out.append(shortage_sentence(b, set(cmp.periods)))
+    return [s for s in out if s]
+
+
+def _unserved_change(cmp: Comparison, span: str) -> str:
+    table = cmp["shortfall_by_region"]
+    reference = float(table["reference_a"].sum())
+    change = float(table["change_t"].sum())
+    if reference <= 0 or abs(change) < NOTICEABLE * reference:
+        return (
+            f"Unserved demand barely changes over {span}: {_t(change)} "
+            f"({_pct(change / reference if reference else 0.0)} of reference demand)."
+        )
+    worst = table.sort_values("change_t", ascending=change < 0).head(NAMED)
+    named = ", ".join(
+        f"{r['region']} {_t(float(r['change_t']))} "
+        f"({_pct(float(r['share_a']))} -> {_pct(float(r['share_b']))})"
+        for r in worst.to_dict("records")
+    )
+    direction = "rises" if change > 0 else "falls"
+    return (
+        f"Unserved demand {direction} by {_t(abs(change))} over {span} "
+        f"({_pct(abs(change) / reference)} of reference demand); most in {named}."
+    )
+
+
+def _price_moves(cmp: Comparison) -> list[str]:
+    prices = cmp["prices"].dropna(subset=["change_outside_pct"])
+    if prices.empty:
+        return []
+    prices = prices.assign(size=prices["change_outside_pct"].abs())
+    moved = prices[prices["size"] >= 5.0].sort_values("size", ascending=False).head(NAMED)
+    if moved.empty:
+        return ["Prices move less than 5% inside and outside China on average."]
+    return [
+        f"{r['material']} averages {float(r['outside_b']):,.1f} USD/kg outside China "
+        f"({float(r['change_outside_pct']):+.0f}% on {float(r['outside_a']):,.1f}) and "
+        f"{float(r['china_b']):,.1f} USD/kg inside ({float(r['change_china_pct']):+.0f}%)."
+        for r in moved.to_dict("records")
+    ]
+
+
+def _gap_fillers(cmp: Comparison) -> list[str]:
+    table = cmp["replacements"]
+    if table.empty:
+        return []
+    top = table.sort_values("gained_t", ascending=False).head(NAMED)
+    return [
+        f"{r['destination']} replaces {_t(float(r['lost_t']))} of {r['material']} from "
+        f"{r['losers']} with {_t(float(r['gained_t']))} from {r['replaced_by']}."
+        for r in top.to_dict("records")
+        if float(r["gained_t"]) > 0 and float(r["lost_t"]) > 0
+    ]
+
+
+def shortage_sentence(result: Result, periods: set[str] | None = None) -> str:
+    """How much of `result`'s unserved demand is a physical shortage, where, from when."""
+    sf = result.shortfalls
+    if periods is not None:
+        sf = sf[sf["period"].astype(str).isin(periods)]
+    unserved = float(sf["unserved"].sum())
+    short = float(sf["shortage"].sum()) if "shortage" in sf else 0.0
+    if short < 1.0:
+        return (
+            f"No physical shortage: all {_t(unserved)} of unserved demand is demand given up "
+            "because of price."
+        )
+    short_rows = sf[sf["shortage"] > 0]
+    by = short_rows.groupby(["region", "material"]).agg(
+        shortage=("shortage", "sum"), first=("period", "min")
+    )
+    top = by.sort_values("shortage", ascending=False).head(NAMED).reset_index()
+    named = ", ".join(
+        f"{r['region']} {r['material']} {_t(float(r['shortage']))} from {r['first']}"
+        for r in top.to_dict("records")
+    )
+    return (
+        f"Physical shortage {_t(short)} of the {_t(unserved)} unserved (the rest is demand "
+        f"given up because of price); largest: {named}."
+    )
+
+
+def run_findings(result: Result) -> list[str]:
+    """Sentences on one run alone: unserved demand, physical shortage, where it falls."""
+    sf = result.shortfalls
+    reference = float(sf["reference"].sum())
+    unserved = float(sf["unserved"].sum())
+    share = unserved / reference if reference else 0.0
+    by_region = sf.groupby("region")[["reference", "unserved"]].sum()
+    by_region["share"] = by_region["unserved"] / by_region["reference"].where(
+        by_region["reference"] > 0
+    )
+    worst = by_region.sort_values("share", ascending=False).head(NAMED)
+    named = ", ".join(f"{region} {_pct(float(share))}" for region, share in worst["share"].items())
+    periods = result.periods
+    span = f"{periods[0]}..{periods[-1]}" if periods else "the horizon"
+    return [
+        f"Unserved demand over {span}: {_t(unserved)}, {_pct(share)} of reference demand; "
+        f"highest shares: {named}.",
+        shortage_sentence(result),
+    ]
+
+
+def glossary_frame() -> pd.DataFrame:
+    return pd.DataFrame(list(GLOSSARY), columns=["term", "meaning"])
