@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import yaml
 
 from rareflow.pipeline.options import RunOptions
 from rareflow.results import Result
@@ -99,16 +101,49 @@ def write_outputs(
 
 
 def _scenario_text(scenario: ScenarioRef, source: Path, options: RunOptions) -> str | None:
+    """The scenario as it was run, self-contained: its bases' events merged in (base first,
+    each file's events under a comment naming it), the horizon as run, no `base:` line and no
+    directory paths; a reader needs nothing but this file."""
     if not source.is_file():
         return None
-    if options.override.empty:
-        return source.read_text(encoding="utf-8")
-    # the horizon as run: a small file whose base is the scenario file
     loaded = load(scenario, options)
     h = loaded.horizon
-    return (
-        f"name: {loaded.name}\n"
-        f"description: {source} with an overridden horizon\n"
-        f"base: {source.resolve()}\n"
-        f"horizon: {{start: {h.start:%Y-%m}, end: {h.end:%Y-%m}, step: {h.step}}}\n"
-    )
+    head: dict[str, object] = {"name": loaded.name}
+    if loaded.description:
+        head["description"] = loaded.description
+    head["horizon"] = {"start": f"{h.start:%Y-%m}", "end": f"{h.end:%Y-%m}", "step": h.step}
+    if loaded.foresight:
+        head["foresight"] = loaded.foresight
+    if loaded.data:
+        head["data"] = loaded.data
+    parts = [
+        "# rareflow: the scenario as it was run, its bases merged (self-contained)\n",
+        yaml.safe_dump(head, sort_keys=False, allow_unicode=True),
+    ]
+    replay = _last_raw(loaded.files, "replay")
+    if replay is not None:
+        parts.append(yaml.safe_dump({"replay": replay}, sort_keys=False, allow_unicode=True))
+    parts.append("events:\n" if loaded.events else "events: []\n")
+    for name in loaded.files:
+        events = _raw(name).get("events") or []
+        if events:
+            parts.append(f"  # from {Path(name).name}\n")
+            text = yaml.safe_dump(events, sort_keys=False, allow_unicode=True)
+            parts.append("".join(f"  {line}\n" for line in text.splitlines()))
+    return "".join(parts)
+
+
+def _raw(name: str) -> dict[str, Any]:
+    """A scenario file's top-level mapping as written (it was validated when loaded)."""
+    doc = yaml.safe_load(Path(name).read_text(encoding="utf-8"))
+    return doc if isinstance(doc, dict) else {}
+
+
+def _last_raw(files: list[str], key: str) -> Any:
+    """The value of `key` in the last file that sets it (a file overrides its base)."""
+    found = None
+    for name in files:
+        doc = _raw(name)
+        if key in doc:
+            found = doc[key]
+    return found

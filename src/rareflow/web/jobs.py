@@ -218,7 +218,6 @@ class Worker:
                     options = pipeline.RunOptions(foresight=run.foresight, data=self.data_dir)
                     result = pipeline.run(path, options, progress=self._progress(run.id))
                     pipeline.write_outputs(result, tmp, path, options)
-                    _copy_bases(path, tmp)
                 os.replace(tmp, final)
         except LeaseLost:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -285,17 +284,6 @@ def fair_order(s: Session, claimable: ColumnElement[bool], window: int = 500) ->
         rank[owner] = nth + 1
         keyed.append((running.get(owner, 0) + nth, position, run_id))
     return [run_id for *_, run_id in sorted(keyed)[:10]]
-
-
-def _copy_bases(path: Path, out: Path) -> None:
-    """The base files of the scenario next to its copy in `out`, so the report can read it
-    (its events are described from scenario.yaml, whose `base:` names a shipped file)."""
-    from rareflow.scenario import load_scenario
-
-    for name in load_scenario(path).files:
-        source = Path(name)
-        if source.resolve() != path.resolve() and not (out / source.name).exists():
-            shutil.copyfile(source, out / source.name)
 
 
 def worker_command(
