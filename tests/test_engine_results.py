@@ -53,8 +53,25 @@ def test_excel_export_has_one_sheet_per_table(tmp_path: Path) -> None:
     book = load_workbook(path, read_only=True)
     assert set(book.sheetnames) == {"summary", *TABLES}
     flows = pd.read_excel(path, sheet_name="flows")
-    assert list(flows.columns) == list(TABLES["flows"])
+    # every numeric column's header carries its unit
+    assert list(flows.columns) == ["kind", "region", "material", "period", "value [t per period]"]
     assert len(flows) == len(r.flows)
+    prices = pd.read_excel(path, sheet_name="prices")
+    assert "price [USD/kg]" in prices.columns
+
+
+def test_parquet_columns_carry_their_units(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    r = solve(chain(), QUARTERS, options=ONE_BLOCK)
+    out = r.to_dir(tmp_path / "run")
+    schema = pq.read_schema(out / "prices.parquet")
+    assert schema.field("price").metadata == {b"unit": b"USD/kg"}
+    short = pq.read_schema(out / "shortfalls.parquet")
+    assert short.field("shortage").metadata == {b"unit": b"t per period"}
+    # and the tables read back as they were
+    back = Result.from_dir(out)
+    assert back.prices.equals(r.prices.reset_index(drop=True))
 
 
 def test_from_dir_without_summary_is_a_clear_error(tmp_path: Path) -> None:

@@ -53,6 +53,30 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# the unit of every numeric column, written into Parquet field metadata ("unit") and Excel
+# headers ("price [USD/kg]"); quantities of a period are tonnes in that period
+UNITS: dict[str, dict[str, str]] = {
+    "flows": {"value": "t per period"},
+    "trade": {"value": "t per period (departures)"},
+    "prices": {"price": "USD/kg"},
+    "shortfalls": {
+        "reference": "t per period",
+        "consumed": "t per period",
+        "unserved": "t per period",
+        "shortage": "t per period",
+        "share": "fraction of reference",
+    },
+    "welfare": {"value": "USD per period"},
+    "in_transit": {"value": "t (at the horizon's end)"},
+    "investments": {
+        "capacity": "t/yr",
+        "added": "t/yr",
+        "capex": "USD per t/yr",
+        "annuity": "USD per t/yr per year",
+        "incentive_price": "USD/kg",
+    },
+}
+
 EXCEL_MAX_ROWS = 1_048_575
 
 # Views of a Result that packages above it attach (the report attaches `plot`, see
@@ -176,7 +200,7 @@ class Result:
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         for name in TABLES:
-            self.table(name).to_parquet(out / f"{name}.parquet", index=False)
+            _write_parquet(self.table(name), out / f"{name}.parquet", UNITS.get(name, {}))
         (out / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str))
         return out
 
@@ -209,10 +233,26 @@ class Result:
         with pd.ExcelWriter(target, engine="openpyxl") as writer:
             flat.to_excel(writer, sheet_name="summary", index=False)
             for name in TABLES:
-                self.table(name).to_excel(writer, sheet_name=name, index=False)
+                units = UNITS.get(name, {})
+                frame = self.table(name)
+                frame.rename(
+                    columns={c: f"{c} [{units[c]}]" for c in frame if c in units}
+                ).to_excel(writer, sheet_name=name, index=False)
         return target
 
     def table(self, name: str) -> pd.DataFrame:
         if name not in TABLES:
             raise KeyError(f"unknown result table '{name}' (one of {', '.join(TABLES)})")
         return getattr(self, name)
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path, units: dict[str, str]) -> None:
+    """`frame` as Parquet with each numeric column's unit in its field metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    fields = [
+        f.with_metadata({"unit": units[f.name]}) if f.name in units else f for f in table.schema
+    ]
+    pq.write_table(table.cast(pa.schema(fields, metadata=table.schema.metadata)), path)
