@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import linopy
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from rareflow.errors import SolveFailure
@@ -41,12 +42,19 @@ class Solution:
 
     def keep(self, start: int, stop: int) -> Solution:
         """The periods [start, stop) of this solution."""
-        sl = slice(start, stop)
+        return self._per_period(lambda a: a.isel(period=slice(start, stop)))
+
+    def relabel(self, periods: pd.Index) -> Solution:
+        """This solution with its periods named `periods` (as many): the same LP's solution
+        one window on (solve._rolling's repeated windows)."""
+        return self._per_period(lambda a: a.assign_coords(period=periods))
+
+    def _per_period(self, change: Callable[[xr.DataArray], xr.DataArray]) -> Solution:
         out = {}
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
             if isinstance(value, xr.DataArray) and "period" in value.dims:
-                value = value.isel(period=sl)
+                value = change(value)
             out[name] = value
         return Solution(**out)
 

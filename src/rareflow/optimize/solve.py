@@ -285,7 +285,7 @@ def _rolling(
         if previous is not None and key == previous[0]:
             # the same LP as the window before (a month of the same year, stocks and arrivals
             # as before): its solution, one period on; already checked for mass balance
-            sol = _relabel(previous[1], part_inputs.period_index)
+            sol = previous[1].relabel(part_inputs.period_index)
             if warm is not None:
                 warm.repeat(k)
             repeats += 1
@@ -352,17 +352,6 @@ def window_key(part: Inputs, fixed: xr.DataArray) -> bytes:
         digest.update(np.ascontiguousarray(weights.to_numpy(), dtype=float).tobytes())
     digest.update(np.ascontiguousarray(fixed.to_numpy(), dtype=float).tobytes())
     return digest.digest()
-
-
-def _relabel(sol: Solution, periods: pd.Index) -> Solution:
-    """`sol` with its periods renamed to `periods` (same length)."""
-    out = {}
-    for name in Solution.__dataclass_fields__:
-        value = getattr(sol, name)
-        if isinstance(value, xr.DataArray) and "period" in value.dims:
-            value = value.assign_coords(period=periods)
-        out[name] = value
-    return Solution(**out)
 
 
 def _state_at(states: list[State], k: int) -> State:
