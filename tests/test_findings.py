@@ -30,6 +30,8 @@ def test_a_comparison_says_who_runs_short_and_how_prices_move() -> None:
     assert "most in B 30 t (0.0% -> 50.0%)" in text[0]
     # one-block demand: the price goes to the willingness to pay, a physical shortage
     assert any("Physical shortage 30 t" in s for s in text)
+    # B's only supplier ships 30 t less and nobody else can
+    assert "B loses 30 t of oxide:M from A 30 and makes up none of it from elsewhere." in text
 
 
 def test_no_change_and_no_shortage_are_said_as_such() -> None:

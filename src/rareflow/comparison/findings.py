@@ -18,6 +18,7 @@ from rareflow.results import Result
 NOTICEABLE = 0.001
 # how many regions, materials or re-routings a sentence names at most
 NAMED = 3
+FEEDS = ("concentrate:", "mixed:")
 
 GLOSSARY: tuple[tuple[str, str], ...] = (
     (
@@ -124,13 +125,25 @@ def _gap_fillers(cmp: Comparison) -> list[str]:
     table = cmp["replacements"]
     if table.empty:
         return []
-    top = table.sort_values("gained_t", ascending=False).head(NAMED)
-    return [
-        f"{r['destination']} replaces {_t(float(r['lost_t']))} of {r['material']} from "
-        f"{r['losers']} with {_t(float(r['gained_t']))} from {r['replaced_by']}."
-        for r in top.to_dict("records")
-        if float(r["gained_t"]) > 0 and float(r["lost_t"]) > 0
-    ]
+    # the gaps buyers of products feel (feed reshuffles between mines and plants aside),
+    # largest loss first
+    products = table[~table["material"].astype(str).str.startswith(FEEDS)]
+    top = products.sort_values("lost_t", ascending=False).head(NAMED)
+    out = []
+    for r in top.to_dict("records"):
+        lost, gained = float(r["lost_t"]), float(r["gained_t"])
+        if lost <= 0:
+            continue
+        made_up = (
+            f"makes up {_t(gained)} from {r['replaced_by']}"
+            if gained > 0
+            else ("makes up none of it from elsewhere")
+        )
+        out.append(
+            f"{r['destination']} loses {_t(lost)} of {r['material']} from {r['losers']} and "
+            f"{made_up}."
+        )
+    return out
 
 
 def shortage_sentence(result: Result, periods: set[str] | None = None) -> str:
