@@ -19,12 +19,8 @@ from rich.console import Console
 from rareflow.cli.data import render
 from rareflow.cli.errors import user_errors
 from rareflow.cli.options import ForesightOption, StepOption, UntilOption
-from rareflow.data.loader import load_reference, packaged_dir
 from rareflow.errors import UserError
-from rareflow.metrics.common import EU_GROUPS
-from rareflow.metrics.report import compare, criticality_svg, full_tables, measures
-from rareflow.metrics.spof import KINDS
-from rareflow.pipeline.spof import spof_ranking
+from rareflow.metrics.common import EU_GROUPS, SPOF_KINDS
 
 METRIC_TABLES = ("governance", "criticality_inputs")
 
@@ -56,6 +52,8 @@ def _console() -> Console:
 def _reference(data: str | None) -> dict[str, pd.DataFrame]:
     """The reference tables; the two tables of the metrics are read from the packaged CSVs
     when the loaded set does not hold them (until the schema declares them)."""
+    from rareflow.data.loader import load_reference, packaged_dir
+
     ref = dict(load_reference(Path(data) if data else None))
     for name in METRIC_TABLES:
         if name not in ref:
@@ -104,6 +102,41 @@ def _solve(applied: Any, options: Any = None) -> Any:
 def _label(ref: str) -> str:
     """A scenario's label in file names and titles: the file's stem or the shipped name."""
     return Path(ref).stem
+
+
+def _known_regions(ref: str, options: Any) -> set[str]:
+    """The region codes a run of `ref` will know, read without loading the scenario's data:
+    the shipped regions.csv, unless the scenario file sets its own `data:` directory (then the
+    scenario is loaded to find it, which is slower)."""
+    import csv
+    import re
+
+    from rareflow.data.loader import packaged_dir
+
+    path = packaged_dir() / "regions.csv"
+    source = Path(ref)
+    if source.is_file() and re.search(r"^data\s*:", source.read_text(encoding="utf-8"), re.M):
+        from rareflow import pipeline
+
+        data = pipeline.load(ref, options).data
+        if data and (Path(data) / "regions.csv").is_file():
+            path = Path(data) / "regions.csv"
+    with path.open(encoding="utf-8") as handle:
+        return {row["code"] for row in csv.DictReader(handle)}
+
+
+def _refuse_unknown_region(ref: str, options: Any, region: str) -> None:
+    """An unknown region is a user's mistake: refused before any data is loaded or solved."""
+    import difflib
+
+    known = _known_regions(ref, options)
+    if region in known:
+        return
+    close = difflib.get_close_matches(region.upper(), sorted(known), n=1, cutoff=0.5)
+    guess = f"did you mean '{close[0]}'? " if close else ""
+    raise RiskUsageError(
+        f"unknown region '{region}' ({guess}expected one of {', '.join(sorted(known))})"
+    )
 
 
 def _check_region(applied: Any, region: str | None) -> str:
@@ -168,6 +201,10 @@ def risk(
         if not region:
             raise RiskUsageError("--region is required (a region code such as IND or JPN)")
         options = _options(foresight, until, step)
+        _refuse_unknown_region(baseline, options, region)
+        # the measures need the solver stack: imported once the arguments are known good
+        from rareflow.metrics.report import compare, criticality_svg, full_tables, measures
+
         base_applied = _prepare(baseline, options)
         region = _check_region(base_applied, region)
         reference = _reference(base_applied.scenario.data)
@@ -236,15 +273,18 @@ def spof(
     ] = 20,
     kinds: Annotated[
         str, typer.Option("--kinds", help="Comma-separated: facility,country_stage,route.")
-    ] = ",".join(KINDS),
+    ] = ",".join(SPOF_KINDS),
 ) -> None:
     """Rank facilities, country stages and trade routes by the shortfall their loss causes."""
+    from rareflow.pipeline.spof import spof_ranking
+
     console = _console()
     with user_errors():
         if not region:
             raise RiskUsageError("--region is required (a region code such as IND or JPN)")
         options = _options(foresight, until, step)  # a typo is refused before any solve
         options = _spof_options(scenario if scenario is not None else baseline, options)
+        _refuse_unknown_region(scenario if scenario is not None else baseline, options, region)
         applied = _prepare(scenario if scenario is not None else baseline, options)
         region = _check_region(applied, region)
         chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())

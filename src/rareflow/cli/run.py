@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -22,8 +21,11 @@ from rareflow import pipeline
 from rareflow.atomic_dir import atomic_dir
 from rareflow.cli.errors import user_errors
 from rareflow.cli.options import ForesightOption, StepOption, UntilOption
-from rareflow.optimize.timings import Timings
-from rareflow.results import Result
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from rareflow.results import Result
 
 
 def run(
@@ -80,6 +82,8 @@ def run(
         f"scenario {loaded.name}: status {result.status}, "
         f"{len(result.prices['period'].unique())} periods; results in {out}"
     )
+    from rareflow.optimize.timings import Timings  # the solver stack: only once a run is done
+
     timings = Timings(**result.summary.get("timings", {}))
     console.print(timings.line(), highlight=False, soft_wrap=True)
     table = Table(title="Demand served by region (t over the horizon)")

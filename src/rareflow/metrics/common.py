@@ -13,6 +13,9 @@ import pandas as pd
 
 from rareflow.errors import UserError
 
+# what a single-point-of-failure ranking can take out (metrics.spof; the CLI's --kinds)
+SPOF_KINDS = ("facility", "country_stage", "route")
+
 # Stage of the value chain a material belongs to (the stage that makes it). Metals and the
 # NdPr alloy are reported together as the "metal" stage, as the concentration measures ask.
 FORM_STAGE: dict[str, str] = {

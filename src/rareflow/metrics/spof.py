@@ -17,11 +17,11 @@ from typing import Any
 
 import pandas as pd
 
-from rareflow.metrics.common import MetricsError, require_columns, result_frame
+from rareflow.metrics.common import SPOF_KINDS, MetricsError, require_columns, result_frame
 from rareflow.network import Network
 from rareflow.optimize import LEVER_COLUMNS, Levers
 
-KINDS = ("facility", "country_stage", "route")
+KINDS = SPOF_KINDS
 
 
 @dataclass(frozen=True)

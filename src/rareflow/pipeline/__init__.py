@@ -8,16 +8,38 @@
 `run` for callers that reuse a prepared scenario (ensembles, single points of failure).
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from rareflow.pipeline.options import HorizonOverride, OptionError, RunOptions, parse_foresight
-from rareflow.pipeline.run import (
-    Progress,
-    ScenarioRef,
-    load,
-    prepare,
-    run,
-    solve_applied,
-    write_outputs,
-)
+
+if TYPE_CHECKING:
+    from rareflow.pipeline.run import (
+        Progress,
+        ScenarioRef,
+        load,
+        prepare,
+        run,
+        solve_applied,
+        write_outputs,
+    )
+
+# the solving half (scenario, optimize, linopy) is imported when first used, so that checking
+# options (and a command's --help) stays fast
+_RUN_NAMES = ("Progress", "ScenarioRef", "load", "prepare", "run", "solve_applied", "write_outputs")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RUN_NAMES:
+        # the submodule, by its full name: `run` is also the name of one of its functions
+        module = importlib.import_module("rareflow.pipeline.run")
+        # once imported, plain attributes; importing the submodule bound `run` to the module,
+        # so every name is set here, the function `run` included
+        for each in _RUN_NAMES:
+            globals()[each] = getattr(module, each)
+        return globals()[name]
+    raise AttributeError(f"module 'rareflow.pipeline' has no attribute {name!r}")
+
 
 __all__ = [
     "HorizonOverride",
