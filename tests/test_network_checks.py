@@ -197,3 +197,24 @@ def test_check_warns_or_raises(name: str) -> None:
 def test_missing_component_columns_are_refused() -> None:
     with pytest.raises(NetworkError, match="component 'regions' lacks columns"):
         Network(regions=pd.DataFrame({"region": ["IND"]}))
+
+
+def test_every_solve_runs_the_checks_first() -> None:
+    """An error-level finding stops the solve with one line naming it; a warning-level one is
+    kept in the result's summary and the solve goes on."""
+    from rareflow.optimize import Horizon, solve
+
+    year = Horizon("2025-01", "2025-12", "year")
+    broken = consistent()
+    broken.facilities["region"] = "XXX"
+    with pytest.raises(NetworkError, match=r"cannot be solved: \[facility_unknown_region\]"):
+        solve(broken, year)
+    odd = consistent()
+    extra = odd.demand.iloc[[0]].assign(material="oxide:Nd", region="IND", sector="nobody-makes")
+    odd.supply = odd.supply.iloc[0:0]  # no mine: nothing makes what the plant needs
+    odd.supply_capacity = odd.supply_capacity.iloc[0:0]
+    odd.demand = pd.concat([odd.demand, extra], ignore_index=True)
+    result = solve(odd, year)
+    assert any(
+        line.startswith("[process_input_not_made]") for line in result.summary["consistency"]
+    )

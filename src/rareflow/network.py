@@ -132,6 +132,16 @@ class Network:
             issues.extend(ConsistencyIssue(name, msg) for msg in check(self))
         return issues
 
+    def check_before_solve(self) -> list[ConsistencyIssue]:
+        """Every check, by its SEVERITY: errors raise one NetworkError naming them all, the
+        warnings are returned for the result to keep."""
+        issues = self.consistency()
+        errors = [i for i in issues if SEVERITY.get(i.check, "error") == "error"]
+        if errors:
+            text = "; ".join(f"[{i.check}] {i.message}" for i in errors)
+            raise NetworkError(f"the network cannot be solved: {text}")
+        return issues
+
     def check(self, strict: bool = False) -> list[ConsistencyIssue]:
         """Warn about (or, in strict mode, raise on) every consistency finding."""
         issues = self.consistency()
@@ -220,6 +230,20 @@ def _check_unknown_materials(net: Network) -> list[str]:
             out.append(f"{name} refers to unknown materials {bad}")
     return out
 
+
+# what a finding means for a solve (optimize.solve runs every check first): "error" stops it
+# with a NetworkError (the LP would be built on something that does not exist), "warning" is
+# kept in the result's summary (`consistency`) and the solve goes on (the LP shows the
+# consequence: unserved demand, an idle plant)
+SEVERITY: dict[str, str] = {
+    "demand_without_supplier": "warning",
+    "process_input_not_made": "warning",
+    "facility_unknown_region": "error",
+    "facility_unknown_process": "error",
+    "agreement_unknown_party": "error",
+    "arc_unknown_endpoint": "error",
+    "unknown_material": "error",
+}
 
 CHECKS: dict[str, Callable[[Network], list[str]]] = {
     "demand_without_supplier": _check_demand_without_supplier,

@@ -86,6 +86,8 @@ def solve(
     (optimize/warm.py); False rebuilds every window (the older path, kept for comparison).
     """
     started = time.perf_counter()
+    # the network's named checks, before anything is built (PyPSA's consistency check)
+    findings = network.check_before_solve()
     timings = Timings(calibration_s=_calibration_seconds(network))
     levers = levers if levers is not None else Levers()
     options = options if options is not None else SolveOptions()
@@ -113,6 +115,7 @@ def solve(
         result = _result(network, horizon, levers, options, foresight, window, size, run)
     timings.total_s = time.perf_counter() - started + timings.calibration_s
     result.summary["timings"] = timings.to_dict()
+    result.summary["consistency"] = [f"[{i.check}] {i.message}" for i in findings]
     return result
 
 
