@@ -192,6 +192,9 @@ def test_prices_outside_china_are_weighted_by_use() -> None:
 def test_worst_hit_importers_and_rerouting(dirs: tuple[Path, Path]) -> None:
     scen, base = load_result(dirs[0]), load_result(dirs[1])
     assert default_region(scen) == "JPN"
+    # against the baseline: the region whose shortfall rises most (India's did not change)
+    assert default_region(scen, base) == "JPN"
+    assert default_region(base, base) == "IND"  # nothing changes: the default region
     assert worst_importers(scen, base) == ["JPN"]  # India's shortfall did not change
     content = gather(dirs[0], against=dirs[1], region="IND")
     r = content.rerouting.set_index("origin")

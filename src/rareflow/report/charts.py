@@ -35,6 +35,8 @@ COLOURS = (
     "#17becf",
 )
 WHERE_COLOUR = {"China": "#d62728", "outside China": "#1f77b4"}
+# markers as well as colours: where the two prices are equal both lines stay visible
+WHERE_MARKER = {"China": "circle-open", "outside China": "x-thin-open"}
 FONT = 'font-family="Helvetica, Arial, sans-serif"'
 
 
@@ -188,6 +190,12 @@ def price_figure(prices: pd.DataFrame, materials: Sequence[str]) -> go.Figure:
                     name=name,
                     legendgroup=name,
                     showlegend=name not in legend_done,
+                    mode="lines+markers",
+                    marker={
+                        "symbol": WHERE_MARKER.get(str(where), "circle"),
+                        "size": 7,
+                        "color": WHERE_COLOUR.get(str(where), "#333"),
+                    },
                     line={
                         "color": WHERE_COLOUR.get(str(where), "#333"),
                         "dash": "dot" if run == "baseline" else "solid",

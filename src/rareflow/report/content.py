@@ -135,12 +135,16 @@ def _abs_flows(result: Result) -> pd.DataFrame:
     return flows.assign(value=flows["value"].astype(float).abs())
 
 
-def default_region(result: Result) -> str:
-    """The region with the most unserved demand over the horizon; IND when nothing is unserved."""
+def default_region(result: Result, base: Result | None = None) -> str:
+    """The region the scenario touches most: against a baseline, the one whose unserved
+    demand rises most; alone, the one with the most unserved demand; IND when none."""
     sf = result.shortfalls
     if sf.empty:
         return DEFAULT_REGION
     by_region = sf.groupby("region")["unserved"].sum()
+    if base is not None and not base.shortfalls.empty:
+        before = base.shortfalls.groupby("region")["unserved"].sum()
+        by_region = by_region.sub(before, fill_value=0.0)
     if by_region.max() <= 0:
         return DEFAULT_REGION
     return str(by_region.idxmax())
@@ -609,7 +613,7 @@ def gather(
         if note:
             warnings.append(note)
     regions = sorted(set(result.flows["region"].astype(str)) | set(result.shortfalls["region"]))
-    chosen = region or default_region(result)
+    chosen = region or default_region(result, base)
     if chosen not in regions:
         raise ReportError(
             f"--region {chosen}: not a region of the result (expected one of {', '.join(regions)})"
