@@ -349,3 +349,27 @@ def test_against_without_common_periods_is_refused(dirs: tuple[Path, Path], tmp_
     only_2026 = restrict(load_result(dirs[0]), ["2026"]).to_dir(tmp_path / "s2026")
     with pytest.raises(ReportError, match="the runs share no period"):
         gather(only_2026, against=only_2025)
+
+
+def test_a_form_or_sector_keeps_its_colour_in_every_chart() -> None:
+    import pandas as pd
+
+    from rareflow.report.charts import FORM_ORDER, fixed_colour, sankey_figure
+
+    def link_colours(forms: list[str]) -> dict[str, str]:
+        links = pd.DataFrame(
+            {
+                "source": [f"s{i}" for i in range(len(forms))],
+                "target": [f"t{i}" for i in range(len(forms))],
+                "value": [1.0] * len(forms),
+                "form": forms,
+            }
+        )
+        colours = sankey_figure(links, "x").data[0].link.color
+        return dict(zip(forms, colours, strict=True))
+
+    # "oxide" first in one chart, third in another: the same colour
+    a = link_colours(["oxide", "metal"])
+    b = link_colours(["magnet", "concentrate", "oxide"])
+    assert a["oxide"] == b["oxide"] == fixed_colour("oxide", FORM_ORDER) + "66"
+    assert fixed_colour("unknown-form", FORM_ORDER) == fixed_colour("unknown-form", FORM_ORDER)

@@ -44,6 +44,30 @@ def _colour(i: int) -> str:
     return COLOURS[i % len(COLOURS)]
 
 
+# one colour per material form and per sector, the same in every chart of every report (a
+# colour picked by position would change with what a chart happens to show)
+FORM_ORDER = ("concentrate", "mixed", "oxide", "metal", "alloy", "magnet", "scrap", "bulk")
+SECTOR_ORDER = (
+    "ev_traction",
+    "wind",
+    "industrial_motors",
+    "consumer_electronics",
+    "defence",
+    "catalysts",
+    "glass_polishing",
+    "metallurgy_alloys",
+    "phosphors_ceramics",
+    "other",
+)
+
+
+def fixed_colour(name: str, order: Sequence[str]) -> str:
+    """The colour of `name`: its place in `order`, else a stable hash of the name."""
+    if name in order:
+        return _colour(order.index(name))
+    return _colour(len(order) + sum(name.encode()) % len(COLOURS))
+
+
 # -- Sankey ----------------------------------------------------------------------------------
 
 
@@ -70,7 +94,7 @@ def sankey_figure(links: pd.DataFrame, title: str) -> go.Figure:
     nodes = list(dict.fromkeys([*links["source"], *links["target"]]))
     index = {n: i for i, n in enumerate(nodes)}
     forms = list(dict.fromkeys(links["form"]))
-    form_colour = {f: _colour(i) for i, f in enumerate(forms)}
+    form_colour = {f: fixed_colour(str(f), FORM_ORDER) for f in forms}
     fig = go.Figure(
         go.Sankey(
             arrangement="snap",
@@ -121,7 +145,7 @@ def sankey_svg(links: pd.DataFrame, title: str, width: int = 900, height: int = 
             pos[n] = (left + col * col_w, y, h)
             y += h + gap
     parts = [_svg_open(width, height), _title(title, width)]
-    form_colour = {f: _colour(i) for i, f in enumerate(forms)}
+    form_colour = {f: fixed_colour(str(f), FORM_ORDER) for f in forms}
     for i, f in enumerate(forms):  # legend: rows of six under the title
         lx, ly = left + (i % 6) * 140, 26 + 14 * (i // 6)
         parts.append(
@@ -293,9 +317,10 @@ def line_svg(
 
 def shortfall_figure(shortfalls: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
-    for i, (sector, part) in enumerate(shortfalls.groupby("sector", sort=True)):
+    for sector, part in shortfalls.groupby("sector", sort=True):
+        colour = fixed_colour(str(sector), SECTOR_ORDER)
         fig.add_trace(
-            go.Bar(x=part["period"], y=part["unserved"], name=str(sector), marker_color=_colour(i))
+            go.Bar(x=part["period"], y=part["unserved"], name=str(sector), marker_color=colour)
         )
     fig.update_layout(
         barmode="stack",
@@ -333,7 +358,7 @@ def shortfall_svg(shortfalls: pd.DataFrame, width: int = 900, height: int = 300)
             y -= h
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                f'fill="{_colour(k)}"/>'
+                f'fill="{fixed_colour(str(wide.columns[k]), SECTOR_ORDER)}"/>'
             )
         if i % step == 0:
             parts.append(
@@ -343,7 +368,8 @@ def shortfall_svg(shortfalls: pd.DataFrame, width: int = 900, height: int = 300)
     for k, sector in enumerate(wide.columns):
         y = top + 13 * k
         parts.append(
-            f'<rect x="{width - right + 12}" y="{y}" width="9" height="9" fill="{_colour(k)}"/>'
+            f'<rect x="{width - right + 12}" y="{y}" width="9" height="9" '
+            f'fill="{fixed_colour(str(sector), SECTOR_ORDER)}"/>'
             f'<text x="{width - right + 25}" y="{y + 8}" font-size="9">{escape(str(sector))}</text>'
         )
     parts.append("</svg>")
