@@ -86,8 +86,11 @@ def run(
 
     timings = Timings(**result.summary.get("timings", {}))
     console.print(timings.line(), highlight=False, soft_wrap=True)
-    table = Table(title="Demand served by region (t over the horizon)")
-    for col in ("region", "reference", "consumed", "unserved", "unserved %"):
+    table = Table(
+        title="Demand served by region (t over the horizon; unserved = given up because of "
+        "price + physical shortage)"
+    )
+    for col in ("region", "reference", "consumed", "unserved", "unserved %", "shortage"):
         table.add_column(col, justify="right" if col != "region" else "left")
     for region, row in summary_table(result).iterrows():
         share = row["unserved_share"]
@@ -97,6 +100,7 @@ def run(
             f"{row['consumed']:,.0f}",
             f"{row['unserved']:,.0f}",
             "" if share != share else f"{100 * share:.1f}",
+            f"{row['shortage']:,.0f}",
         )
     console.print(table)
     if not result.investments.empty:
@@ -108,9 +112,9 @@ def run(
 
 
 def summary_table(result: Result) -> pd.DataFrame:
-    """The printed summary: per region, demand served and unserved, and key prices."""
+    """The printed summary: per region, demand served, unserved and physically short."""
     sf = result.shortfalls
-    by_region = sf.groupby("region")[["reference", "consumed", "unserved"]].sum()
+    by_region = sf.groupby("region")[["reference", "consumed", "unserved", "shortage"]].sum()
     by_region["unserved_share"] = by_region["unserved"] / by_region["reference"].where(
         by_region["reference"] > 0
     )
