@@ -9,6 +9,9 @@ User errors (unknown region, bad scenario file, bad data) print one line and exi
 
 from __future__ import annotations
 
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -102,6 +105,23 @@ def _solve(applied: Any, options: Any = None) -> Any:
 def _label(ref: str) -> str:
     """A scenario's label in file names and titles: the file's stem or the shipped name."""
     return Path(ref).stem
+
+
+def _ranking_progress(console: Console) -> Callable[[int, int], None]:
+    """Solves done and the time left, estimated from the pace so far: rewritten in place on a
+    terminal, a line per tenth of the solves when the output is a file or a pipe."""
+    start = time.perf_counter()
+    tty = sys.stdout.isatty()
+
+    def show(done: int, total: int) -> None:
+        left = (time.perf_counter() - start) / done * (total - done) if done else 0.0
+        text = f"  solved {done}/{total}, about {left / 60:.0f} min {left % 60:02.0f} s left"
+        if tty:
+            console.print(text, end="\r")
+        elif done == total or done % max(1, total // 10) == 0:
+            console.print(text)
+
+    return show
 
 
 def _known_regions(ref: str, options: Any) -> set[str]:
@@ -299,7 +319,7 @@ def spof(
             kinds=chosen,
             max_routes=max_routes,
             workers=workers,
-            progress=lambda done, total: console.print(f"  solved {done}/{total}", end="\r"),
+            progress=_ranking_progress(console),
         )
     console.print(
         render(
