@@ -373,3 +373,13 @@ def test_a_form_or_sector_keeps_its_colour_in_every_chart() -> None:
     b = link_colours(["magnet", "concentrate", "oxide"])
     assert a["oxide"] == b["oxide"] == fixed_colour("oxide", FORM_ORDER) + "66"
     assert fixed_colour("unknown-form", FORM_ORDER) == fixed_colour("unknown-form", FORM_ORDER)
+
+
+def test_a_price_axis_has_no_negative_ticks() -> None:
+    import re
+
+    from rareflow.report.charts import line_svg
+
+    svg = line_svg([("China", ["2025", "2026"], [1.0, 50.0], "#d62728", False)], "oxide:Nd")
+    ticks = [float(t.replace(",", "")) for t in re.findall(r">(-?[\d,.]+)</text>", svg)]
+    assert ticks and min(ticks) >= 0.0

@@ -268,7 +268,8 @@ def line_svg(
         return _empty_svg(title, "no data", width)
     lo, hi = min(ys), max(ys)
     pad = (hi - lo) * 0.1 or abs(hi) * 0.05 or 1.0
-    lo, hi = lo - pad, hi + pad
+    # prices and tonnes are never negative: no axis tick below 0 for them
+    lo, hi = (max(0.0, lo - pad) if lo >= 0 else lo - pad), hi + pad
     left, right, top, bottom = 48, 8, 26, 46 + 12 * len(series)
     pw, ph = width - left - right, height - top - bottom
     if ph < 40:
