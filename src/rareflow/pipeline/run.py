@@ -120,12 +120,14 @@ def _scenario_text(scenario: ScenarioRef, source: Path, options: RunOptions) -> 
         "# rareflow: the scenario as it was run, its bases merged (self-contained)\n",
         yaml.safe_dump(head, sort_keys=False, allow_unicode=True),
     ]
-    replay = _last_raw(loaded.files, "replay")
+    docs = [(name, _raw(name)) for name in loaded.files]  # each file read once, base first
+    # a file overrides its base's replay: the last one that sets it
+    replay = next((doc["replay"] for _, doc in reversed(docs) if "replay" in doc), None)
     if replay is not None:
         parts.append(yaml.safe_dump({"replay": replay}, sort_keys=False, allow_unicode=True))
     parts.append("events:\n" if loaded.events else "events: []\n")
-    for name in loaded.files:
-        events = _raw(name).get("events") or []
+    for name, doc in docs:
+        events = doc.get("events") or []
         if events:
             parts.append(f"  # from {Path(name).name}\n")
             text = yaml.safe_dump(events, sort_keys=False, allow_unicode=True)
@@ -137,13 +139,3 @@ def _raw(name: str) -> dict[str, Any]:
     """A scenario file's top-level mapping as written (it was validated when loaded)."""
     doc = yaml.safe_load(Path(name).read_text(encoding="utf-8"))
     return doc if isinstance(doc, dict) else {}
-
-
-def _last_raw(files: list[str], key: str) -> Any:
-    """The value of `key` in the last file that sets it (a file overrides its base)."""
-    found = None
-    for name in files:
-        doc = _raw(name)
-        if key in doc:
-            found = doc[key]
-    return found

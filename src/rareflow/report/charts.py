@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from rareflow.data.schema import FORMS
 from rareflow.report.content import (
     CONSUMER,
     FORM_LABEL,
@@ -21,6 +22,7 @@ from rareflow.report.content import (
     STAGES,
     ReportContent,
 )
+from rareflow.scenario.vocabulary import SECTORS
 
 COLOURS = (
     "#1f77b4",
@@ -46,19 +48,8 @@ def _colour(i: int) -> str:
 
 # one colour per material form and per sector, the same in every chart of every report (a
 # colour picked by position would change with what a chart happens to show)
-FORM_ORDER = ("concentrate", "mixed", "oxide", "metal", "alloy", "magnet", "scrap", "bulk")
-SECTOR_ORDER = (
-    "ev_traction",
-    "wind",
-    "industrial_motors",
-    "consumer_electronics",
-    "defence",
-    "catalysts",
-    "glass_polishing",
-    "metallurgy_alloys",
-    "phosphors_ceramics",
-    "other",
-)
+FORM_ORDER = FORMS  # data.schema: the material forms in chain order
+SECTOR_ORDER = SECTORS  # scenario.vocabulary: the sector ids
 
 
 def fixed_colour(name: str, order: Sequence[str]) -> str:

@@ -78,7 +78,7 @@ _ELEMENTS = [
 _METALS = ["La", "Ce", "Pr", "Nd", "Sm", "Gd", "Tb", "Dy", "Ho", "Y"]
 _DEPOSITS = ("bastnaesite", "monazite", "ionic_clay", "xenotime")
 _DEPOSIT_STAGES = ("mining", "cracking", "separation")
-_SECTORS = (
+SECTORS = (
     "ev_traction",
     "wind",
     "industrial_motors",
@@ -316,7 +316,7 @@ def contract_vocabulary() -> Vocabulary:
     return Vocabulary(
         regions=frozenset(_REGIONS),
         elements=frozenset(_ELEMENTS),
-        sectors=frozenset(_SECTORS),
+        sectors=frozenset(SECTORS),
         materials=materials,
         contains=contains,
         facilities=dict(_FACILITIES),
