@@ -79,7 +79,7 @@ def test_plan_builds_the_missing_capacity_after_its_lead_time() -> None:
     net = _market()
     cands = candidates(net, _options(capex=10_000.0), 2025)
     assert list(cands["candidate"]) == ["plan:A:sep"] and int(cands["first_year"].iloc[0]) == 2027
-    built = plan(net, cands, 2025, 2029, ONE_BLOCK)
+    built, _ = plan(net, cands, 2025, 2029, ONE_BLOCK)
     by_year = built.set_index("year")["capacity"]
     # 400 t/yr of separation serve the 240 t of X; 100 stand, so 300 are built, from 2027 on
     assert list(by_year.index) == [2027, 2028, 2029]
@@ -96,14 +96,14 @@ def test_plan_builds_nothing_that_does_not_pay_for_itself() -> None:
     # annuity 1e6 x 0.1175 = 117,460 USD per t/yr a year, against at most 0.6 x 50,000 -
     # 3,000 = 27,000 USD of surplus per t of separation
     cands = candidates(net, _options(capex=1.0e6), 2025)
-    assert plan(net, cands, 2025, 2029, ONE_BLOCK).empty
+    assert plan(net, cands, 2025, 2029, ONE_BLOCK)[0].empty
 
 
 def test_plan_expands_mines_outside_china_the_same_way() -> None:
     net = _market(mine_capacity=150.0, plant_capacity=1_000.0)
     cands = candidates(net, _options(capex=20_000.0, lead=1, stage="mining"), 2025)
     assert list(cands["kind"]) == ["step"]
-    built = plan(net, cands, 2025, 2029, ONE_BLOCK).set_index("year")["capacity"]
+    built = plan(net, cands, 2025, 2029, ONE_BLOCK)[0].set_index("year")["capacity"]
     assert list(built.index) == [2026, 2027, 2028, 2029]
     assert built.to_numpy() == pytest.approx([250.0] * 4, rel=1e-6)
 

@@ -53,7 +53,9 @@ COMPONENT_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     # demand growth: multiplier on the base-year quantity by calendar year
     "demand_growth": ("region", "sector", "material", "year", "index"),
-    # stocks: initial level t, maximum level t (inf allowed), holding cost USD/t/yr
+    # stocks: initial level t, maximum level t (inf allowed), holding cost USD/t/yr (optional
+    # column target: the working stock t its holder values at the price it expects, see
+    # EXPECTED_PRICES; strategic stockpiles have none)
     "stocks": ("region", "material", "initial", "capacity", "holding_cost"),
     # agreements: contracted flow of `material` from seller to buyer (facility or region),
     # volume_min / volume_max in t/yr, in force from start to end (dates, end may be NaT)
@@ -68,6 +70,14 @@ COMPONENT_COLUMNS: dict[str, tuple[str, ...]] = {
         "volume_max",
     ),
 }
+
+
+# Network.meta keys: the market's behaviour rules (policy_rules.csv) and the price path the
+# planning stage expects by node and year (JSON records node, year, price in USD/t), at which
+# holders value their working stocks
+WORKING_STOCK_DAYS = "working_stock_days"
+BUFFER_RELEASE_PREMIUM = "buffer_release_premium"
+EXPECTED_PRICES = "expected_prices"
 
 
 class NetworkError(UserError, ValueError):

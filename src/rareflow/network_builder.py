@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rareflow.network import Network
+from rareflow.network import BUFFER_RELEASE_PREMIUM, WORKING_STOCK_DAYS, Network
 
 # USD per t of material; the reference tables quote USD/kg.
 KG_PER_T = 1000.0
@@ -300,27 +300,49 @@ def _throughput(net: Network, base_year: int) -> pd.Series:
     return flows.groupby(["region", "material"])["flow"].sum()
 
 
-def stock_table(net: Network, holding_share: float, days: float, base_year: int) -> pd.DataFrame:
-    """Stocks for every node of a tradable material: none at the start (no data on commercial
-    inventories), capacity `days` of the node's base-year throughput, holding cost a share of
-    the material's median reference price."""
+def _use(net: Network, base_year: int) -> pd.Series:
+    """Base-year use of every (region, material) node, t/yr: final demand plus what plants
+    take in at capacity (the recipes of one plant share its capacity: the largest counts)."""
+    cap = net.facility_capacity[net.facility_capacity["year"] <= base_year]
+    cap = cap.sort_values("year").groupby("facility").tail(1)
+    plants = cap.merge(net.facilities, on="facility").merge(net.process_coefficients, on="process")
+    plants = plants[plants["coefficient"].astype(float) < 0]
+    plants["flow"] = plants["capacity"].astype(float) * -plants["coefficient"].astype(float)
+    group = plants["capacity_group"] if "capacity_group" in plants else plants["facility"]
+    plants["group"] = group.fillna(plants["facility"])
+    taken = plants.groupby(["group", "region", "material"])["flow"].max().reset_index()
+    final = net.demand[["region", "material", "quantity"]].rename(columns={"quantity": "flow"})
+    both = pd.concat([taken[["region", "material", "flow"]], final])
+    return both.groupby(["region", "material"])["flow"].sum()
+
+
+def stock_table(
+    net: Network, holding_share: float, days: float, base_year: int, working_days: float = 0.0
+) -> pd.DataFrame:
+    """Stocks for every node of a tradable material: capacity `days` of the node's base-year
+    throughput, a working stock of `working_days` of its base-year use (what buyers and
+    plants hold of their inputs; the planning stage fills it and values it, see
+    planning.with_expected_prices; empty until then), holding cost a share of the material's
+    median reference price."""
     made_by, used_by = _makers_and_users(net)
     tradable = set(net.materials.loc[net.materials["tradable"].astype(bool), "material"])
     keys = pd.concat([made_by, used_by]).drop_duplicates()
     keys = keys[keys["material"].isin(tradable)].reset_index(drop=True)
     through = _throughput(net, base_year)
     index = pd.MultiIndex.from_frame(keys[["region", "material"]])
-    capacity = through.reindex(index).fillna(0.0).to_numpy() * days / 365.25
+    per_day = through.reindex(index).fillna(0.0).to_numpy() / 365.25
+    use_per_day = _use(net, base_year).reindex(index).fillna(0.0).to_numpy() / 365.25
     price = net.demand.groupby("material")["ref_price"].median()
     return pd.DataFrame(
         {
             "region": keys["region"].to_numpy(),
             "material": keys["material"].to_numpy(),
             "initial": 0.0,
-            "capacity": capacity,
+            "capacity": per_day * days,
             "holding_cost": [
                 holding_share * float(price.get(m, 10_000.0)) for m in keys["material"]
             ],
+            "target": np.minimum(use_per_day * working_days, per_day * days),
         }
     )
 
@@ -357,7 +379,8 @@ def complete_network(net: Network, base_year: int, stock_days: float = 90.0) -> 
     )
     known = set(zip(out.stocks["region"], out.stocks["material"], strict=True))
     holding = _holding_share(out)
-    stocks = stock_table(out, holding, stock_days, base_year)
+    working = float(out.meta.get(WORKING_STOCK_DAYS, 0.0))
+    stocks = stock_table(out, holding, stock_days, base_year, working)
     fresh = [(r, m) not in known for r, m in zip(stocks["region"], stocks["material"], strict=True)]
     out.stocks = pd.concat([out.stocks, stocks[fresh]], ignore_index=True)
     return out
@@ -770,7 +793,9 @@ def build_network(
         demand=demand,
     )
     arcs = trade_arcs(partial, transport)
-    stocks = stock_table(partial, holding_share, opt.stock_days, opt.base_year)
+    rules = tables["policy_rules"].set_index("rule")["value"].astype(float)
+    working = float(rules.get(WORKING_STOCK_DAYS, 0.0))
+    stocks = stock_table(partial, holding_share, opt.stock_days, opt.base_year, working)
 
     meta = {
         "edition": opt.edition,
@@ -779,6 +804,8 @@ def build_network(
         "options": str(asdict(opt)),
         CLOSED_ROUTES: closed,
         TRADE_MEMORY: memory,
+        WORKING_STOCK_DAYS: str(working),
+        BUFFER_RELEASE_PREMIUM: str(float(rules.get(BUFFER_RELEASE_PREMIUM, 0.0))),
     }
     return Network(
         regions=regions,

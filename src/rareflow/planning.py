@@ -15,6 +15,9 @@ stated limitation (docs/model.md).
 
 China's mines and separation plants are not candidates: they follow the quota rule
 (network_builder.china_quota_index).
+
+The plan's prices (duals of its annual balances) are the price path the market expects:
+holders value their working stocks at it (`with_expected_prices`, optimize.inputs).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.cache import PlanStore, default_plan_store
-from rareflow.network import Network
+from rareflow.network import EXPECTED_PRICES, Network
 from rareflow.network_builder import QUOTA_STAGES, complete_network
 from rareflow.optimize import Horizon, Levers, SolveOptions
 from rareflow.optimize.inputs import NODE_SEP, Inputs, build_inputs
@@ -38,7 +41,7 @@ from rareflow.optimize.model import build_model, check_optimal
 from rareflow.results import TABLES
 
 PREFIX = "plan:"
-PLAN_FORMAT = 3  # bump when what `plan` computes changes: older cached plans are not reused
+PLAN_FORMAT = 4  # bump when what `plan` computes changes: older cached plans are not reused
 # an upper bound on any one candidate's capacity, t/yr: large enough never to bind, small
 # enough to keep the LP well scaled
 CANDIDATE_CEILING = 1.0e6
@@ -260,11 +263,12 @@ def plan(
     first_year: int,
     last_year: int,
     options: SolveOptions | None = None,
-) -> pd.DataFrame:
-    """Solve the annual planning LP over [first_year, last_year] and return what is built:
-    one row per candidate and year with capacity > MIN_BUILD (columns PLAN_COLUMNS)."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Solve the annual planning LP over [first_year, last_year] and return what is built
+    (one row per candidate and year with capacity > MIN_BUILD, columns PLAN_COLUMNS) and the
+    prices it clears at (node, year, price in USD/t)."""
     if cands.empty or last_year < first_year:
-        return pd.DataFrame(columns=list(PLAN_COLUMNS))
+        return pd.DataFrame(columns=list(PLAN_COLUMNS)), _no_prices()
     base_year = int(network.meta.get("base_year", first_year - 1))
     years = list(range(first_year, last_year + 1))
     ceiling = pd.DataFrame(
@@ -295,8 +299,14 @@ def plan(
     status, termination = m.solve(solver_name="highs", io_api="direct", output_flag=False)
     check_optimal(inp, str(status), str(termination))
     capacity = built.solution.to_pandas()
-    prices = (m.constraints["balance"].dual / inp.discount).to_pandas() / 1000.0
-    return _plan_table(table, capacity, prices, period_year)
+    prices = (m.constraints["balance"].dual / inp.discount).to_pandas()
+    expected = prices.set_axis(period_year, axis=1).stack().rename("price").reset_index()
+    expected.columns = ["node", "year", "price"]
+    return _plan_table(table, capacity, prices / 1000.0, period_year), expected
+
+
+def _no_prices() -> pd.DataFrame:
+    return pd.DataFrame({"node": pd.Series(dtype=object), "year": [], "price": []})
 
 
 def _plan_table(
@@ -362,19 +372,40 @@ def planned_network(
     store = store if store is not None else default_plan_store()
     options = options or SolveOptions()
     key = _plan_key(network, cands, first_year, last_year, options)
-    found = store.get(key)
+    found, expected = store.get(key), store.get(f"{key}-prices")
     spent = 0.0
-    if found is None:
+    if found is None or expected is None:
         start = time.perf_counter()
-        found = plan(network, cands, first_year, last_year, options)
+        found, expected = plan(network, cands, first_year, last_year, options)
         spent = time.perf_counter() - start
         store.put(key, found)
+        store.put(f"{key}-prices", expected)
     built = cands[cands["candidate"].isin(set(found["candidate"]))]
     capacity = found[["candidate", "year", "capacity"]]
     base_year = int(network.meta.get("base_year", first_year - 1))
     out = with_capacity(network, built, capacity, base_year) if len(built) else network.copy()
     out.meta["investment_plan"] = found.to_json(orient="records")
     out.meta["planning_s"] = f"{spent:.3f}"
+    return with_expected_prices(out, expected)
+
+
+def with_expected_prices(network: Network, expected: pd.DataFrame) -> Network:
+    """`network` whose working stocks start full and are valued at the `expected` price path
+    (node, year, price USD/t; meta EXPECTED_PRICES): a holder keeps its stock while the spot
+    price is near what it expected and draws it when a shock lifts the price."""
+    out = network.copy()
+    out.meta[EXPECTED_PRICES] = expected.to_json(orient="records")
+    if "target" in out.stocks and len(expected):
+        node = out.stocks["region"].astype(str) + NODE_SEP + out.stocks["material"].astype(str)
+        # a stock without an expected price has no value to hold it at: it stays empty
+        target = (
+            out.stocks["target"]
+            .fillna(0.0)
+            .astype(float)
+            .where(node.isin(set(expected["node"])), 0.0)
+        )
+        out.stocks["target"] = target
+        out.stocks["initial"] = np.maximum(out.stocks["initial"].fillna(0.0), target)
     return out
 
 

@@ -521,10 +521,14 @@ SPECS: tuple[TableSpec, ...] = (
     TableSpec(
         "policy_rules",
         "Stated rules of policy the model follows where no decision is published (China's "
-        "quota growth after its last published quota); a scenario overrides a rule with a "
+        "quota growth after its last published quota) and the market's behaviour rules (working "
+        "stocks and when they are drawn); a scenario overrides a rule with a "
         "`parameter` event on `value`.",
         (
-            Column("rule", choices=("china_quota_growth",)),
+            Column(
+                "rule",
+                choices=("china_quota_growth", "working_stock_days", "buffer_release_premium"),
+            ),
             Column("value", "float"),
             Column("low", "float"),
             Column("high", "float"),
@@ -532,7 +536,7 @@ SPECS: tuple[TableSpec, ...] = (
             Column("note", required=False),
         ),
         key=("rule",),
-        units=("fraction/yr",),
+        units=("fraction/yr", "days", "fraction"),
     ),
     TableSpec(
         "expansion_options",

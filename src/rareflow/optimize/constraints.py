@@ -140,6 +140,25 @@ def add_stocks(m: linopy.Model, inp: Inputs) -> NodeTerm | None:
     return release.reindex(node=list(_nodes_index(inp))).fillna(0)
 
 
+def buffer_upper(inp: Inputs) -> xr.DataArray:
+    """[node, period] upper bound of `buffer`: the working stock target in the last period of
+    the solve, 0 before it (a rolling window's last period moves; warm.WarmModel moves it)."""
+    last = np.zeros(len(inp.period_index))
+    last[-1] = 1.0
+    return inp.buffer_target * xr.DataArray(
+        last, coords={"period": inp.period_index}, dims="period"
+    )
+
+
+def add_buffers(m: linopy.Model, inp: Inputs) -> None:
+    """buffer[node, period] <= stock_level: the part of the closing stock its holder values at
+    `buffer_value` (optimize.buffers), up to the working stock target."""
+    if len(inp.stocks) == 0 or not bool((inp.buffer_target > 0).any()):
+        return
+    buffer = m.add_variables(lower=0.0, upper=buffer_upper(inp), name="buffer")
+    m.add_constraints(buffer - m.variables["stock_level"] <= 0.0, name="buffer_held")
+
+
 def add_disposal(m: linopy.Model, inp: Inputs) -> NodeTerm:
     """disposal[node, period] >= 0: unwanted co-products (La, Ce surplus) leave the market."""
     nodes = _nodes_index(inp)
@@ -233,6 +252,8 @@ def set_objective(m: linopy.Model, inp: Inputs) -> None:
             dims="node",
         )
         terms.append((v["stock_level"] * (hold * inp.length * df)).sum())
+    if "buffer" in v:
+        terms.append((v["buffer"] * (-inp.buffer_value * df)).sum())
     if opts.disposal_cost:
         terms.append((v["disposal"] * (opts.disposal_cost * df)).sum())
     if "agreement_shortfall" in v:

@@ -24,6 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.network import Network, NetworkError
+from rareflow.optimize.buffers import working_stocks
 from rareflow.optimize.horizon import Horizon, in_range
 from rareflow.optimize.levers import LeverError, Levers, select_matrix
 
@@ -146,6 +147,8 @@ class Inputs:
     wtp: xr.DataArray  # [dem, block] USD/t
     stocks: pd.DataFrame  # index node (stock nodes): initial, capacity, holding_cost
     stock_initial: xr.DataArray  # [node] t at the start of the first period
+    buffer_target: xr.DataArray  # [node] working stock t valued at the end of a solve
+    buffer_value: xr.DataArray  # [node, period] USD/t of that stock (optimize.buffers)
     agreements: pd.DataFrame  # index agreement: arc, seller_region, buyer_region, material
     agree_min: xr.DataArray  # [arc, period] t (NaN: no constraint), agreement arcs only
     agree_max: xr.DataArray  # [arc, period] t (NaN / inf: no cap)
@@ -247,6 +250,7 @@ def build_inputs(
     wtp = np.minimum(choke, p0 * bps[None, :] ** (1.0 / e))
 
     stock_nodes = _index(stocks.index, "node")
+    buffer_target, buffer_value = working_stocks(network, stocks, periods)
     agreements, agree_min, agree_max = _agreements(network, levers, periods, arcs)
     upper = _da(arc_upper, aidx, pidx)
     if agree_min.sizes.get("arc", 0):
@@ -277,6 +281,8 @@ def build_inputs(
         wtp=_da(wtp, didx, bidx),
         stocks=stocks,
         stock_initial=_da(stocks["initial"].to_numpy(), stock_nodes),
+        buffer_target=_da(buffer_target, stock_nodes),
+        buffer_value=_da(buffer_value, stock_nodes, pidx),
         agreements=agreements,
         agree_min=agree_min,
         agree_max=agree_max,
@@ -382,9 +388,13 @@ def _demand(network: Network) -> pd.DataFrame:
 
 
 def _stocks(network: Network) -> pd.DataFrame:
-    st = _numbers(network.stocks, "stocks", ["initial", "capacity", "holding_cost"]).copy()
+    numeric = ["initial", "capacity", "holding_cost"]
+    numeric += ["target"] if "target" in network.stocks else []
+    st = _numbers(network.stocks, "stocks", numeric).copy()
     st["initial"] = st["initial"].fillna(0.0)
     st["capacity"] = st["capacity"].fillna(np.inf)
+    # a working stock cannot be larger than the stock can hold
+    st["target"] = np.minimum(st["target"].fillna(0.0), st["capacity"]) if "target" in st else 0.0
     st["holding_cost"] = st["holding_cost"].fillna(0.0)
     st["node"] = node_ids(st["region"], st["material"])
     _unique_key(st, "stocks", "node")

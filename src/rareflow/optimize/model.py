@@ -67,6 +67,7 @@ def build_model(inp: Inputs, fixed_arrivals: xr.DataArray | None = None) -> lino
     departures, arrivals, fixed = c.add_trade(m, inp, fixed_arrivals)
     consumption = c.add_consumption(m, inp)
     release = c.add_stocks(m, inp)
+    c.add_buffers(m, inp)
     disposal = c.add_disposal(m, inp)
     c.add_balance(
         m,

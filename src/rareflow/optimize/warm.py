@@ -80,6 +80,19 @@ class WarmModel:
             self.row_period = row_period[self.clabels]
             self.x = np.zeros(len(self.vlabels))
             self.nvar, self.ncon = nvar, ncon
+            self.buffer_cols, self.buffer_period, self.buffer_cap = self._buffer_columns()
+
+    def _buffer_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Columns of `buffer` (the valued closing stock), their period and target: only the
+        last period of a window may hold it, so its bound moves with the window."""
+        if "buffer" not in self.model.variables:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+        cols = self.column("buffer").transpose("node", "period").to_numpy()
+        cap = self.inp.buffer_target.reindex(node=self.column("buffer")["node"]).to_numpy()
+        cap = np.broadcast_to(cap[:, None], cols.shape)
+        period = np.broadcast_to(np.arange(cols.shape[1]), cols.shape)
+        ok = cols >= 0
+        return cols[ok], period[ok], cap[ok]
 
     def _highs(self, a: object) -> highspy.Highs:
         h = highspy.Highs()
@@ -109,6 +122,8 @@ class WarmModel:
             before, after = (cp >= 0) & (cp < k), cp >= stop
             lo = np.where(before, self.x, np.where(after, 0.0, self.lb))
             hi = np.where(before, self.x, np.where(after, 0.0, self.ub))
+            b, bp = self.buffer_cols, self.buffer_period
+            hi[b] = np.where(bp < k, self.x[b], np.where(bp == stop - 1, self.buffer_cap, 0.0))
             free = (rp >= 0) & ((rp < k) | (rp >= stop))
             idx = np.arange(len(cp), dtype=np.int32)
             self.highs.changeColsBounds(len(idx), idx, lo, hi)
