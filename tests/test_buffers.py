@@ -14,8 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine_fixtures import ONE_BLOCK, two_region
-from rareflow.network import BUFFER_RELEASE_PREMIUM, EXPECTED_PRICES, Network
+from engine_fixtures import ONE_BLOCK, chain, two_region
+from rareflow.network import (
+    BUFFER_RELEASE_PREMIUM,
+    CHINA_RESERVE_FLOOR,
+    EXPECTED_PRICES,
+    Network,
+)
 from rareflow.optimize import Horizon, Levers, solve
 
 HALF_YEAR = Horizon("2025-01", "2025-06", "month")
@@ -114,3 +119,74 @@ def test_the_stock_refills_when_supply_returns() -> None:
     assert level[4:] == pytest.approx([10.0, 10.0])
     assert unserved[4:] == pytest.approx([0.0, 0.0], abs=1e-6)
     assert price[4] == pytest.approx(EXPECTED)
+
+
+# -- the state reserve: China's surplus bought at a floor instead of thrown away ----------
+
+
+def _restricting_chain(room: float) -> Network:
+    """engine_fixtures.chain: separation in A makes X (sold in B) and Y (sold in A); X in A
+    costs 5,000 USD/t to make in calm months ((1,000 + 2,000) / 0.6, Y being in surplus),
+    which is the price the plan expects there. A's reserve has `room` t for X."""
+    net = chain()
+    net.stocks = pd.DataFrame(
+        [
+            {
+                "region": "A",
+                "material": "oxide:X",
+                "initial": 0.0,
+                "capacity": room,
+                "holding_cost": 120.0,
+                "target": 0.0,
+                "reserve": room,
+            }
+        ]
+    )
+    net.meta[EXPECTED_PRICES] = json.dumps([{"node": "A|oxide:X", "year": 2025, "price": 5e3}])
+    net.meta[CHINA_RESERVE_FLOOR] = "0.9"
+    return net
+
+
+def _ban_x() -> Levers:
+    row = {"origin": "A", "destination": "B", "material": "oxide:X", "start": "2025-04-01"}
+    return Levers(arc_bounds=pd.DataFrame([{**row, "max_flow": 0.0}]))
+
+
+def test_the_reserve_holds_the_price_inside_at_its_floor_while_it_has_room() -> None:
+    result = solve(_restricting_chain(25.0), HALF_YEAR, _ban_x(), "myopic", options=ONE_BLOCK)
+    inside = result.price("A", "oxide:X").to_numpy() * 1000.0
+    level = result.flow("stock_level", "A", "oxide:X").to_numpy()
+    # calm months: X at its cost, nothing bought
+    assert inside[:3] == pytest.approx([5_000.0] * 3)
+    assert level[:3] == pytest.approx([0.0] * 3, abs=1e-6)
+    # the ban leaves 10 t a month of X in A (Y still needs 60 t/yr of separation): the
+    # reserve buys it at 0.9 x 5,000 until its 25 t are full, then the surplus is disposed
+    assert inside[3:5] == pytest.approx([4_500.0, 4_500.0])
+    assert level[3:] == pytest.approx([10.0, 20.0, 25.0])
+    assert inside[5] == pytest.approx(0.0, abs=1e-6)
+    # outside, X is not to be had: all of B's demand goes unserved
+    unserved_b = result.shortfalls[result.shortfalls["region"] == "B"]
+    assert unserved_b.groupby("period")["unserved"].sum().to_numpy()[3:] == pytest.approx(
+        [20.0] * 3
+    )
+
+
+def test_without_a_reserve_the_surplus_inside_is_worth_nothing() -> None:
+    result = solve(_restricting_chain(0.0), HALF_YEAR, _ban_x(), "myopic", options=ONE_BLOCK)
+    inside = result.price("A", "oxide:X").to_numpy() * 1000.0
+    assert inside[3:] == pytest.approx([0.0] * 3, abs=1e-6)
+
+
+def test_a_myopic_window_stretched_by_a_lead_time_decides_stocks_on_todays_market() -> None:
+    # a two-month voyage makes each myopic solve look three months ahead; the reserve still
+    # buys April's surplus in April (at its floor), instead of waiting to buy the same tonnes
+    # in June, which the window shows will also be in surplus, to save two months of holding
+    net = _restricting_chain(25.0)
+    net.arcs["lead_time_months"] = 2
+    result = solve(net, HALF_YEAR, _ban_x(), "myopic", options=ONE_BLOCK)
+    inside = result.price("A", "oxide:X").to_numpy() * 1000.0
+    level = result.flow("stock_level", "A", "oxide:X").to_numpy()
+    assert level[3:] == pytest.approx([10.0, 20.0, 25.0])
+    # at its floor less the holding cost (10 USD/t a month) of the window's later months
+    # (two in April, one in May: the horizon ends in June)
+    assert inside[3:5] == pytest.approx([4_500.0 - 20.0, 4_500.0 - 10.0])

@@ -54,8 +54,9 @@ COMPONENT_COLUMNS: dict[str, tuple[str, ...]] = {
     # demand growth: multiplier on the base-year quantity by calendar year
     "demand_growth": ("region", "sector", "material", "year", "index"),
     # stocks: initial level t, maximum level t (inf allowed), holding cost USD/t/yr (optional
-    # column target: the working stock t its holder values at the price it expects, see
-    # EXPECTED_PRICES; strategic stockpiles have none)
+    # columns target: the working stock t its holder values at the price it expects, see
+    # EXPECTED_PRICES; reserve: t a state reserve may buy at its floor; strategic
+    # stockpiles have neither)
     "stocks": ("region", "material", "initial", "capacity", "holding_cost"),
     # agreements: contracted flow of `material` from seller to buyer (facility or region),
     # volume_min / volume_max in t/yr, in force from start to end (dates, end may be NaT)
@@ -77,6 +78,7 @@ COMPONENT_COLUMNS: dict[str, tuple[str, ...]] = {
 # holders value their working stocks
 WORKING_STOCK_DAYS = "working_stock_days"
 BUFFER_RELEASE_PREMIUM = "buffer_release_premium"
+CHINA_RESERVE_FLOOR = "china_reserve_floor"
 EXPECTED_PRICES = "expected_prices"
 
 

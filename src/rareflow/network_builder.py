@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rareflow.network import BUFFER_RELEASE_PREMIUM, WORKING_STOCK_DAYS, Network
+from rareflow.network import (
+    BUFFER_RELEASE_PREMIUM,
+    CHINA_RESERVE_FLOOR,
+    WORKING_STOCK_DAYS,
+    Network,
+)
+
+CHINA_RESERVE_TONNES = "china_reserve_tonnes"  # policy_rules.csv: the state reserve's room
 
 # USD per t of material; the reference tables quote USD/kg.
 KG_PER_T = 1000.0
@@ -317,13 +324,19 @@ def _use(net: Network, base_year: int) -> pd.Series:
 
 
 def stock_table(
-    net: Network, holding_share: float, days: float, base_year: int, working_days: float = 0.0
+    net: Network,
+    holding_share: float,
+    days: float,
+    base_year: int,
+    working_days: float = 0.0,
+    reserve_tonnes: float = 0.0,
 ) -> pd.DataFrame:
     """Stocks for every node of a tradable material: capacity `days` of the node's base-year
     throughput, a working stock of `working_days` of its base-year use (what buyers and
     plants hold of their inputs; the planning stage fills it and values it, see
     planning.with_expected_prices; empty until then), holding cost a share of the material's
-    median reference price."""
+    median reference price. China's state reserve has room for `reserve_tonnes` of oxides,
+    split by China's base-year use of each."""
     made_by, used_by = _makers_and_users(net)
     tradable = set(net.materials.loc[net.materials["tradable"].astype(bool), "material"])
     keys = pd.concat([made_by, used_by]).drop_duplicates()
@@ -333,18 +346,29 @@ def stock_table(
     per_day = through.reindex(index).fillna(0.0).to_numpy() / 365.25
     use_per_day = _use(net, base_year).reindex(index).fillna(0.0).to_numpy() / 365.25
     price = net.demand.groupby("material")["ref_price"].median()
+    region, material = keys["region"].to_numpy(), keys["material"].to_numpy()
+    # no split of the reserve's purchases is published: by China's use of each oxide
+    china = (region == "CHN") & keys["material"].str.startswith("oxide:").to_numpy()
+    used = np.where(china, use_per_day, 0.0)
+    reserve = reserve_tonnes * used / used.sum() if used.sum() > 0 else 0.0 * used
+    target = np.minimum(use_per_day * working_days, per_day * days)
     return pd.DataFrame(
         {
             "region": keys["region"].to_numpy(),
             "material": keys["material"].to_numpy(),
             "initial": 0.0,
-            "capacity": per_day * days,
-            "holding_cost": [
-                holding_share * float(price.get(m, 10_000.0)) for m in keys["material"]
-            ],
-            "target": np.minimum(use_per_day * working_days, per_day * days),
+            # the reserve's room comes on top of commercial stocks
+            "capacity": per_day * days + reserve,
+            "holding_cost": holding_share * material_price(material, price),
+            "target": target,
+            "reserve": reserve,
         }
     )
+
+
+def material_price(materials: np.ndarray, price: pd.Series) -> np.ndarray:
+    """The median reference price of each material (USD/t; 10,000 where none is known)."""
+    return np.array([float(price.get(m, 10_000.0)) for m in materials])
 
 
 def complete_network(net: Network, base_year: int, stock_days: float = 90.0) -> Network:
@@ -381,6 +405,7 @@ def complete_network(net: Network, base_year: int, stock_days: float = 90.0) -> 
     holding = _holding_share(out)
     working = float(out.meta.get(WORKING_STOCK_DAYS, 0.0))
     stocks = stock_table(out, holding, stock_days, base_year, working)
+    stocks["reserve"] = 0.0  # the reserve's room was split when the network was built
     fresh = [(r, m) not in known for r, m in zip(stocks["region"], stocks["material"], strict=True)]
     out.stocks = pd.concat([out.stocks, stocks[fresh]], ignore_index=True)
     return out
@@ -795,7 +820,8 @@ def build_network(
     arcs = trade_arcs(partial, transport)
     rules = tables["policy_rules"].set_index("rule")["value"].astype(float)
     working = float(rules.get(WORKING_STOCK_DAYS, 0.0))
-    stocks = stock_table(partial, holding_share, opt.stock_days, opt.base_year, working)
+    reserve = float(rules.get(CHINA_RESERVE_TONNES, 0.0))
+    stocks = stock_table(partial, holding_share, opt.stock_days, opt.base_year, working, reserve)
 
     meta = {
         "edition": opt.edition,
@@ -806,6 +832,7 @@ def build_network(
         TRADE_MEMORY: memory,
         WORKING_STOCK_DAYS: str(working),
         BUFFER_RELEASE_PREMIUM: str(float(rules.get(BUFFER_RELEASE_PREMIUM, 0.0))),
+        CHINA_RESERVE_FLOOR: str(float(rules.get(CHINA_RESERVE_FLOOR, 0.0))),
     }
     return Network(
         regions=regions,

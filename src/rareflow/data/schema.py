@@ -527,7 +527,13 @@ SPECS: tuple[TableSpec, ...] = (
         (
             Column(
                 "rule",
-                choices=("china_quota_growth", "working_stock_days", "buffer_release_premium"),
+                choices=(
+                    "china_quota_growth",
+                    "working_stock_days",
+                    "buffer_release_premium",
+                    "china_reserve_tonnes",
+                    "china_reserve_floor",
+                ),
             ),
             Column("value", "float"),
             Column("low", "float"),
@@ -536,7 +542,7 @@ SPECS: tuple[TableSpec, ...] = (
             Column("note", required=False),
         ),
         key=("rule",),
-        units=("fraction/yr", "days", "fraction"),
+        units=("fraction/yr", "days", "fraction", "t"),
     ),
     TableSpec(
         "expansion_options",

@@ -1,13 +1,19 @@
-"""Working stocks: how much each holder keeps and what a tonne of it is worth to them.
+"""Valued stocks: how much each holder keeps and what a tonne of it is worth to them.
 
-A holder (a buyer or maker of a material in a region) keeps a working stock `target` t and
-values it at the price it expects for the period (the planning stage's price path, meta
-EXPECTED_PRICES) raised by the release premium (policy_rules.csv). In the LP the stock left at
-the end of a solve's last period is worth that value up to the target (constraints.add_buffers):
-a myopic market then keeps its buffers while the spot price is near what was expected, draws
-them down when a shock lifts the price above the expectation by more than the premium, and
-refills them when the price is back. Without an expected price a stock has no value to hold
-it at, and its target is 0.
+Two tranches of a node's stock carry a value at the end of a solve's last period
+(constraints.add_buffers), each up to its size:
+
+- `working`: the working stock of buyers and plants (stocks column `target`), worth the price
+  the holder expects for the period (the planning stage's price path, meta EXPECTED_PRICES)
+  raised by the release premium (policy_rules.csv): a myopic market keeps it while the spot
+  price is near what was expected, draws it down when a shock lifts the price above the
+  expectation by more than the premium, and refills it when the price is back;
+- `reserve`: a state reserve's room (stocks column `reserve`, China's oxides), worth the
+  expected price times the reserve's floor share: the reserve buys surplus when the price
+  falls below that floor, instead of the surplus being thrown away, and sells it back when
+  the price is above the floor again.
+
+Without an expected price a stock has no value to hold it at: both tranches are 0 there.
 """
 
 from __future__ import annotations
@@ -17,7 +23,14 @@ import json
 import numpy as np
 import pandas as pd
 
-from rareflow.network import BUFFER_RELEASE_PREMIUM, EXPECTED_PRICES, Network
+from rareflow.network import (
+    BUFFER_RELEASE_PREMIUM,
+    CHINA_RESERVE_FLOOR,
+    EXPECTED_PRICES,
+    Network,
+)
+
+TRANCHES = ("working", "reserve")
 
 
 def expected_prices(network: Network) -> pd.DataFrame:
@@ -30,29 +43,38 @@ def expected_prices(network: Network) -> pd.DataFrame:
     return frame.pivot_table(index="node", columns="year", values="price", aggfunc="first")
 
 
-def working_stocks(
+def _column(stocks: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in stocks:
+        return np.zeros(len(stocks))
+    return stocks[name].fillna(0.0).to_numpy(dtype=float)
+
+
+def valued_stocks(
     network: Network, stocks: pd.DataFrame, periods: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(target [stock node] t, value [stock node, period] USD/t) for the stocks table of
-    optimize.inputs (indexed by node) over `periods` (columns year, length).
+    """(size [stock node, tranche] t, value [stock node, tranche, period] USD/t) for the
+    stocks table of optimize.inputs (indexed by node) over `periods` (columns year, length).
 
-    The value includes the holding cost of the period, so that a stock is kept exactly while
-    the spot price is below expectation x (1 + premium)."""
+    A value includes the holding cost of the period, so that a tranche is kept exactly while
+    the spot price is below expectation x its share."""
     n, years = len(stocks), periods["year"].to_numpy(dtype=int)
-    target = (
-        stocks["target"].fillna(0.0).to_numpy(dtype=float) if "target" in stocks else np.zeros(n)
-    )
+    size = np.stack([_column(stocks, "target"), _column(stocks, "reserve")], axis=1)
     expected = expected_prices(network)
     if expected.empty or n == 0:
-        return np.zeros(n), np.zeros((n, len(years)))
+        return np.zeros((n, len(TRANCHES))), np.zeros((n, len(TRANCHES), len(years)))
     span = sorted(set(expected.columns.astype(int)) | set(years.tolist()))
     # years outside the plan's (the base year's solve) take the nearest planned year's price
     path = expected.reindex(columns=span).ffill(axis=1).bfill(axis=1)
     price = path.reindex(index=list(stocks.index))[list(years)].to_numpy(dtype=float)
     known = np.isfinite(price).all(axis=1) & (price > 0).all(axis=1)
-    target = np.where(known, target, 0.0)
-    premium = float(network.meta.get(BUFFER_RELEASE_PREMIUM, 0.0))
-    hold = stocks["holding_cost"].to_numpy(dtype=float)[:, None]
-    length = periods["length"].to_numpy(dtype=float)[None, :]
-    value = np.where(known[:, None], price * (1.0 + premium) + hold * length, 0.0)
-    return target, value
+    size = np.where(known[:, None], size, 0.0)
+    share = np.array(
+        [
+            1.0 + float(network.meta.get(BUFFER_RELEASE_PREMIUM, 0.0)),
+            float(network.meta.get(CHINA_RESERVE_FLOOR, 0.0)),
+        ]
+    )
+    hold = stocks["holding_cost"].to_numpy(dtype=float)[:, None, None]
+    length = periods["length"].to_numpy(dtype=float)[None, None, :]
+    value = price[:, None, :] * share[None, :, None] + hold * length
+    return size, np.where(known[:, None, None] & (size[:, :, None] > 0), value, 0.0)

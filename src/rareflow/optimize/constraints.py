@@ -141,8 +141,8 @@ def add_stocks(m: linopy.Model, inp: Inputs) -> NodeTerm | None:
 
 
 def buffer_upper(inp: Inputs) -> xr.DataArray:
-    """[node, period] upper bound of `buffer`: the working stock target in the last period of
-    the solve, 0 before it (a rolling window's last period moves; warm.WarmModel moves it)."""
+    """[node, tranche, period] upper bound of `buffer`: each tranche's size in the last period
+    of the solve, 0 before it (a rolling window's last period moves; warm.WarmModel moves it)."""
     last = np.zeros(len(inp.period_index))
     last[-1] = 1.0
     return inp.buffer_target * xr.DataArray(
@@ -151,12 +151,26 @@ def buffer_upper(inp: Inputs) -> xr.DataArray:
 
 
 def add_buffers(m: linopy.Model, inp: Inputs) -> None:
-    """buffer[node, period] <= stock_level: the part of the closing stock its holder values at
-    `buffer_value` (optimize.buffers), up to the working stock target."""
+    """sum over tranches of buffer[node, tranche, period] <= stock_level: the parts of the
+    closing stock valued at `buffer_value` (optimize.buffers: working stock, state reserve),
+    each up to its size."""
     if len(inp.stocks) == 0 or not bool((inp.buffer_target > 0).any()):
         return
     buffer = m.add_variables(lower=0.0, upper=buffer_upper(inp), name="buffer")
-    m.add_constraints(buffer - m.variables["stock_level"] <= 0.0, name="buffer_held")
+    m.add_constraints(buffer.sum("tranche") - m.variables["stock_level"] <= 0.0, name="buffer_held")
+
+
+def add_held_stocks(m: linopy.Model, inp: Inputs) -> None:
+    """stock_level[node, t] == stock_level[node, t - 1] for the later periods of a myopic
+    run's window (Inputs.stocks_held; warm.WarmModel moves which rows hold)."""
+    if not inp.stocks_held or len(inp.stocks) == 0 or len(inp.period_index) < 2:
+        return
+    level = m.variables["stock_level"]
+    later = xr.DataArray(
+        np.arange(len(inp.period_index)) > 0, coords={"period": inp.period_index}, dims="period"
+    )
+    held = level - level.shift(period=1).fillna(0)
+    m.add_constraints(held == 0.0, name="stock_held", mask=later)
 
 
 def add_disposal(m: linopy.Model, inp: Inputs) -> NodeTerm:

@@ -24,7 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.network import Network, NetworkError
-from rareflow.optimize.buffers import working_stocks
+from rareflow.optimize.buffers import TRANCHES, valued_stocks
 from rareflow.optimize.horizon import Horizon, in_range
 from rareflow.optimize.levers import LeverError, Levers, select_matrix
 
@@ -147,14 +147,18 @@ class Inputs:
     wtp: xr.DataArray  # [dem, block] USD/t
     stocks: pd.DataFrame  # index node (stock nodes): initial, capacity, holding_cost
     stock_initial: xr.DataArray  # [node] t at the start of the first period
-    buffer_target: xr.DataArray  # [node] working stock t valued at the end of a solve
-    buffer_value: xr.DataArray  # [node, period] USD/t of that stock (optimize.buffers)
+    buffer_target: xr.DataArray  # [node, tranche] t of stock valued at the end of a solve
+    buffer_value: xr.DataArray  # [node, tranche, period] USD/t of it (optimize.buffers)
     agreements: pd.DataFrame  # index agreement: arc, seller_region, buyer_region, material
     agree_min: xr.DataArray  # [arc, period] t (NaN: no constraint), agreement arcs only
     agree_max: xr.DataArray  # [arc, period] t (NaN / inf: no cap)
     quota_coef: xr.DataArray  # [quota, arc, period] 1 where the quota counts the flow
     quota_total: xr.DataArray  # [quota] t still available
     options: SolveOptions
+    # a myopic run's window (stretched by a lead time or a licence delay) holds its stocks at
+    # the first period's level: stocks are decided on today's market, not traded against the
+    # window's later prices (constraints.add_held_stocks)
+    stocks_held: bool = False
 
     def window(self, start: int, stop: int) -> Inputs:
         """The same inputs restricted to periods [start, stop)."""
@@ -250,7 +254,8 @@ def build_inputs(
     wtp = np.minimum(choke, p0 * bps[None, :] ** (1.0 / e))
 
     stock_nodes = _index(stocks.index, "node")
-    buffer_target, buffer_value = working_stocks(network, stocks, periods)
+    buffer_target, buffer_value = valued_stocks(network, stocks, periods)
+    tranches = pd.Index(list(TRANCHES), name="tranche")
     agreements, agree_min, agree_max = _agreements(network, levers, periods, arcs)
     upper = _da(arc_upper, aidx, pidx)
     if agree_min.sizes.get("arc", 0):
@@ -281,8 +286,8 @@ def build_inputs(
         wtp=_da(wtp, didx, bidx),
         stocks=stocks,
         stock_initial=_da(stocks["initial"].to_numpy(), stock_nodes),
-        buffer_target=_da(buffer_target, stock_nodes),
-        buffer_value=_da(buffer_value, stock_nodes, pidx),
+        buffer_target=_da(buffer_target, stock_nodes, tranches),
+        buffer_value=_da(buffer_value, stock_nodes, tranches, pidx),
         agreements=agreements,
         agree_min=agree_min,
         agree_max=agree_max,
@@ -389,12 +394,14 @@ def _demand(network: Network) -> pd.DataFrame:
 
 def _stocks(network: Network) -> pd.DataFrame:
     numeric = ["initial", "capacity", "holding_cost"]
-    numeric += ["target"] if "target" in network.stocks else []
+    numeric += [c for c in ("target", "reserve") if c in network.stocks]
     st = _numbers(network.stocks, "stocks", numeric).copy()
     st["initial"] = st["initial"].fillna(0.0)
     st["capacity"] = st["capacity"].fillna(np.inf)
-    # a working stock cannot be larger than the stock can hold
+    # a working stock and a reserve's room cannot be larger than the stock can hold
     st["target"] = np.minimum(st["target"].fillna(0.0), st["capacity"]) if "target" in st else 0.0
+    room = st["capacity"] - st["target"]
+    st["reserve"] = np.minimum(st["reserve"].fillna(0.0), room) if "reserve" in st else 0.0
     st["holding_cost"] = st["holding_cost"].fillna(0.0)
     st["node"] = node_ids(st["region"], st["material"])
     _unique_key(st, "stocks", "node")

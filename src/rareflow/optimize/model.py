@@ -68,6 +68,7 @@ def build_model(inp: Inputs, fixed_arrivals: xr.DataArray | None = None) -> lino
     consumption = c.add_consumption(m, inp)
     release = c.add_stocks(m, inp)
     c.add_buffers(m, inp)
+    c.add_held_stocks(m, inp)
     disposal = c.add_disposal(m, inp)
     c.add_balance(
         m,

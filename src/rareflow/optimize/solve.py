@@ -110,6 +110,13 @@ def solve(
     with timings.stage("build_s"):
         inp = build_inputs(network, horizon, levers, options, normal)
         states = information_states(network, horizon, levers, options, normal, inp, base_size)
+        if base_size == 1:
+            # myopic: a window stretched by a delay does not trade stocks against its future
+            inp = dataclasses.replace(inp, stocks_held=True)
+            states = [
+                dataclasses.replace(s, inputs=dataclasses.replace(s.inputs, stocks_held=True))
+                for s in states
+            ]
     run = _rolling(inp, size, counter, "solve", timings, reuse_model, states)
     with timings.stage("readback_s"):
         result = _result(network, horizon, levers, options, foresight, window, size, run)

@@ -81,16 +81,30 @@ class WarmModel:
             self.x = np.zeros(len(self.vlabels))
             self.nvar, self.ncon = nvar, ncon
             self.buffer_cols, self.buffer_period, self.buffer_cap = self._buffer_columns()
+            self.held_rows = self._rows_of("stock_held")
+
+    def _rows_of(self, constraint: str) -> np.ndarray:
+        """Which matrix rows belong to `constraint` (all False when the model has none)."""
+        out = np.zeros(len(self.clabels), dtype=bool)
+        if constraint not in self.model.constraints:
+            return out
+        labels = self.model.constraints[constraint].labels.to_numpy()
+        pos = np.full(self.ncon, -1, dtype=np.int64)
+        pos[self.clabels] = np.arange(len(self.clabels))
+        rows = pos[labels[labels >= 0]]
+        out[rows[rows >= 0]] = True
+        return out
 
     def _buffer_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Columns of `buffer` (the valued closing stock), their period and target: only the
         last period of a window may hold it, so its bound moves with the window."""
         if "buffer" not in self.model.variables:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
-        cols = self.column("buffer").transpose("node", "period").to_numpy()
-        cap = self.inp.buffer_target.reindex(node=self.column("buffer")["node"]).to_numpy()
-        cap = np.broadcast_to(cap[:, None], cols.shape)
-        period = np.broadcast_to(np.arange(cols.shape[1]), cols.shape)
+        column = self.column("buffer").transpose("node", "tranche", "period")
+        cols = column.to_numpy()
+        size = self.inp.buffer_target.sel(node=column["node"], tranche=column["tranche"])
+        cap = np.broadcast_to(size.to_numpy()[:, :, None], cols.shape)
+        period = np.broadcast_to(np.arange(cols.shape[2]), cols.shape)
         ok = cols >= 0
         return cols[ok], period[ok], cap[ok]
 
@@ -125,6 +139,7 @@ class WarmModel:
             b, bp = self.buffer_cols, self.buffer_period
             hi[b] = np.where(bp < k, self.x[b], np.where(bp == stop - 1, self.buffer_cap, 0.0))
             free = (rp >= 0) & ((rp < k) | (rp >= stop))
+            free |= self.held_rows & (rp == k)  # a window's first period decides its stocks
             idx = np.arange(len(cp), dtype=np.int32)
             self.highs.changeColsBounds(len(idx), idx, lo, hi)
             rows = np.arange(len(rp), dtype=np.int32)
