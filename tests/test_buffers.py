@@ -179,14 +179,15 @@ def test_without_a_reserve_the_surplus_inside_is_worth_nothing() -> None:
 
 def test_a_myopic_window_stretched_by_a_lead_time_decides_stocks_on_todays_market() -> None:
     # a two-month voyage makes each myopic solve look three months ahead; the reserve still
-    # buys April's surplus in April (at its floor), instead of waiting to buy the same tonnes
-    # in June, which the window shows will also be in surplus, to save two months of holding
+    # buys April's surplus in April, instead of waiting to buy the same tonnes in June (which
+    # the window shows will also be in surplus) to save two months of holding
     net = _restricting_chain(25.0)
     net.arcs["lead_time_months"] = 2
     result = solve(net, HALF_YEAR, _ban_x(), "myopic", options=ONE_BLOCK)
     inside = result.price("A", "oxide:X").to_numpy() * 1000.0
     level = result.flow("stock_level", "A", "oxide:X").to_numpy()
     assert level[3:] == pytest.approx([10.0, 20.0, 25.0])
-    # at its floor less the holding cost (10 USD/t a month) of the window's later months
-    # (two in April, one in May: the horizon ends in June)
-    assert inside[3:5] == pytest.approx([4_500.0 - 20.0, 4_500.0 - 10.0])
+    # but the window also sees the reserve's room run out in June (30 t of surplus for 25 t):
+    # room is scarce, so April's surplus is worth only the restocking yield of buying it
+    # earlier (2 x 10 USD/t a month), not the floor; a one-month view holds the floor
+    assert inside[3:5] == pytest.approx([20.0, 10.0])

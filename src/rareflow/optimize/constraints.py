@@ -140,14 +140,38 @@ def add_stocks(m: linopy.Model, inp: Inputs) -> NodeTerm | None:
     return release.reindex(node=list(_nodes_index(inp))).fillna(0)
 
 
-def buffer_upper(inp: Inputs) -> xr.DataArray:
-    """[node, tranche, period] upper bound of `buffer`: each tranche's size in the last period
-    of the solve, 0 before it (a rolling window's last period moves; warm.WarmModel moves it)."""
-    last = np.zeros(len(inp.period_index))
-    last[-1] = 1.0
-    return inp.buffer_target * xr.DataArray(
-        last, coords={"period": inp.period_index}, dims="period"
+def buffer_worth(inp: Inputs) -> xr.DataArray:
+    """[node, tranche, period] USD/t (undiscounted) a tonne of valued stock earns in each
+    period of a solve: its value (optimize.buffers) in the last period; in the earlier periods
+    of a myopic run's window (Inputs.stocks_held) a restocking yield of twice its holding cost,
+    so that a holder restocks as soon as material is there rather than at the window's end
+    (which every later window would put off again); else nothing. warm.WarmModel moves the
+    last period with the window."""
+    last = xr.DataArray(
+        (np.arange(len(inp.period_index)) == len(inp.period_index) - 1).astype(float),
+        coords={"period": inp.period_index},
+        dims="period",
     )
+    worth = inp.buffer_value * last
+    if inp.stocks_held:
+        worth = worth + (1.0 - last) * restocking_yield(inp) * (inp.buffer_target > 0)
+    return worth
+
+
+def restocking_yield(inp: Inputs) -> xr.DataArray:
+    """[node, period] USD/t: twice the holding cost of the period."""
+    hold = xr.DataArray(
+        inp.stocks["holding_cost"].to_numpy(dtype=float),
+        coords={"node": list(inp.stocks.index)},
+        dims="node",
+    )
+    return 2.0 * hold * inp.length
+
+
+def buffer_upper(inp: Inputs) -> xr.DataArray:
+    """[node, tranche, period] upper bound of `buffer`: each tranche's size where it is worth
+    something (buffer_worth), else 0."""
+    return inp.buffer_target * (buffer_worth(inp) > 0)
 
 
 def add_buffers(m: linopy.Model, inp: Inputs) -> None:
@@ -161,8 +185,10 @@ def add_buffers(m: linopy.Model, inp: Inputs) -> None:
 
 
 def add_held_stocks(m: linopy.Model, inp: Inputs) -> None:
-    """stock_level[node, t] == stock_level[node, t - 1] for the later periods of a myopic
-    run's window (Inputs.stocks_held; warm.WarmModel moves which rows hold)."""
+    """stock_level[node, t] >= stock_level[node, t - 1] for the later periods of a myopic
+    run's window (Inputs.stocks_held; warm.WarmModel moves which rows hold): what a window
+    ships may restock a holder on arrival, but a stock is not sold against the window's
+    later prices."""
     if not inp.stocks_held or len(inp.stocks) == 0 or len(inp.period_index) < 2:
         return
     level = m.variables["stock_level"]
@@ -170,7 +196,7 @@ def add_held_stocks(m: linopy.Model, inp: Inputs) -> None:
         np.arange(len(inp.period_index)) > 0, coords={"period": inp.period_index}, dims="period"
     )
     held = level - level.shift(period=1).fillna(0)
-    m.add_constraints(held == 0.0, name="stock_held", mask=later)
+    m.add_constraints(held >= 0.0, name="stock_held", mask=later)
 
 
 def add_disposal(m: linopy.Model, inp: Inputs) -> NodeTerm:
@@ -267,7 +293,7 @@ def set_objective(m: linopy.Model, inp: Inputs) -> None:
         )
         terms.append((v["stock_level"] * (hold * inp.length * df)).sum())
     if "buffer" in v:
-        terms.append((v["buffer"] * (-inp.buffer_value * df)).sum())
+        terms.append((v["buffer"] * (-buffer_worth(inp) * df)).sum())
     if opts.disposal_cost:
         terms.append((v["disposal"] * (opts.disposal_cost * df)).sum())
     if "agreement_shortfall" in v:

@@ -27,6 +27,7 @@ from rareflow.network import Network, NetworkError
 from rareflow.optimize.buffers import TRANCHES, valued_stocks
 from rareflow.optimize.horizon import Horizon, in_range
 from rareflow.optimize.levers import LeverError, Levers, select_matrix
+from rareflow.optimize.licences import licence_queue
 
 NODE_SEP = "|"
 
@@ -53,8 +54,6 @@ DEFAULT_BREAKPOINTS: tuple[float, ...] = (
     1.25,
     1.5,
 )
-
-DAYS_PER_MONTH = 365.25 / 12.0
 
 
 @dataclass(frozen=True)
@@ -226,8 +225,8 @@ def build_inputs(
     aidx = _index(arcs.index, "arc")
     normal = _normal_flow(levers, periods, arcs, normal_flow)
     arc_tax = _taxes(levers, periods, arcs, demand)
-    arc_upper = _arc_upper(levers, periods, arcs, normal)
-    kernel = _kernel(levers, periods, arcs, horizon.months_per_period)
+    arc_upper = _arc_upper(levers, periods, arcs, normal, horizon.months_per_period)
+    kernel = _kernel(periods, arcs, horizon.months_per_period)
 
     didx = _index(demand.index, "dem")
     growth = network.demand_growth.assign(
@@ -546,21 +545,27 @@ def _taxes(
 
 
 def _arc_upper(
-    levers: Levers, periods: pd.DataFrame, arcs: pd.DataFrame, normal: np.ndarray
+    levers: Levers,
+    periods: pd.DataFrame,
+    arcs: pd.DataFrame,
+    normal: np.ndarray,
+    months_per_period: int,
 ) -> np.ndarray:
-    """[arc, period] upper bound on trade in t per period (the tightest lever wins)."""
-    length = periods["length"].to_numpy()[None, :]
+    """[arc, period] upper bound on trade in t per period (the tightest lever wins): bounds,
+    and what a licence regime's queue has approved (optimize.licences)."""
+    length = periods["length"].to_numpy()
     upper = np.full((len(arcs), len(periods)), np.inf)
-    for table, cap_of in (
-        (levers.arc_bounds, _bound_rates),
-        (levers.licences, _licence_rates),
-    ):
-        if len(table) == 0:
-            continue
-        mask = _arc_mask(table, arcs)[:, :, None] & _period_mask(table, periods)[:, None, :]
-        rate = cap_of(table, normal)  # [row, arc, period] t/yr
-        upper = np.minimum(upper, np.where(mask, rate, np.inf).min(axis=0))
-    return np.where(np.isinf(upper), np.inf, upper * length)
+    bounds = levers.arc_bounds
+    if len(bounds):
+        mask = _arc_mask(bounds, arcs)[:, :, None] & _period_mask(bounds, periods)[:, None, :]
+        rate = _bound_rates(bounds, normal)  # [row, arc, period] t/yr
+        upper = np.where(mask, rate, np.inf).min(axis=0) * length[None, :]
+    lic = levers.licences
+    if len(lic):
+        in_force = _arc_mask(lic, arcs)[:, :, None] & _period_mask(lic, periods)[:, None, :]
+        queue = licence_queue(lic, in_force, normal, length, months_per_period)
+        upper = np.minimum(upper, queue.cap)
+    return upper
 
 
 def _bound_rates(table: pd.DataFrame, normal: np.ndarray) -> np.ndarray:
@@ -569,27 +574,16 @@ def _bound_rates(table: pd.DataFrame, normal: np.ndarray) -> np.ndarray:
     return np.fmin(np.where(np.isnan(flow), np.inf, flow), np.where(np.isnan(share), np.inf, share))
 
 
-def _licence_rates(table: pd.DataFrame, normal: np.ndarray) -> np.ndarray:
-    explicit = table["normal_flow"].to_numpy()[:, None, None]
-    base = np.where(np.isnan(explicit), normal[None, :, :], explicit)
-    return np.asarray(table["approval_share"].to_numpy()[:, None, None] * base)
-
-
 def _kernel(
-    levers: Levers, periods: pd.DataFrame, arcs: pd.DataFrame, months_per_period: int
+    periods: pd.DataFrame, arcs: pd.DataFrame, months_per_period: int
 ) -> dict[int, np.ndarray]:
     """Delivery kernel: lag in periods -> share of a departure arriving after that lag.
 
     A lead time of d periods (fractional) arrives floor(d) periods later with share
-    1 - frac(d) and ceil(d) periods later with share frac(d). Licences add their delay to
-    shipments that leave while the licence applies.
+    1 - frac(d) and ceil(d) periods later with share frac(d). (A licence's processing time
+    comes before departure: optimize.licences.)
     """
     months = np.repeat(arcs["lead_time_months"].to_numpy()[:, None], len(periods), axis=1)
-    lic = levers.licences
-    if len(lic):
-        mask = _arc_mask(lic, arcs)[:, :, None] & _period_mask(lic, periods)[:, None, :]
-        extra = np.where(mask, lic["delay_days"].to_numpy()[:, None, None], 0.0).max(axis=0)
-        months = months + extra / DAYS_PER_MONTH
     d = months / months_per_period
     # guard against 2.9999999 from day conversions
     d = np.where(np.isclose(d, np.round(d), atol=1e-9), np.round(d), d)

@@ -183,11 +183,10 @@ def _calibration_seconds(network: Network) -> float:
 
 
 def _longest_lag(network: Network, horizon: Horizon, levers: Levers, options: SolveOptions) -> int:
+    """Periods the longest transit takes. (A licence's processing time is not a lag the
+    market decides over: the approvals are known in advance, optimize.licences.)"""
     lead = pd.to_numeric(network.arcs["lead_time_months"], errors="coerce").fillna(0.0)
-    delay = levers.licences["delay_days"].fillna(0.0)
-    months = float(lead.max() if len(lead) else 0.0) + float(
-        delay.max() / (365.25 / 12.0) if len(delay) else 0.0
-    )
+    months = float(lead.max() if len(lead) else 0.0)
     return int(np.ceil(months / horizon.months_per_period - 1e-9))
 
 

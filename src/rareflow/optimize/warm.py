@@ -27,6 +27,7 @@ import linopy
 import numpy as np
 import xarray as xr
 
+from rareflow.optimize.constraints import restocking_yield
 from rareflow.optimize.inputs import Inputs
 from rareflow.optimize.model import Solution, SolveError, build_model, read_back
 from rareflow.optimize.timings import Timings
@@ -96,8 +97,10 @@ class WarmModel:
         return out
 
     def _buffer_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Columns of `buffer` (the valued closing stock), their period and target: only the
-        last period of a window may hold it, so its bound moves with the window."""
+        """Columns of `buffer` (the valued stock), their period and size: what a tonne of it
+        is worth depends on where the window ends (constraints.buffer_worth), so its bound
+        and cost move with the window."""
+        self.buffer_value = self.buffer_yield = np.zeros(0)
         if "buffer" not in self.model.variables:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
         column = self.column("buffer").transpose("node", "tranche", "period")
@@ -105,7 +108,14 @@ class WarmModel:
         size = self.inp.buffer_target.sel(node=column["node"], tranche=column["tranche"])
         cap = np.broadcast_to(size.to_numpy()[:, :, None], cols.shape)
         period = np.broadcast_to(np.arange(cols.shape[2]), cols.shape)
+        inp = self.inp
+        value = (inp.buffer_value * inp.discount).transpose("node", "tranche", "period")
+        per_node = (restocking_yield(inp) * inp.discount).sel(node=column["node"])
+        earn = per_node.transpose("node", "period").to_numpy()[:, None, :] * (cap > 0)
         ok = cols >= 0
+        # USD per t of each column (discounted) at a window's end, and before it (held mode)
+        self.buffer_value = value.to_numpy()[ok]
+        self.buffer_yield = np.broadcast_to(earn, cols.shape)[ok] * float(inp.stocks_held)
         return cols[ok], period[ok], cap[ok]
 
     def _highs(self, a: object) -> highspy.Highs:
@@ -137,7 +147,13 @@ class WarmModel:
             lo = np.where(before, self.x, np.where(after, 0.0, self.lb))
             hi = np.where(before, self.x, np.where(after, 0.0, self.ub))
             b, bp = self.buffer_cols, self.buffer_period
-            hi[b] = np.where(bp < k, self.x[b], np.where(bp == stop - 1, self.buffer_cap, 0.0))
+            end = bp == stop - 1
+            earlier = (bp >= k) & (bp < stop - 1) & (self.buffer_yield > 0)
+            hi[b] = np.where(bp < k, self.x[b], np.where(end | earlier, self.buffer_cap, 0.0))
+            cost = self.cost.copy()
+            if len(b):
+                cost[b] = -np.where(end, self.buffer_value, np.where(earlier, self.buffer_yield, 0))
+                self.highs.changeColsCost(len(b), b.astype(np.int32), cost[b])
             free = (rp >= 0) & ((rp < k) | (rp >= stop))
             free |= self.held_rows & (rp == k)  # a window's first period decides its stocks
             idx = np.arange(len(cp), dtype=np.int32)
@@ -154,7 +170,7 @@ class WarmModel:
             # fixed columns keep the value they were fixed at, not the solver's rounding of it
             self.x = np.where(before, self.x, x)
             inside = (cp >= k) & (cp < stop)
-            objective = float(self.cost[inside] @ x[inside])
+            objective = float(cost[inside] @ x[inside])
             return self._solution(x, dual, objective, part, fixed, slice(k, stop))
 
     def repeat_period(self, source: int, target: int) -> None:
