@@ -99,3 +99,14 @@ def test_nothing_changes_before_the_regime_starts() -> None:
     assert result.arc_flow("A-B").to_numpy()[:3] == pytest.approx(base.arc_flow("A-B")[:3])
     # two months of processing: April and May ship nothing licensed
     assert result.arc_flow("A-B").to_numpy()[3:5] == pytest.approx([0.0, 0.0], abs=1e-9)
+
+
+def test_the_share_is_monthly_whatever_the_step() -> None:
+    # a quarter approves what three months at 25% a month would: 1 - 0.75^3 of the pending
+    in_force = np.array([[[True, True]]])
+    table = pd.DataFrame(
+        [{"start": "2025-01-01", "approval_share": 0.25, "delay_days": 0.0, "normal_flow": 40.0}]
+    )
+    queue = licence_queue(table, in_force, np.full((1, 2), np.nan), np.full(2, 0.25), 3)
+    assert queue.applied[0] == pytest.approx([10.0, 10.0])
+    assert queue.approved[0, 0] == pytest.approx(10.0 * (1 - 0.75**3))

@@ -2,9 +2,11 @@
 
 While a regime is in force on an arc, buyers apply every period for their normal flow (the
 row's `normal_flow`, else the flow of a reference solve without licences). The authority
-approves `approval_share` of everything pending (this period's applications and the backlog);
-the rest waits in the backlog. Approved volume leaves `delay_days` later (the processing time:
-export statistics record it when it leaves; arrivals follow the route's transit time). The
+approves `approval_share` of everything pending each month (this period's applications and
+the backlog; a period of m months approves 1 - (1 - share)^m of it, so quarterly and monthly
+runs agree); the rest waits in the backlog. Approved volume leaves `delay_days` later (the
+processing time: export statistics record it when it leaves; arrivals follow the route's
+transit time). The
 departures of a period are capped at what was approved for it, so a share below 1 cuts
 exports at first, and as the backlog grows the approvals climb back towards normal; when the
 share rises, the backlog clears and exports can run above normal for a while.
@@ -55,7 +57,9 @@ def licence_queue(
     starts = pd.to_datetime(table["start"]).fillna(pd.Timestamp.min).to_numpy()
     for r in np.argsort(starts, kind="stable"):
         on = in_force[r]
-        share = np.where(on, float(table["approval_share"].iloc[r]), share)
+        # the share is of what is pending each month: a longer period approves more of it
+        monthly = float(table["approval_share"].iloc[r])
+        share = np.where(on, 1.0 - (1.0 - monthly) ** months_per_period, share)
         days = float(table["delay_days"].iloc[r])
         delay = np.where(on, days / DAYS_PER_MONTH / months_per_period, delay)
         explicit = float(table["normal_flow"].iloc[r])
