@@ -70,6 +70,13 @@ def test_a_queue_at_0_2_then_1_0_cuts_exports_then_clears_its_backlog() -> None:
     assert sent[4:].sum() > 10.0 + 1.0
     # arrivals follow the month in transit
     assert arrived[1:] == pytest.approx(sent[:-1])
+    # the result's licence table: the queue month by month, and what left
+    queue = result.licences.set_index("period")
+    assert queue["backlog"].to_numpy() == pytest.approx([4.0, 7.2, 0.0, 0.0])
+    # (June's applications are June's normal flow: nothing, as a June shipment would arrive
+    # after the horizon)
+    assert queue["approved"].to_numpy()[:3] == pytest.approx([1.0, 1.8, 12.2])
+    assert queue["departed"].to_numpy() == pytest.approx(sent[2:])
 
 
 def test_the_queue_arithmetic() -> None:

@@ -35,6 +35,20 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
     "welfare": ("period", "component", "value"),
     "in_transit": ("arc", "origin", "destination", "material", "value"),
+    # licence queues (optimize.licences) on routes under a regime: applied for, approved,
+    # waiting at the period's end, allowed to leave (approvals after processing), departed
+    "licences": (
+        "arc",
+        "origin",
+        "destination",
+        "material",
+        "period",
+        "applied",
+        "approved",
+        "backlog",
+        "allowed",
+        "departed",
+    ),
     # capacity the annual planning stage built (rareflow.planning): t/yr standing in `year`,
     # `added` that year, capex USD per t/yr, annuity USD per t/yr per year, and the price of
     # the output that year in the plan (USD/kg), the incentive that paid for it
@@ -68,6 +82,9 @@ UNITS: dict[str, dict[str, str]] = {
     },
     "welfare": {"value": "USD per period"},
     "in_transit": {"value": "t (at the horizon's end)"},
+    "licences": {
+        c: "t per period" for c in ("applied", "approved", "backlog", "allowed", "departed")
+    },
     "investments": {
         "capacity": "t/yr",
         "added": "t/yr",
@@ -103,6 +120,7 @@ class Result:
     shortfalls: pd.DataFrame = field(default_factory=lambda: _empty("shortfalls"))
     welfare: pd.DataFrame = field(default_factory=lambda: _empty("welfare"))
     in_transit: pd.DataFrame = field(default_factory=lambda: _empty("in_transit"))
+    licences: pd.DataFrame = field(default_factory=lambda: _empty("licences"))
     investments: pd.DataFrame = field(default_factory=lambda: _empty("investments"))
     summary: dict[str, Any] = field(default_factory=dict)
 

@@ -27,7 +27,7 @@ from rareflow.network import Network, NetworkError
 from rareflow.optimize.buffers import TRANCHES, valued_stocks
 from rareflow.optimize.horizon import Horizon, in_range
 from rareflow.optimize.levers import LeverError, Levers, select_matrix
-from rareflow.optimize.licences import licence_queue
+from rareflow.optimize.licences import LicenceQueue, licence_queue
 
 NODE_SEP = "|"
 
@@ -158,6 +158,8 @@ class Inputs:
     # the first period's level: stocks are decided on today's market, not traded against the
     # window's later prices (constraints.add_held_stocks)
     stocks_held: bool = False
+    # the licence queues behind arc_upper, over the whole horizon (for the result's table)
+    licence_queue: LicenceQueue | None = None
 
     def window(self, start: int, stop: int) -> Inputs:
         """The same inputs restricted to periods [start, stop)."""
@@ -225,7 +227,7 @@ def build_inputs(
     aidx = _index(arcs.index, "arc")
     normal = _normal_flow(levers, periods, arcs, normal_flow)
     arc_tax = _taxes(levers, periods, arcs, demand)
-    arc_upper = _arc_upper(levers, periods, arcs, normal, horizon.months_per_period)
+    arc_upper, queue = _arc_upper(levers, periods, arcs, normal, horizon.months_per_period)
     kernel = _kernel(periods, arcs, horizon.months_per_period)
 
     didx = _index(demand.index, "dem")
@@ -293,6 +295,7 @@ def build_inputs(
         quota_coef=quota_coef,
         quota_total=quota_total,
         options=options,
+        licence_queue=queue,
     )
 
 
@@ -550,9 +553,9 @@ def _arc_upper(
     arcs: pd.DataFrame,
     normal: np.ndarray,
     months_per_period: int,
-) -> np.ndarray:
+) -> tuple[np.ndarray, LicenceQueue | None]:
     """[arc, period] upper bound on trade in t per period (the tightest lever wins): bounds,
-    and what a licence regime's queue has approved (optimize.licences)."""
+    and what a licence regime's queue has approved (optimize.licences, also returned)."""
     length = periods["length"].to_numpy()
     upper = np.full((len(arcs), len(periods)), np.inf)
     bounds = levers.arc_bounds
@@ -561,11 +564,11 @@ def _arc_upper(
         rate = _bound_rates(bounds, normal)  # [row, arc, period] t/yr
         upper = np.where(mask, rate, np.inf).min(axis=0) * length[None, :]
     lic = levers.licences
-    if len(lic):
-        in_force = _arc_mask(lic, arcs)[:, :, None] & _period_mask(lic, periods)[:, None, :]
-        queue = licence_queue(lic, in_force, normal, length, months_per_period)
-        upper = np.minimum(upper, queue.cap)
-    return upper
+    if len(lic) == 0:
+        return upper, None
+    in_force = _arc_mask(lic, arcs)[:, :, None] & _period_mask(lic, periods)[:, None, :]
+    queue = licence_queue(lic, in_force, normal, length, months_per_period)
+    return np.minimum(upper, queue.cap), queue
 
 
 def _bound_rates(table: pd.DataFrame, normal: np.ndarray) -> np.ndarray:

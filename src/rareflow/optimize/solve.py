@@ -492,6 +492,30 @@ def at_choke_width(inp: Inputs) -> xr.DataArray:
     return inp.block_upper.where(at_choke, 0.0).sum("block")
 
 
+def _licence_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
+    """The licence queues of routes under a regime, long (results.TABLES["licences"])."""
+    queue = inp.licence_queue
+    if queue is None or not queue.regime.any():
+        return pd.DataFrame(columns=list(TABLES["licences"]))
+    arcs = list(inp.arcs.index)
+    periods = list(inp.periods.index)
+    index = pd.MultiIndex.from_product([arcs, periods], names=["arc", "period"])
+    allowed = np.where(np.isfinite(queue.cap), queue.cap, np.nan)
+    frame = pd.DataFrame(
+        {
+            "applied": queue.applied.ravel(),
+            "approved": queue.approved.ravel(),
+            "backlog": queue.backlog.ravel(),
+            "allowed": allowed.ravel(),
+            "departed": sol.trade.transpose("arc", "period").to_numpy().ravel(),
+            "regime": queue.regime.ravel(),
+        },
+        index=index,
+    ).reset_index()
+    frame = _join_arcs(frame[frame["regime"]].drop(columns="regime"), inp.arcs)
+    return frame[list(TABLES["licences"])].reset_index(drop=True)
+
+
 def _result(
     network: Network,
     horizon: Horizon,
@@ -530,6 +554,7 @@ def _result(
     transit = _join_arcs(transit, inp.arcs)
     transit = transit[["arc", "origin", "destination", "material", "value"]]
 
+    licences = _licence_table(inp, sol)
     welfare = _welfare(inp, sol)
     per_period = welfare[welfare["component"] == "welfare"].set_index("period")["value"]
     discounted = float((per_period * inp.discount.to_series()).sum())
@@ -572,6 +597,7 @@ def _result(
         shortfalls=short.reset_index(drop=True),
         welfare=welfare,
         in_transit=transit.reset_index(drop=True),
+        licences=licences,
         investments=_investments(network),
         summary=summary,
     )
