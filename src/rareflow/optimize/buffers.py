@@ -62,19 +62,23 @@ def valued_stocks(
     expected = expected_prices(network)
     if expected.empty or n == 0:
         return np.zeros((n, len(TRANCHES))), np.zeros((n, len(TRANCHES), len(years)))
-    span = sorted(set(expected.columns.astype(int)) | set(years.tolist()))
-    # years outside the plan's (the base year's solve) take the nearest planned year's price
+    planned = expected.columns.astype(int)
+    span = sorted(set(planned) | set(years.tolist()))
+    # years before the plan's first (the base year's own solve) take its first year's price
+    # for working stocks; the reserve does not buy there: the base year is the observed
+    # market, whatever the reserve bought in it included
     path = expected.reindex(columns=span).ffill(axis=1).bfill(axis=1)
     price = path.reindex(index=list(stocks.index))[list(years)].to_numpy(dtype=float)
     known = np.isfinite(price).all(axis=1) & (price > 0).all(axis=1)
     size = np.where(known[:, None], size, 0.0)
-    share = np.array(
+    reserve_on = (years >= int(planned.min())).astype(float)
+    share = np.stack(
         [
-            1.0 + float(network.meta.get(BUFFER_RELEASE_PREMIUM, 0.0)),
-            float(network.meta.get(CHINA_RESERVE_FLOOR, 0.0)),
+            np.full(len(years), 1.0 + float(network.meta.get(BUFFER_RELEASE_PREMIUM, 0.0))),
+            float(network.meta.get(CHINA_RESERVE_FLOOR, 0.0)) * reserve_on,
         ]
-    )
+    )  # [tranche, period]
     hold = stocks["holding_cost"].to_numpy(dtype=float)[:, None, None]
     length = periods["length"].to_numpy(dtype=float)[None, None, :]
-    value = price[:, None, :] * share[None, :, None] + hold * length
+    value = price[:, None, :] * share[None, :, :] + hold * length * (share[None, :, :] > 0)
     return size, np.where(known[:, None, None] & (size[:, :, None] > 0), value, 0.0)
