@@ -20,6 +20,7 @@ from rareflow.brief import seed_brief
 from rareflow.cli.errors import fail
 from rareflow.cli.options import ForesightOption, StepOption, UntilOption
 from rareflow.comparison import (
+    Comparison,
     HorizonOverride,
     compare_results,
     default_cache_dir,
@@ -171,9 +172,40 @@ def compare(
         },
         top,
     )
+    _print_month_by_month(console, cmp)
     if out is not None:
         written = cmp.write(out)
         console.print(f"wrote {len(written)} files to {out} (charts: {out / 'charts.html'})")
+
+
+def _print_month_by_month(console: Console, cmp: Comparison) -> None:
+    """The restricted materials' exports, arrivals, backlog and stocks, and shortage outside
+    China, period by period (B, with B - A beside it)."""
+    frame = cmp["month_by_month"]
+    if frame.empty:
+        return
+    wide = frame.pivot(index="period", columns="measure", values="b").astype(float)
+    change = frame.pivot(index="period", columns="measure", values="change").astype(float)
+    table = Table(
+        title=f"Month by month, {cmp.name_b} (change against {cmp.name_a}); t per period, "
+        "restricted materials"
+    )
+    columns = [
+        ("exports_from_china", "exports CHN"),
+        ("arrivals_outside_china", "arrivals outside"),
+        ("licence_backlog", "backlog"),
+        ("stocks_outside_china", "stocks outside"),
+        ("stocks_in_china", "stocks CHN"),
+        ("shortage_outside_china", "shortage outside"),
+    ]
+    table.add_column("period")
+    for _, label in columns:
+        table.add_column(label, justify="right")
+    for period in wide.index:
+        b, diff = wide.loc[period], change.loc[period]
+        cells = [f"{b[key]:,.0f} ({diff[key]:+,.0f})" for key, _ in columns]
+        table.add_row(str(period), *cells)
+    console.print(table)
 
 
 def brief(

@@ -19,6 +19,7 @@ from rareflow.comparison.common import (
     common_periods,
     years_of,
 )
+from rareflow.comparison.timeline import month_by_month
 from rareflow.metrics.common import NON_RE_STAGES
 from rareflow.metrics.reliance import reliance
 from rareflow.results import Result
@@ -257,4 +258,5 @@ def compare_results(
     tables["trade_rerouting"] = trade_change(a, b, periods)
     tables["replacements"] = replacements(tables["trade_rerouting"])
     tables["self_sufficiency"] = self_sufficiency_change(a, b, periods)
+    tables["month_by_month"] = month_by_month(a, b, periods)
     return Comparison(names[0], names[1], periods, tables)

@@ -1,0 +1,113 @@
+"""comparison.timeline.month_by_month on hand-made results: the restricted materials'
+exports, arrivals, backlog and stocks, and shortage outside China, A, B and B - A."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from rareflow.comparison.timeline import month_by_month
+from rareflow.results import TABLES, Result
+
+
+def _result(exported: list[float], backlog: list[float], short: list[float]) -> Result:
+    periods = ["2025-04", "2025-05"]
+    trade = pd.DataFrame(
+        [
+            {
+                "arc": "c-j",
+                "origin": "CHN",
+                "destination": "JPN",
+                "material": "oxide:Dy",
+                "period": p,
+                "value": v,
+            }
+            for p, v in zip(periods, exported, strict=True)
+        ]
+        + [  # not a restricted material: not counted
+            {
+                "arc": "c-j2",
+                "origin": "CHN",
+                "destination": "JPN",
+                "material": "oxide:La",
+                "period": p,
+                "value": 100.0,
+            }
+            for p in periods
+        ]
+    )
+    flows = pd.DataFrame(
+        [
+            {"kind": "trade_in", "region": "JPN", "material": "oxide:Dy", "period": p, "value": v}
+            for p, v in zip(periods, exported, strict=True)
+        ]
+        + [
+            {
+                "kind": "stock_level",
+                "region": "JPN",
+                "material": "oxide:Dy",
+                "period": p,
+                "value": 10.0 - v,
+            }
+            for p, v in zip(periods, exported, strict=True)
+        ]
+    )
+    licences = (
+        pd.DataFrame(
+            [
+                {
+                    "arc": "c-j",
+                    "origin": "CHN",
+                    "destination": "JPN",
+                    "material": "oxide:Dy",
+                    "period": p,
+                    "applied": 5.0,
+                    "approved": 1.0,
+                    "backlog": b,
+                    "allowed": 1.0,
+                    "departed": v,
+                }
+                for p, b, v in zip(periods, backlog, exported, strict=True)
+            ],
+            columns=list(TABLES["licences"]),
+        )
+        if any(backlog)
+        else pd.DataFrame(columns=list(TABLES["licences"]))
+    )
+    shortfalls = pd.DataFrame(
+        [
+            {
+                "region": r,
+                "sector": "ev_traction",
+                "material": "oxide:Dy",
+                "period": p,
+                "reference": 10.0,
+                "consumed": 10.0 - s,
+                "unserved": s,
+                "shortage": s,
+                "share": s / 10,
+            }
+            for p, s in zip(periods, short, strict=True)
+            for r in ("JPN", "CHN")
+        ]
+    )
+    return Result(
+        flows=flows,
+        trade=trade,
+        shortfalls=shortfalls,
+        licences=licences,
+        summary={"periods": periods},
+    )
+
+
+def test_month_by_month_lines_up_a_and_b() -> None:
+    a = _result([5.0, 5.0], [0.0, 0.0], [0.0, 0.0])
+    b = _result([1.0, 1.8], [4.0, 7.2], [2.0, 3.0])
+    frame = month_by_month(a, b, ["2025-04", "2025-05"]).set_index(["period", "measure"])
+    assert frame.loc[("2025-05", "exports_from_china"), "b"] == pytest.approx(1.8)
+    assert frame.loc[("2025-05", "exports_from_china"), "change"] == pytest.approx(-3.2)
+    assert frame.loc[("2025-04", "licence_backlog"), "b"] == pytest.approx(4.0)
+    assert frame.loc[("2025-04", "stocks_outside_china"), "change"] == pytest.approx(4.0)
+    # China's own unserved demand is not "outside China"
+    assert frame.loc[("2025-05", "unserved_outside_china"), "b"] == pytest.approx(3.0)
+    assert frame.loc[("2025-05", "arrivals_outside_china"), "a"] == pytest.approx(5.0)
