@@ -19,6 +19,7 @@ from rareflow.network import (
     BUFFER_RELEASE_PREMIUM,
     CHINA_RESERVE_FLOOR,
     EXPECTED_PRICES,
+    PRECAUTIONARY_STOCK_SHARE,
     Network,
 )
 from rareflow.optimize import Horizon, Levers, solve
@@ -48,7 +49,12 @@ def _market(target: float = 10.0, premium: float = 0.10) -> Network:
     return net
 
 
-def _cut(share_left: float, start: str = "2025-04-01", end: str | None = None) -> Levers:
+def _cut(
+    share_left: float,
+    start: str = "2025-04-01",
+    end: str | None = None,
+    announced: str | None = None,
+) -> Levers:
     """Arc A -> B limited to `share_left` of B's monthly use (120 t/yr) from `start`."""
     row = {
         "origin": "A",
@@ -59,6 +65,8 @@ def _cut(share_left: float, start: str = "2025-04-01", end: str | None = None) -
     }
     if end is not None:
         row["end"] = end
+    if announced is not None:
+        row["announced"] = announced
     return Levers(arc_bounds=pd.DataFrame([row]))
 
 
@@ -191,3 +199,24 @@ def test_a_myopic_window_stretched_by_a_lead_time_decides_stocks_on_todays_marke
     # room is scarce, so April's surplus is worth only the restocking yield of buying it
     # earlier (2 x 10 USD/t a month), not the floor; a one-month view holds the floor
     assert inside[3:5] == pytest.approx([20.0, 10.0])
+
+
+# -- precautionary buying: an option, off by default -------------------------------------
+
+
+@pytest.mark.parametrize("share, held, may_short", [(0.0, 10.0, 10.0), (0.5, 15.0, 5.0)])
+def test_an_announced_cut_triggers_precautionary_buying_when_the_option_is_on(
+    share: float, held: float, may_short: float
+) -> None:
+    net = _market()
+    net.meta[PRECAUTIONARY_STOCK_SHARE] = str(share)
+    cut = _cut(0.0, announced="2025-02-01")
+    result = solve(net, HALF_YEAR, cut, foresight="myopic", options=ONE_BLOCK)
+    level = result.flow("stock_level", "B", "oxide:M").to_numpy()
+    unserved = result.shortfalls.groupby("period")["unserved"].sum().to_numpy()
+    # January knows nothing; from February (the announcement) B holds its raised stock
+    assert level[0] == pytest.approx(10.0)
+    assert level[1:3] == pytest.approx([held, held])
+    # April is served from the stock; what is left of it serves May
+    assert unserved[3] == pytest.approx(0.0, abs=1e-6)
+    assert unserved[4] == pytest.approx(may_short)

@@ -79,6 +79,7 @@ COMPONENT_COLUMNS: dict[str, tuple[str, ...]] = {
 WORKING_STOCK_DAYS = "working_stock_days"
 BUFFER_RELEASE_PREMIUM = "buffer_release_premium"
 CHINA_RESERVE_FLOOR = "china_reserve_floor"
+PRECAUTIONARY_STOCK_SHARE = "precautionary_stock_share"
 EXPECTED_PRICES = "expected_prices"
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 from rareflow.network import (
     BUFFER_RELEASE_PREMIUM,
     CHINA_RESERVE_FLOOR,
+    PRECAUTIONARY_STOCK_SHARE,
     WORKING_STOCK_DAYS,
     Network,
 )
@@ -833,6 +834,7 @@ def build_network(
         WORKING_STOCK_DAYS: str(working),
         BUFFER_RELEASE_PREMIUM: str(float(rules.get(BUFFER_RELEASE_PREMIUM, 0.0))),
         CHINA_RESERVE_FLOOR: str(float(rules.get(CHINA_RESERVE_FLOOR, 0.0))),
+        PRECAUTIONARY_STOCK_SHARE: str(float(rules.get(PRECAUTIONARY_STOCK_SHARE, 0.0))),
     }
     return Network(
         regions=regions,

@@ -533,6 +533,7 @@ SPECS: tuple[TableSpec, ...] = (
                     "buffer_release_premium",
                     "china_reserve_tonnes",
                     "china_reserve_floor",
+                    "precautionary_stock_share",
                 ),
             ),
             Column("value", "float"),

@@ -27,6 +27,7 @@ from rareflow.network import (
     BUFFER_RELEASE_PREMIUM,
     CHINA_RESERVE_FLOOR,
     EXPECTED_PRICES,
+    PRECAUTIONARY_STOCK_SHARE,
     Network,
 )
 
@@ -82,3 +83,26 @@ def valued_stocks(
     length = periods["length"].to_numpy(dtype=float)[None, None, :]
     value = price[:, None, :] * share[None, :, :] + hold * length * (share[None, :, :] > 0)
     return size, np.where(known[:, None, None] & (size[:, :, None] > 0), value, 0.0)
+
+
+def with_precaution(
+    network: Network,
+    size: np.ndarray,
+    ahead: np.ndarray,
+    arcs: pd.DataFrame,
+    stock_nodes: pd.Index,
+) -> np.ndarray:
+    """size [stock node, tranche, period]: `size` [node, tranche] in every period, the working
+    stock raised by the precautionary share (policy_rules.csv, 0 = off) where a restriction on
+    an arc into the node is announced and not yet in force (`ahead` [row, arc, period])."""
+    n_per = ahead.shape[2]
+    out = np.repeat(size[:, :, None], n_per, axis=2)
+    share = float(network.meta.get(PRECAUTIONARY_STOCK_SHARE, 0.0))
+    if share <= 0 or ahead.size == 0:
+        return out
+    arc_ahead = np.asarray(ahead.any(axis=0), dtype=bool)  # [arc, period]
+    node_of_arc = pd.Index(stock_nodes).get_indexer(arcs["dnode"])
+    for arc in np.flatnonzero(arc_ahead.any(axis=1) & (node_of_arc >= 0)):
+        node = node_of_arc[arc]
+        out[node, 0, :] = np.where(arc_ahead[arc], size[node, 0] * (1.0 + share), out[node, 0, :])
+    return out

@@ -24,7 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.network import Network, NetworkError
-from rareflow.optimize.buffers import TRANCHES, valued_stocks
+from rareflow.optimize.buffers import TRANCHES, valued_stocks, with_precaution
 from rareflow.optimize.horizon import Horizon, in_range
 from rareflow.optimize.levers import LeverError, Levers, select_matrix
 from rareflow.optimize.licences import LicenceQueue, licence_queue
@@ -146,7 +146,7 @@ class Inputs:
     wtp: xr.DataArray  # [dem, block] USD/t
     stocks: pd.DataFrame  # index node (stock nodes): initial, capacity, holding_cost
     stock_initial: xr.DataArray  # [node] t at the start of the first period
-    buffer_target: xr.DataArray  # [node, tranche] t of stock valued at the end of a solve
+    buffer_target: xr.DataArray  # [node, tranche, period] t of stock valued (optimize.buffers)
     buffer_value: xr.DataArray  # [node, tranche, period] USD/t of it (optimize.buffers)
     agreements: pd.DataFrame  # index agreement: arc, seller_region, buyer_region, material
     agree_min: xr.DataArray  # [arc, period] t (NaN: no constraint), agreement arcs only
@@ -255,7 +255,10 @@ def build_inputs(
     wtp = np.minimum(choke, p0 * bps[None, :] ** (1.0 / e))
 
     stock_nodes = _index(stocks.index, "node")
-    buffer_target, buffer_value = valued_stocks(network, stocks, periods)
+    buffer_size, buffer_value = valued_stocks(network, stocks, periods)
+    buffer_target = with_precaution(
+        network, buffer_size, _announced_ahead(levers, arcs, periods), arcs, stock_nodes
+    )
     tranches = pd.Index(list(TRANCHES), name="tranche")
     agreements, agree_min, agree_max = _agreements(network, levers, periods, arcs)
     upper = _da(arc_upper, aidx, pidx)
@@ -287,7 +290,7 @@ def build_inputs(
         wtp=_da(wtp, didx, bidx),
         stocks=stocks,
         stock_initial=_da(stocks["initial"].to_numpy(), stock_nodes),
-        buffer_target=_da(buffer_target, stock_nodes, tranches),
+        buffer_target=_da(buffer_target, stock_nodes, tranches, pidx),
         buffer_value=_da(buffer_value, stock_nodes, tranches, pidx),
         agreements=agreements,
         agree_min=agree_min,
@@ -437,6 +440,19 @@ def _nodes(
 
 
 # -- levers -------------------------------------------------------------------------------
+
+
+def _announced_ahead(levers: Levers, arcs: pd.DataFrame, periods: pd.DataFrame) -> np.ndarray:
+    """[row, arc, period] of bans and licences: announced and not yet in force."""
+    rows = [t for t in (levers.arc_bounds, levers.licences) if len(t)]
+    if not rows:
+        return np.zeros((0, len(arcs), len(periods)), dtype=bool)
+    table = pd.concat(
+        [r[["origin", "destination", "material", "announced", "start"]] for r in rows]
+    )
+    when = in_range(periods["mid"], table["announced"], table["start"])
+    when &= table["announced"].notna().to_numpy()[:, None]
+    return _arc_mask(table, arcs)[:, :, None] & when[:, None, :]
 
 
 def _period_mask(table: pd.DataFrame, periods: pd.DataFrame) -> np.ndarray:

@@ -106,7 +106,7 @@ class WarmModel:
         column = self.column("buffer").transpose("node", "tranche", "period")
         cols = column.to_numpy()
         size = self.inp.buffer_target.sel(node=column["node"], tranche=column["tranche"])
-        cap = np.broadcast_to(size.to_numpy()[:, :, None], cols.shape)
+        cap = size.transpose("node", "tranche", "period").to_numpy()
         period = np.broadcast_to(np.arange(cols.shape[2]), cols.shape)
         inp = self.inp
         value = (inp.buffer_value * inp.discount).transpose("node", "tranche", "period")
