@@ -35,7 +35,7 @@ uncertain:
   - {{name: ban_duration, path: 'events[0].end', dist: uniform, low: 30 days, high: 730 days}}
   - {{name: approval_share, path: 'events[0].approval_share', dist: triangular, low: 0.05,
      mode: 0.25, high: 0.9}}
-  - {{name: notice, path: 'events[1].notice', dist: uniform, low: 0 months, high: 6 months}}
+  - {{name: notice, path: 'events[5].notice', dist: uniform, low: 0 months, high: 6 months}}
 """
 
 

@@ -54,8 +54,8 @@ def test_substitute_sets_dates_paths_and_reference(tmp_path: Path) -> None:
             tmp_path,
             """  - {name: ban, path: 'events[0].end', dist: uniform, low: 30 days, high: 365 days}
   - {name: share, path: 'events[0].approval_share', dist: uniform, low: 0.1, high: 0.5}
-  - {name: delay, path: 'events[2].path', op: shift, dist: uniform, low: 0 days, high: 1 yr}
-  - {name: late, path: 'events[2].path[2030-01]', op: scale, dist: uniform, low: 0.5, high: 1}
+  - {name: delay, path: 'events[6].path', op: shift, dist: uniform, low: 0 days, high: 1 yr}
+  - {name: late, path: 'events[6].path[2030-01]', op: scale, dist: uniform, low: 0.5, high: 1}
   - name: el
     path: reference.elasticities[demand,short,magnet].value
     op: scale
@@ -70,7 +70,7 @@ def test_substitute_sets_dates_paths_and_reference(tmp_path: Path) -> None:
     licence = scenario.events[0]
     assert licence.end == licence.start + dt.timedelta(days=100)
     assert licence.approval_share == 0.3
-    path = scenario.events[2].path
+    path = scenario.events[6].path  # seed's capacity path, after china-2025's five events
     # the 2030 point halved, then every date shifted by 2 months (61 days)
     assert path == {dt.date(2026, 5, 1): 450.0, dt.date(2030, 3, 3): 450.0}
     extra = scenario.events[-1]
@@ -81,8 +81,8 @@ def test_substitute_sets_dates_paths_and_reference(tmp_path: Path) -> None:
         "value",
     )
     assert extra.value == pytest.approx(2 * -0.1)
-    # the spec's own scenario is not modified
-    assert spec.scenario.events[0].end is None
+    # the spec's own scenario is not modified (the spring regime of china-2025 ends 27 June)
+    assert spec.scenario.events[0].end == dt.date(2025, 6, 27)
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_groups_move_together_and_designs_are_reproducible(tmp_path: Path) -> No
             """  - {name: a, path: 'events[0].approval_share', dist: uniform, low: 0.1, high: 0.5,
      group: china}
   - {name: b, path: 'events[0].delay', dist: uniform, low: 10 days, high: 90 days, group: china}
-  - {name: c, path: 'events[1].share', dist: uniform, low: 0.5, high: 1}
+  - {name: c, path: 'events[5].share', dist: uniform, low: 0.5, high: 1}
 """,
         )
     )
@@ -217,7 +217,7 @@ def test_horizon_override_must_lie_within_the_data(tmp_path: Path) -> None:
     path = tmp_path / "e.yaml"
     path.write_text(
         HEADER.replace("end: 2026-12", "end: 2045-12")
-        + "  - {name: x, path: 'events[1].share', dist: uniform, low: 0.5, high: 1}\n"
+        + "  - {name: x, path: 'events[5].share', dist: uniform, low: 0.5, high: 1}\n"
     )
     with pytest.raises(ScenarioError, match=r"e.yaml:3: horizon: expected months within the data"):
         load_ensemble(path)

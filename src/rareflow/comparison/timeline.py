@@ -34,6 +34,8 @@ def _series(result: Result, materials: list[str], periods: list[str]) -> pd.Data
     outside_short = short[short["region"] != CHINA]
 
     def by_period(frame: pd.DataFrame, column: str = "value") -> pd.Series:
+        if column not in frame:  # results written before the column existed
+            return pd.Series(0.0, index=periods)
         return frame.groupby("period")[column].sum().reindex(periods, fill_value=0.0)
 
     exports = trade[(trade["origin"] == CHINA) & trade["material"].isin(materials)]
