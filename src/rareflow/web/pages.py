@@ -11,7 +11,7 @@ import html
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -65,8 +65,16 @@ def _with_cookie(response: Response, token: str, request: Request) -> Response:
     return response
 
 
-def _login_page(message: str = "") -> str:
+def _login_page(message: str = "", signup_error: str = "", signup_username: str = "") -> str:
+    """The sign-in page; a refused sign-up shows its message under the sign-up form and keeps
+    the username typed there (never the password)."""
     note = f'<p class="error" id="login-error">{html.escape(message)}</p>' if message else ""
+    signup_note = (
+        f'<p class="error" id="signup-error">{html.escape(signup_error)}</p>'
+        if signup_error
+        else ""
+    )
+    typed = html.escape(signup_username, quote=True)
     return _page(
         "Sign in",
         f"""<section class="narrow"><h1>Sign in</h1>{note}
@@ -77,10 +85,11 @@ def _login_page(message: str = "") -> str:
 <button type="submit" id="sign-in">Sign in</button></form>
 <h2>New here?</h2>
 <form method="post" action="/signup" id="signup-form">
-<label>Username <input name="username" autocomplete="username" required></label>
+<label>Username <input name="username" id="signup-username" autocomplete="username"
+ value="{typed}" required></label>
 <label>Password (8 characters or more) <input name="password" type="password"
  autocomplete="new-password" required></label>
-<button type="submit">Create account</button></form></section>""",
+<button type="submit" id="sign-up">Create account</button></form>{signup_note}</section>""",
     )
 
 
@@ -131,11 +140,15 @@ def signup(
     password: Annotated[str, Form(max_length=auth.MAX_PASSWORD)],
 ) -> Response:
     check_origin(request)
-    request.app.state.guard.check_signup(request)
     try:
+        request.app.state.guard.check_signup(request)
         user = auth.create_user(session, username, password)
     except auth.AuthError as exc:
-        return HTMLResponse(_login_page(str(exc)), status_code=422)
+        page = _login_page(signup_error=str(exc), signup_username=username)
+        return HTMLResponse(page, status_code=422)
+    except HTTPException as exc:  # throttled or busy: said under the form, not as bare JSON
+        page = _login_page(signup_error=str(exc.detail), signup_username=username)
+        return HTMLResponse(page, status_code=exc.status_code, headers=exc.headers)
     token = auth.issue_token(session, user, "dashboard")
     return _with_cookie(RedirectResponse("/", status_code=303), token, request)
 
