@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from rareflow.data.schema import STAGES
 from rareflow.web import auth
 from rareflow.web.db import User
 from rareflow.web.deps import SessionDep, sign_in
@@ -91,6 +92,33 @@ def _login_page(message: str = "", signup_error: str = "", signup_username: str 
  autocomplete="new-password" required></label>
 <button type="submit" id="sign-up">Create account</button></form>{signup_note}</section>""",
     )
+
+
+# Outage, demand and tariff levers (issue 18): the stage names are the schema's own list.
+_STAGE_NAMES = ",".join(STAGES)
+_OTHER_LEVERS = f"""<fieldset><legend>Outage (a facility, or a region's whole stage)</legend>
+<label>Facility <select id="f-out-facility"></select></label>
+<label>or region <select id="f-out-region"></select></label>
+<label>and stage ({html.escape(", ".join(STAGES))}) <select id="f-out-stage"
+ data-values="{_STAGE_NAMES}"></select></label>
+<label>Share of capacity lost (0 to 1; 1 shuts it, 0.3 leaves 70%) <input id="f-out-share"
+ type="number" min="0" max="1" step="0.05"></label>
+<label>From <input id="f-out-start" placeholder="2025-06"></label>
+<label>Until <input id="f-out-end" placeholder="(empty: open)"></label></fieldset>
+<fieldset><legend>Demand change</legend>
+<label>Region <select id="f-dem-region"></select></label>
+<label>Sector <select id="f-dem-sector"></select></label>
+<label>Change (share: -0.3 is 30% less, 0.2 is 20% more) <input id="f-dem-change"
+ type="number" min="-1" step="0.05"></label>
+<label>From <input id="f-dem-start" placeholder="2026-01"></label></fieldset>
+<fieldset><legend>Import tariff</legend>
+<label>Importer <select id="f-tar-importer"></select></label>
+<label>Origins (comma separated; empty: every origin) <input id="f-tar-origins"
+ placeholder="CHN"></label>
+<label>Materials (comma separated) <input id="f-tar-materials" placeholder="magnet:*"></label>
+<label>Rate (0 or more: 0.25 is 25%, 1.45 is 145%) <input id="f-tar-rate" type="number" min="0"
+ step="0.05"></label>
+<label>From <input id="f-tar-start" placeholder="2025-04"></label></fieldset>"""
 
 
 router = APIRouter()
@@ -217,6 +245,7 @@ def scenario_page(scenario_id: str, request: Request, session: SessionDep) -> Re
 <label>Material <input id="f-cap-material" placeholder="oxide:Nd"></label>
 <label>Path (one "YYYY-MM: amount" a line) <textarea id="f-path" rows="3"
  placeholder="2026-03: 450 t/yr"></textarea></label></fieldset>
+{_OTHER_LEVERS}
 </section>
 <section class="yaml"><h2>YAML</h2>
 <div class="code"><pre id="gutter" aria-hidden="true"></pre>
