@@ -196,5 +196,9 @@ def test_dashboard_end_to_end(server: str, tmp_path: Path) -> None:
             page.locator("#scenario-list tr", has_text="erin").locator("a").first.click()
             expect(page.locator("#editor")).to_have_attribute("data-ready", "true")
             expect(page.locator("#delete")).to_be_visible()
+            # and its YAML fills the new levers back into the form
+            expect(page.locator("#f-out-stage")).to_have_value("separation")
+            expect(page.locator("#f-dem-change")).to_have_value("-0.3")
+            expect(page.locator("#f-tar-rate")).to_have_value("1.45")
         finally:
             browser.close()
