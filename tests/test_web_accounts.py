@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import func, select, update
 
 from rareflow.web import auth, guard
@@ -93,3 +95,59 @@ def test_sharing_does_not_tell_who_exists(client: TestClient) -> None:
     known = client.post(f"/api/scenarios/{sid}/shares", json={"username": "bob2"}, headers=h)
     unknown = client.post(f"/api/scenarios/{sid}/shares", json={"username": "nobody"}, headers=h)
     assert known.status_code == unknown.status_code == 204
+
+
+def _answer(r: Response) -> tuple[int, bytes, list[tuple[str, str]]]:
+    """Status, body and headers of a response, less the Date header."""
+    return r.status_code, r.content, sorted((k, v) for k, v in r.headers.items() if k != "date")
+
+
+def test_sharing_answers_alike_for_any_name(client: TestClient) -> None:
+    from test_web_fixtures import QUICK_YAML
+
+    h = signup(client, "alice")
+    signup(client, "bob2")
+    sid = client.post("/api/scenarios", json={"yaml": QUICK_YAML}, headers=h).json()["id"]
+    url = f"/api/scenarios/{sid}/shares"
+    # a new share, a repeated one, oneself, no such account, a name no account can have
+    names = ["bob2", "bob2", "alice", "nobody", "no/such name"]
+    answers = [_answer(client.post(url, json={"username": n}, headers=h)) for n in names]
+    assert all(a == answers[0] for a in answers), answers
+    assert answers[0][0] == 204
+
+
+def test_signup_does_not_tell_a_taken_name(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signup(client, "alice")
+    hashed: list[str] = []
+    real = auth.hash_password
+
+    def counted(password: str) -> str:
+        hashed.append(password)
+        return real(password)
+
+    monkeypatch.setattr(auth, "hash_password", counted)
+    taken = client.post("/api/users", json={"username": "alice", "password": PASSWORD + "!"})
+    assert taken.status_code == 422
+    assert taken.json() == {"detail": auth.CANNOT_CREATE}
+    assert "taken" not in taken.text and "exist" not in taken.text
+    # the same argon2 work as a new account, so the answer does not come back sooner
+    assert len(hashed) == 1
+    fresh = client.post("/api/users", json={"username": "alice2", "password": PASSWORD + "!"})
+    assert fresh.status_code == 201 and len(hashed) == 2
+    # the dashboard's form answers the same
+    form = client.post("/signup", data={"username": "alice", "password": PASSWORD + "!"})
+    assert form.status_code == 422 and "taken" not in form.text
+    assert html.escape(auth.CANNOT_CREATE) in form.text
+
+
+def test_signup_form_error_stays_with_the_signup_form(client: TestClient) -> None:
+    r = client.post("/signup", data={"username": "carol<b>", "password": "password"})
+    assert r.status_code == 422
+    page = r.text
+    form = page.index('id="signup-form"')
+    error = page.index('id="signup-error"')
+    assert form < error and 'id="login-error"' not in page
+    # the typed name is kept (escaped), the password is not
+    assert 'value="carol&lt;b&gt;"' in page and 'value="password"' not in page

@@ -16,11 +16,15 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from rareflow.web.app import create_app
 from test_web_fixtures import PASSWORD, SCENARIOS
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = os.environ.get("RAREFLOW_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -77,6 +81,29 @@ def server(tmp_path: Path) -> Iterator[str]:
         thread.join(timeout=30)
 
 
+def _other_levers(page: Page) -> None:
+    """Outage, demand and tariff levers: each writes its event into the YAML, which stays valid
+    (the run that follows solves with them)."""
+    from playwright.sync_api import expect
+
+    page.locator("#f-out-region").select_option("CHN")
+    page.locator("#f-out-stage").select_option("separation")
+    page.locator("#f-out-share").fill("0.5")
+    page.locator("#f-out-start").fill("2025-03")
+    page.locator("#f-dem-region").select_option("USA")
+    page.locator("#f-dem-sector").select_option("ev_traction")
+    page.locator("#f-dem-change").fill("-0.3")
+    page.locator("#f-dem-start").fill("2025-01")
+    page.locator("#f-tar-importer").select_option("USA")
+    page.locator("#f-tar-origins").fill("CHN")
+    page.locator("#f-tar-materials").fill("magnet:*")
+    page.locator("#f-tar-rate").fill("1.45")
+    yaml = page.locator("#yaml")
+    for written in ("type: outage", "stage: separation", "factor: 0.7", "rate: 1.45"):
+        expect(yaml).to_have_value(re.compile(re.escape(written)))
+    expect(page.locator("#validation")).to_contain_text("valid:")
+
+
 def test_dashboard_end_to_end(server: str, tmp_path: Path) -> None:
     _need_browser()
     from playwright.sync_api import expect, sync_playwright
@@ -101,6 +128,12 @@ def test_dashboard_end_to_end(server: str, tmp_path: Path) -> None:
             expect(page).to_have_url(f"{server}/login")
             signup = page.locator("#signup-form")
             signup.locator("input[name=username]").fill("erin")
+            # a refused sign-up says why under the sign-up form and keeps the name typed
+            signup.locator("input[name=password]").fill("password")
+            signup.locator("button").click()
+            expect(page.locator("#signup-form + #signup-error")).to_contain_text("common")
+            expect(page.locator("#login-error")).to_have_count(0)
+            expect(signup.locator("input[name=username]")).to_have_value("erin")
             signup.locator("input[name=password]").fill(PASSWORD)
             signup.locator("button").click()
             expect(page.locator("#scenario-list")).to_contain_text("india-pauses-toyotsu")
@@ -110,6 +143,7 @@ def test_dashboard_end_to_end(server: str, tmp_path: Path) -> None:
             expect(page.locator("#editor")).to_have_attribute("data-ready", "true")
             expect(page.locator("#validation")).to_contain_text("valid: india-pauses-toyotsu")
             expect(page.locator("#f-approval")).to_have_value("0.4")
+            expect(page.locator("#delete")).to_be_hidden()  # a shipped example is read-only
             page.locator("#f-approval").fill("0.7")
             expect(page.locator("#yaml")).to_have_value(re.compile(r"approval_share: 0\.7"))
             expect(page.locator("#validation")).to_contain_text("valid:")
@@ -123,6 +157,7 @@ def test_dashboard_end_to_end(server: str, tmp_path: Path) -> None:
             page.screenshot(path=str(ARTIFACTS / "02-validation-message.png"), full_page=True)
             page.locator("#yaml").fill(good)
             expect(page.locator("#validation")).to_contain_text("valid:")
+            _other_levers(page)
 
             page.locator("#h-start").fill("2025-01")
             page.locator("#h-end").fill("2025-12")
@@ -138,6 +173,7 @@ def test_dashboard_end_to_end(server: str, tmp_path: Path) -> None:
             chart = page.locator("#chart-unserved")
             expect(chart.locator(".main-svg").first).to_be_visible()
             expect(chart.locator(".legendtext", has_text="baseline")).to_have_count(1)
+            expect(page.locator("#cancel")).to_be_hidden()  # nothing left to cancel
             page.screenshot(path=str(ARTIFACTS / "04-comparison.png"), full_page=True)
 
             with page.expect_download() as info:
@@ -154,5 +190,15 @@ def test_dashboard_end_to_end(server: str, tmp_path: Path) -> None:
             offline.goto(report.as_uri())
             expect(offline.locator(".main-svg").first).to_be_visible()
             offline.screenshot(path=str(ARTIFACTS / "05-report-offline.png"), full_page=True)
+
+            # the copy the run kept is erin's own: it may be deleted
+            page.goto(f"{server}/")
+            page.locator("#scenario-list tr", has_text="erin").locator("a").first.click()
+            expect(page.locator("#editor")).to_have_attribute("data-ready", "true")
+            expect(page.locator("#delete")).to_be_visible()
+            # and its YAML fills the new levers back into the form
+            expect(page.locator("#f-out-stage")).to_have_value("separation")
+            expect(page.locator("#f-dem-change")).to_have_value("-0.3")
+            expect(page.locator("#f-tar-rate")).to_have_value("1.45")
         finally:
             browser.close()

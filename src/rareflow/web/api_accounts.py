@@ -25,12 +25,13 @@ router = APIRouter()
 
 @router.post("/api/users", status_code=201, response_model=UserOut, tags=["accounts"])
 def register(body: NewUser, request: Request, session: SessionDep) -> UserOut:
-    """Create an account."""
+    """Create an account. Any refusal is 422; a name in use gets the same answer as any other
+    name that cannot be had (the answer does not say who has an account)."""
     request.app.state.guard.check_signup(request)
     try:
         user = auth.create_user(session, body.username, body.password)
     except auth.AuthError as exc:
-        raise HTTPException(409 if "taken" in str(exc) else 422, str(exc)) from None
+        raise HTTPException(422, str(exc)) from None
     return UserOut(id=user.id, username=user.username)
 
 

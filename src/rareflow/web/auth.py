@@ -53,7 +53,14 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+# One answer for a name that is taken and any other refusal that depends on existing accounts,
+# so that sign-up does not confirm who has an account (issue 16).
+CANNOT_CREATE = "username: cannot create an account with this username; choose another"
+
+
 def create_user(session: Session, username: str, password: str) -> User:
+    """A new account. Rules on the text alone (format, password strength) are named; a name
+    already in use gets CANNOT_CREATE, after the same argon2 hash a new account costs."""
     if not USERNAME_RE.match(username):
         raise AuthError("username: expected 3 to 64 letters, digits, '.', '_' or '-'")
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
@@ -61,9 +68,11 @@ def create_user(session: Session, username: str, password: str) -> User:
     problem = password_problem(username, password)
     if problem is not None:
         raise AuthError(problem)
-    if session.scalar(select(User).where(User.username == username)) is not None:
-        raise AuthError(f"username: '{username}' is taken")
-    user = User(username=username, password_hash=hash_password(password))
+    # hash first: a taken name must take as long as a free one
+    password_hash = hash_password(password)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AuthError(CANNOT_CREATE)
+    user = User(username=username, password_hash=password_hash)
     session.add(user)
     session.flush()
     return user

@@ -274,14 +274,16 @@ class Service:
             if auth.USERNAME_RE.match(body.username)
             else None
         )
-        if other is None:  # answered as a success: sharing must not tell who has an account
-            return Response(status_code=204)
+        # an unknown name is answered as a success, after the same lookups: sharing must not
+        # tell who has an account (-1 is no user's id)
         exists = session.scalar(
             select(Share).where(
-                Share.kind == kind, Share.object_id == object_id, Share.user_id == other.id
+                Share.kind == kind,
+                Share.object_id == object_id,
+                Share.user_id == (other.id if other is not None else -1),
             )
         )
-        if exists is None:
+        if other is not None and exists is None:
             session.add(Share(kind=kind, object_id=object_id, user_id=other.id))
         return Response(status_code=204)
 

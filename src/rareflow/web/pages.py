@@ -11,10 +11,11 @@ import html
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from rareflow.data.schema import STAGES
 from rareflow.web import auth
 from rareflow.web.db import User
 from rareflow.web.deps import SessionDep, sign_in
@@ -65,8 +66,16 @@ def _with_cookie(response: Response, token: str, request: Request) -> Response:
     return response
 
 
-def _login_page(message: str = "") -> str:
+def _login_page(message: str = "", signup_error: str = "", signup_username: str = "") -> str:
+    """The sign-in page; a refused sign-up shows its message under the sign-up form and keeps
+    the username typed there (never the password)."""
     note = f'<p class="error" id="login-error">{html.escape(message)}</p>' if message else ""
+    signup_note = (
+        f'<p class="error" id="signup-error">{html.escape(signup_error)}</p>'
+        if signup_error
+        else ""
+    )
+    typed = html.escape(signup_username, quote=True)
     return _page(
         "Sign in",
         f"""<section class="narrow"><h1>Sign in</h1>{note}
@@ -77,11 +86,39 @@ def _login_page(message: str = "") -> str:
 <button type="submit" id="sign-in">Sign in</button></form>
 <h2>New here?</h2>
 <form method="post" action="/signup" id="signup-form">
-<label>Username <input name="username" autocomplete="username" required></label>
+<label>Username <input name="username" id="signup-username" autocomplete="username"
+ value="{typed}" required></label>
 <label>Password (8 characters or more) <input name="password" type="password"
  autocomplete="new-password" required></label>
-<button type="submit">Create account</button></form></section>""",
+<button type="submit" id="sign-up">Create account</button></form>{signup_note}</section>""",
     )
+
+
+# Outage, demand and tariff levers (issue 18): the stage names are the schema's own list.
+_STAGE_NAMES = ",".join(STAGES)
+_OTHER_LEVERS = f"""<fieldset><legend>Outage (a facility, or a region's whole stage)</legend>
+<label>Facility <select id="f-out-facility"></select></label>
+<label>or region <select id="f-out-region"></select></label>
+<label>and stage ({html.escape(", ".join(STAGES))}) <select id="f-out-stage"
+ data-values="{_STAGE_NAMES}"></select></label>
+<label>Share of capacity lost (0 to 1; 1 shuts it, 0.3 leaves 70%) <input id="f-out-share"
+ type="number" min="0" max="1" step="0.05"></label>
+<label>From <input id="f-out-start" placeholder="2025-06"></label>
+<label>Until <input id="f-out-end" placeholder="(empty: open)"></label></fieldset>
+<fieldset><legend>Demand change</legend>
+<label>Region <select id="f-dem-region"></select></label>
+<label>Sector <select id="f-dem-sector"></select></label>
+<label>Change (share: -0.3 is 30% less, 0.2 is 20% more) <input id="f-dem-change"
+ type="number" min="-1" step="0.05"></label>
+<label>From <input id="f-dem-start" placeholder="2026-01"></label></fieldset>
+<fieldset><legend>Import tariff</legend>
+<label>Importer <select id="f-tar-importer"></select></label>
+<label>Origins (comma separated; empty: every origin) <input id="f-tar-origins"
+ placeholder="CHN"></label>
+<label>Materials (comma separated) <input id="f-tar-materials" placeholder="magnet:*"></label>
+<label>Rate (0 or more: 0.25 is 25%, 1.45 is 145%) <input id="f-tar-rate" type="number" min="0"
+ step="0.05"></label>
+<label>From <input id="f-tar-start" placeholder="2025-04"></label></fieldset>"""
 
 
 router = APIRouter()
@@ -131,11 +168,15 @@ def signup(
     password: Annotated[str, Form(max_length=auth.MAX_PASSWORD)],
 ) -> Response:
     check_origin(request)
-    request.app.state.guard.check_signup(request)
     try:
+        request.app.state.guard.check_signup(request)
         user = auth.create_user(session, username, password)
     except auth.AuthError as exc:
-        return HTMLResponse(_login_page(str(exc)), status_code=422)
+        page = _login_page(signup_error=str(exc), signup_username=username)
+        return HTMLResponse(page, status_code=422)
+    except HTTPException as exc:  # throttled or busy: said under the form, not as bare JSON
+        page = _login_page(signup_error=str(exc.detail), signup_username=username)
+        return HTMLResponse(page, status_code=exc.status_code, headers=exc.headers)
     token = auth.issue_token(session, user, "dashboard")
     return _with_cookie(RedirectResponse("/", status_code=303), token, request)
 
@@ -204,6 +245,7 @@ def scenario_page(scenario_id: str, request: Request, session: SessionDep) -> Re
 <label>Material <input id="f-cap-material" placeholder="oxide:Nd"></label>
 <label>Path (one "YYYY-MM: amount" a line) <textarea id="f-path" rows="3"
  placeholder="2026-03: 450 t/yr"></textarea></label></fieldset>
+{_OTHER_LEVERS}
 </section>
 <section class="yaml"><h2>YAML</h2>
 <div class="code"><pre id="gutter" aria-hidden="true"></pre>

@@ -109,12 +109,14 @@ const rareflow = (() => {
     let valid = false;
     const yaml = $("yaml");
 
-    const [regions, agreements, facilities, shipped] = await Promise.all([
+    const [regions, agreements, facilities, sectors, shipped] = await Promise.all([
       column("regions", "code"),
       column("agreements", "agreement"),
       column("facilities", "facility"),
+      column("sectors", "sector"),
       api("GET", "/api/scenarios"),
     ]);
+    const stages = $("f-out-stage").dataset.values.split(",");
     const shippedIds = shipped.data.filter((s) => s.shipped).map((s) => s.id);
 
     if (id !== "new") {
@@ -160,9 +162,76 @@ const rareflow = (() => {
       fillSelect($("f-facility"), facilities, cap.facility);
       $("f-cap-material").value = text(cap.material);
       $("f-path").value = Object.entries(cap.path || {}).map(([k, v]) => `${k}: ${v}`).join("\n");
+      otherLeversFromData();
       const h = data.horizon || {};
       $("h-start").placeholder = text(h.start) || "2025-01";
       $("h-end").placeholder = text(h.end) || "2030-12";
+    }
+
+    function list(values) {
+      return (values || []).join(", ");
+    }
+
+    // a demand factor shown as a change: 0.7 -> -0.3 (rounded: no 0.30000000000000004)
+    function change(factor) {
+      return factor === undefined || factor === null ? "" : String(Number((factor - 1).toFixed(9)));
+    }
+
+    function otherLeversFromData() {
+      const out = firstEvent(data, "outage") || {};
+      fillSelect($("f-out-facility"), facilities, out.facility);
+      fillSelect($("f-out-region"), regions, out.region);
+      fillSelect($("f-out-stage"), stages, out.stage);
+      $("f-out-share").value = text(out.share);
+      $("f-out-start").value = text(out.start);
+      $("f-out-end").value = text(out.end);
+      const dem = firstEvent(data, "demand") || {};
+      fillSelect($("f-dem-region"), regions, dem.region);
+      fillSelect($("f-dem-sector"), sectors, dem.sector);
+      $("f-dem-change").value = change(dem.factor);
+      $("f-dem-start").value = text(dem.start);
+      const tar = firstEvent(data, "import_tariff") || {};
+      fillSelect($("f-tar-importer"), regions, tar.importer);
+      $("f-tar-origins").value = list(tar.origins);
+      $("f-tar-materials").value = list(tar.materials);
+      $("f-tar-rate").value = text(tar.rate);
+      $("f-tar-start").value = text(tar.start);
+    }
+
+    function split(value) {
+      return value.split(",").map((m) => m.trim()).filter(Boolean);
+    }
+
+    function otherLeversToData() {
+      setEvent("outage", {
+        facility: $("f-out-facility").value,
+        region: $("f-out-region").value,
+        stage: $("f-out-stage").value,
+        share: number($("f-out-share").value),
+        start: $("f-out-start").value.trim(),
+        end: $("f-out-end").value.trim(),
+      });
+      const demand = {
+        region: $("f-dem-region").value,
+        sector: $("f-dem-sector").value,
+        start: $("f-dem-start").value.trim(),
+      };
+      const delta = $("f-dem-change").value;
+      // a change replaces a growth rate the event had: the schema takes one of the two
+      if (delta !== "") Object.assign(demand, { factor: Number((1 + Number(delta)).toFixed(9)), growth: "" });
+      else demand.factor = "";
+      setEvent("demand", demand);
+      const tariff = {
+        importer: $("f-tar-importer").value,
+        origins: split($("f-tar-origins").value),
+        materials: split($("f-tar-materials").value),
+        start: $("f-tar-start").value.trim(),
+      };
+      const rate = $("f-tar-rate").value;
+      // a rate replaces a fixed amount the event had: the schema takes one of the two
+      if (rate !== "") Object.assign(tariff, { rate: Number(rate), amount: "" });
+      else tariff.rate = "";
+      setEvent("import_tariff", tariff);
     }
 
     // set (or drop, when every value is empty) the first event of `type`
@@ -218,6 +287,7 @@ const rareflow = (() => {
         material: $("f-cap-material").value.trim(),
         path,
       });
+      otherLeversToData();
     }
 
     function gutter(badLine) {
