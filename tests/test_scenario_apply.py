@@ -238,6 +238,28 @@ def test_licence_with_end_user_exclusion_cuts_the_approved_share() -> None:
     assert lic["delay_days"].iloc[0] == pytest.approx(30.0)
 
 
+def test_licence_caution_queues_the_uncovered_grades_of_the_covered_forms() -> None:
+    event = {
+        "type": "export_licence",
+        "exporter": "CHN",
+        "elements": ["Dy"],
+        "forms": ["magnet"],
+        "approval_share": 0.5,
+        "delay": "30 days",
+        "start": "2025-04-04",
+    }
+    plain = apply(scenario([event]), india_japan(), VOCAB).levers.licences
+    assert set(plain["material"]) == {"magnet:NdFeB-HRE"}
+    lic = apply(scenario([{**event, "caution": 0.2}]), india_japan(), VOCAB).levers.licences
+    # the Dy-free magnets queue too: 20% of what is pending held back a month, no processing
+    held = lic[lic["material"] != "magnet:NdFeB-HRE"]
+    assert set(";".join(held["material"]).split(";")) == {
+        m for m, form in VOCAB.materials.items() if form == "magnet" and m != "magnet:NdFeB-HRE"
+    }
+    assert held["approval_share"].iloc[0] == pytest.approx(0.8)
+    assert held["delay_days"].iloc[0] == pytest.approx(0.0)
+
+
 def test_capacity_in_a_downstream_material_ramps_linearly() -> None:
     sc = scenario(
         [

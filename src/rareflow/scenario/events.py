@@ -553,8 +553,31 @@ def _on_export_quota(ctx: EventContext, label: str, ev: ExportQuota) -> None:
     ctx.tables["quotas"] += _quota_rows(ev, ctx.vocab, label.split(" ")[0])
 
 
+def _caution_rows(event: ExportLicence, vocab: Vocabulary, label: str) -> list[dict[str, Any]]:
+    """The option `caution`: uncovered grades of the covered materials' forms queue too, a
+    `caution` share of what is pending held back each month, with no processing time."""
+    if event.caution <= 0:
+        return []
+    covered = set(_materials(vocab, event, label).split(";"))
+    forms = {vocab.materials[m] for m in covered if m in vocab.materials}
+    uncovered = sorted(
+        m for m, form in vocab.materials.items() if form in forms and m not in covered
+    )
+    if not uncovered:
+        return []
+    return lever_rows(
+        in_force(event),
+        origin=event.exporter,
+        destination=_partners(vocab, event.destinations, event.exclude, event.exporter),
+        material=_join(uncovered),
+        approval_share=1.0 - event.caution,
+        delay_days=0.0,
+    )
+
+
 def _on_export_licence(ctx: EventContext, label: str, ev: ExportLicence) -> None:
     ctx.tables["licences"] += _licence_rows(ev, ctx.net, ctx.vocab, label)
+    ctx.tables["licences"] += _caution_rows(ev, ctx.vocab, label)
     if ev.extraterritorial:
         ctx.notes.append(
             f"{label}: the extraterritorial rule licenses every region's exports of the "

@@ -283,6 +283,13 @@ class ExportLicence(EventBase, Coverage, TradeScope):
         description="Also licence re-exports from other regions of covered materials "
         "(MOFCOM No. 61 [2025]); see docs/scenarios.md for how this is approximated.",
     )
+    caution: Share = Field(
+        0.0,
+        description="An option (0 = off): share of the pending exports of uncovered grades of "
+        "the covered forms (e.g. Dy-free magnets when Dy magnets are licensed) that cautious "
+        "exporters and customs hold back each month for checks; they wait in a queue of their "
+        "own, without processing time.",
+    )
 
 
 class ExportTax(EventBase, Coverage, TradeScope):
