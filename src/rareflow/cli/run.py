@@ -107,8 +107,33 @@ def run(
         from rareflow.report.content import plan_summary
 
         console.print(f"capacity built by the plan: {plan_summary(result.investments)}")
+    for line in contract_lines(result):
+        console.print(line, highlight=False)
     if report:
         console.print(f"report: {out / 'report.html'}")
+
+
+def contract_lines(result: Result) -> list[str]:
+    """One line per shipped contract in force during the run: what it settles to
+    (rareflow.metrics.contracts on the packaged contracts table)."""
+    from rareflow.data.loader import packaged_dir, read_table
+    from rareflow.data.schema import SPECS_BY_NAME
+    from rareflow.metrics.contracts import settle
+
+    table, _ = read_table(SPECS_BY_NAME["contracts"], packaged_dir() / "contracts.csv")
+    settled = settle(result, table)
+    lines = []
+    for name, rows in settled.groupby("contract", sort=False):
+        below = int((rows["spot_usd_per_kg"] < rows["contract_usd_per_kg"]).sum())
+        price = rows["contract_usd_per_kg"].mean()
+        lines.append(
+            f"contract {name}: {rows['volume_t'].sum():,.0f} t at {price:,.1f} "
+            f"USD/kg on average (spot {rows['spot_usd_per_kg'].mean():,.1f}); floor payments "
+            f"USD {rows['floor_payment_usd'].sum() / 1e6:,.1f} M, upside handed back USD "
+            f"{rows['upside_usd'].sum() / 1e6:,.1f} M; spot under the contract price in "
+            f"{below} of {len(rows)} periods"
+        )
+    return lines
 
 
 def summary_table(result: Result) -> pd.DataFrame:

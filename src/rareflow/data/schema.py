@@ -599,6 +599,31 @@ SPECS: tuple[TableSpec, ...] = (
         key=("origin", "destination", "material"),
     ),
     TableSpec(
+        "contracts",
+        "Contracts with price terms, settled on a run's results (rareflow.metrics.contracts): "
+        "a `floor` pays the seller the shortfall of the market price under `floor` on its sales "
+        "of `materials` (all of them when `volume` is empty, else up to `volume` t/yr); an "
+        "`offtake` has the buyer take `volume` t/yr at the market price but not below `floor`. "
+        "Above `upside_above` the seller hands back `upside_share` of the excess, up to "
+        "`upside_cap` USD a year.",
+        (
+            Column("contract"),
+            Column("kind", choices=("floor", "offtake")),
+            Column("seller_region"),
+            Column("buyer_region"),
+            Column("materials", description="';'-list of materials, priced together"),
+            Column("floor", "float", nonnegative=True, description="USD/kg"),
+            Column("volume", "float", required=False, nonnegative=True, description="t/yr"),
+            Column("upside_share", "float", required=False, nonnegative=True),
+            Column("upside_above", "float", required=False, nonnegative=True),
+            Column("upside_cap", "float", required=False, nonnegative=True),
+            Column("start", description="YYYY-MM"),
+            Column("end", description="YYYY-MM"),
+            Column("note"),
+        ),
+        key=("contract",),
+    ),
+    TableSpec(
         "plausibility_ranges",
         "Sourced ranges the baseline is checked against by `rareflow check-model`.",
         (
