@@ -184,6 +184,12 @@ magnet,*,40500,2,20,0.1,USD per t/yr,,test-assumption,2025,fixture value
 origin,destination,material,except_destination,start,end,note,source,vintage,estimate_method
 *,IND,concentrate:*,,,,fixture,test-assumption,2024,fixture value
 """,
+    "contracts": (
+        "contract,kind,seller_region,buyer_region,materials,floor,volume,upside_share,"
+        "upside_above,upside_cap,start,end,note,source,vintage,estimate_method\n"
+        "floor-c,floor,IND,JPN,oxide:Nd,110,,0.3,110,,2025-10,2035-10,fixture,test-assumption,"
+        "2025,fixture value\n"
+    ),
     "plausibility_ranges": """\
 indicator,scope,low,high,unit,horizon,note,source,vintage,estimate_method
 mine_output,CHN,256500,283500,t/yr,base,,test-assumption,2026,fixture range
