@@ -3,6 +3,8 @@ contracts table."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -92,3 +94,18 @@ def test_the_shipped_contracts_are_the_dod_floor_and_the_jare_offtake() -> None:
     rows = frame.set_index("contract")
     assert rows.loc["dod-mp-ndpr-floor", "floor"] == 110.0
     assert rows.loc["lynas-jare-ndpr", "volume"] == 5000.0
+
+
+def test_run_settles_the_contracts_of_the_runs_own_data(tmp_path: Path) -> None:
+    from rareflow.cli.run import contract_lines
+
+    (tmp_path / "contracts.csv").write_text(
+        "contract,kind,seller_region,buyer_region,materials,floor,volume,upside_share,"
+        "upside_above,upside_cap,start,end,note,source,vintage,estimate_method\n"
+        "my-floor,floor,USA,USA,oxide:Nd,110,,,,,2025-10,2035-10,mine,rareflow-assumption,"
+        "2025,test\n"
+    )
+    result = _result({("USA", "oxide:Nd"): [80.0, 80.0]}, [("production", "USA", "oxide:Nd", 9.0)])
+    lines = contract_lines(result, str(tmp_path))
+    assert len(lines) == 1 and lines[0].startswith("contract my-floor:")
+    assert "floor payments USD 0.5 M" in lines[0]  # 30 USD/kg under, 9 t a month, two months

@@ -285,17 +285,21 @@ def trade_arcs(net: Network, cost: float) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def _at_year(table: pd.DataFrame, key: str, base_year: int) -> pd.DataFrame:
+    """Each key's row of a yearly capacity table in force in the base year (its first row
+    where the key starts later)."""
+    rows = table[table["year"] <= base_year].sort_values("year")
+    first = table.sort_values("year").groupby(key).head(1)
+    latest = rows.groupby(key).tail(1)
+    return pd.concat([latest, first[~first[key].isin(latest[key])]])
+
+
 def _throughput(net: Network, base_year: int) -> pd.Series:
     """Base-year capacity of every flow through a (region, material) node, t/yr."""
-
-    def at_year(table: pd.DataFrame, key: str) -> pd.DataFrame:
-        rows = table[table["year"] <= base_year].sort_values("year")
-        first = table.sort_values("year").groupby(key).head(1)
-        latest = rows.groupby(key).tail(1)
-        return pd.concat([latest, first[~first[key].isin(latest[key])]])
-
-    supply_cap = at_year(net.supply_capacity, "step").merge(net.supply, on="step")
-    plant_cap = at_year(net.facility_capacity, "facility").merge(net.facilities, on="facility")
+    supply_cap = _at_year(net.supply_capacity, "step", base_year).merge(net.supply, on="step")
+    plant_cap = _at_year(net.facility_capacity, "facility", base_year).merge(
+        net.facilities, on="facility"
+    )
     plant_flow = plant_cap.merge(net.process_coefficients, on="process")
     plant_flow["flow"] = plant_flow["capacity"].astype(float) * plant_flow["coefficient"].abs()
     flows = pd.concat(
@@ -311,8 +315,7 @@ def _throughput(net: Network, base_year: int) -> pd.Series:
 def _use(net: Network, base_year: int) -> pd.Series:
     """Base-year use of every (region, material) node, t/yr: final demand plus what plants
     take in at capacity (the recipes of one plant share its capacity: the largest counts)."""
-    cap = net.facility_capacity[net.facility_capacity["year"] <= base_year]
-    cap = cap.sort_values("year").groupby("facility").tail(1)
+    cap = _at_year(net.facility_capacity, "facility", base_year)
     plants = cap.merge(net.facilities, on="facility").merge(net.process_coefficients, on="process")
     plants = plants[plants["coefficient"].astype(float) < 0]
     plants["flow"] = plants["capacity"].astype(float) * -plants["coefficient"].astype(float)
@@ -360,16 +363,11 @@ def stock_table(
             "initial": 0.0,
             # the reserve's room comes on top of commercial stocks
             "capacity": per_day * days + reserve,
-            "holding_cost": holding_share * material_price(material, price),
+            "holding_cost": [holding_share * float(price.get(m, 10_000.0)) for m in material],
             "target": target,
             "reserve": reserve,
         }
     )
-
-
-def material_price(materials: np.ndarray, price: pd.Series) -> np.ndarray:
-    """The median reference price of each material (USD/t; 10,000 where none is known)."""
-    return np.array([float(price.get(m, 10_000.0)) for m in materials])
 
 
 def complete_network(net: Network, base_year: int, stock_days: float = 90.0) -> Network:

@@ -107,20 +107,24 @@ def run(
         from rareflow.report.content import plan_summary
 
         console.print(f"capacity built by the plan: {plan_summary(result.investments)}")
-    for line in contract_lines(result):
+    for line in contract_lines(result, loaded.data):
         console.print(line, highlight=False)
     if report:
         console.print(f"report: {out / 'report.html'}")
 
 
-def contract_lines(result: Result) -> list[str]:
-    """One line per shipped contract in force during the run: what it settles to
-    (rareflow.metrics.contracts on the packaged contracts table)."""
+def contract_lines(result: Result, data: str | None = None) -> list[str]:
+    """One line per contract in force during the run: what it settles to
+    (rareflow.metrics.contracts), from the run's reference data (`data` overrides the
+    packaged contracts table when it has one)."""
     from rareflow.data.loader import packaged_dir, read_table
     from rareflow.data.schema import SPECS_BY_NAME
     from rareflow.metrics.contracts import settle
 
-    table, _ = read_table(SPECS_BY_NAME["contracts"], packaged_dir() / "contracts.csv")
+    path = Path(data) / "contracts.csv" if data else None
+    if path is None or not path.is_file():
+        path = packaged_dir() / "contracts.csv"
+    table, _ = read_table(SPECS_BY_NAME["contracts"], path)
     settled = settle(result, table)
     lines = []
     for name, rows in settled.groupby("contract", sort=False):

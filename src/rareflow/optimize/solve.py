@@ -111,10 +111,11 @@ def solve(
         inp = build_inputs(network, horizon, levers, options, normal)
         states = information_states(network, horizon, levers, options, normal, inp, base_size)
         if base_size == 1:
-            # myopic: a window stretched by a delay does not trade stocks against its future
-            inp = dataclasses.replace(inp, stocks_held=True)
+            # myopic: a window stretched by transit does not trade stocks against its future
+            # (one-period windows have no future: their LP stays without those rows)
+            inp = dataclasses.replace(inp, stocks_held=size > 1)
             states = [
-                dataclasses.replace(s, inputs=dataclasses.replace(s.inputs, stocks_held=True))
+                dataclasses.replace(s, inputs=dataclasses.replace(s.inputs, stocks_held=s.size > 1))
                 for s in states
             ]
     run = _rolling(inp, size, counter, "solve", timings, reuse_model, states)
