@@ -316,6 +316,7 @@ def _use(net: Network, base_year: int) -> pd.Series:
     """Base-year use of every (region, material) node, t/yr: final demand plus what plants
     take in at capacity (the recipes of one plant share its capacity: the largest counts)."""
     cap = _at_year(net.facility_capacity, "facility", base_year)
+    cap = cap[cap["year"] <= base_year]  # a plant that starts later uses nothing in it
     plants = cap.merge(net.facilities, on="facility").merge(net.process_coefficients, on="process")
     plants = plants[plants["coefficient"].astype(float) < 0]
     plants["flow"] = plants["capacity"].astype(float) * -plants["coefficient"].astype(float)
