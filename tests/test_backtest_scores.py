@@ -36,6 +36,12 @@ def test_a_forecast_scored_by_hand() -> None:
     assert s.trough_lag_months == 0
 
 
+def test_a_flat_forecast_has_no_peak_to_time() -> None:
+    s = score(no_change(OBS, 50.0), OBS, f_base=50.0, o_base=50.0)
+    assert math.isnan(s.peak_lag_months) and math.isnan(s.trough_lag_months)
+    assert s.direction == 0.0  # observed moved everywhere, the forecast nowhere
+
+
 def test_naive_forecasts() -> None:
     flat = no_change(OBS, 50.0)
     assert (flat == 50.0).all()

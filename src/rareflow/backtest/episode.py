@@ -11,7 +11,7 @@ id of sources.csv; values must be positive numbers; dates YYYY-MM.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from rareflow.scenario.errors import ScenarioError
 
 EPISODE_DIR = Path(__file__).resolve().parent / "episodes"
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_TOP = ("name", "description", "base_date", "base_year", "scenario", "observed")
+_TOP = ("name", "description", "base_date", "base_year", "scenario", "fx_cny_per_usd", "observed")
 _SERIES = ("indicator", "material", "where", "unit", "note", "points")
 COLUMNS = ("indicator", "material", "where", "unit", "date", "value", "source", "note")
 
@@ -39,6 +39,8 @@ class Episode:
     scenario: str
     observed: pd.DataFrame  # COLUMNS
     path: Path
+    # yearly average CNY per USD, to compare prices observed in yuan (year -> rate)
+    fx: dict[int, float] = field(default_factory=dict)
 
 
 def shipped_episodes() -> dict[str, Path]:
@@ -93,6 +95,27 @@ def _points(
     return rows
 
 
+def _fx(doc: Any, data: dict[str, Any], known: set[str]) -> dict[int, float]:
+    """`fx_cny_per_usd: {YEAR: {value, source}}`: yearly average exchange rates, sourced."""
+    table = data.get("fx_cny_per_usd") or {}
+    if not isinstance(table, dict):
+        raise doc.error(("fx_cny_per_usd",), "expected a mapping of YEAR: {value, source}")
+    out: dict[int, float] = {}
+    for year, point in table.items():
+        where = ("fx_cny_per_usd", year)
+        if isinstance(year, bool) or not re.fullmatch(r"\d{4}", str(year)):
+            raise doc.error(where, f"expected a year such as 2011, got {year!r}")
+        if not isinstance(point, dict) or "value" not in point or "source" not in point:
+            raise doc.error(where, "expected {value: number, source: id of sources.csv}")
+        value = point["value"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise doc.error((*where, "value"), f"expected a positive number, got {value!r}")
+        if point["source"] not in known:
+            raise doc.error((*where, "source"), f"'{point['source']}' is not an id of sources.csv")
+        out[int(str(year))] = float(value)
+    return out
+
+
 def load_episode(ref: str | Path) -> Episode:
     """An episode file, or a shipped episode by name; EpisodeError (one line) when wrong."""
     from rareflow.scenario.loader import read_document
@@ -144,4 +167,5 @@ def load_episode(ref: str | Path) -> Episode:
         scenario=str(data["scenario"]),
         observed=pd.DataFrame(rows, columns=list(COLUMNS)),
         path=path,
+        fx=_fx(doc, data, known),
     )

@@ -9,7 +9,7 @@ last observation the forecaster had. Per indicator:
 - within_2x: share of points where the forecast is within a factor of 2 of the observation;
 - mdale: median absolute log error, |ln(forecast / observed)| (0.69 is a factor of 2);
 - peak_lag_months, trough_lag_months: months the forecast's highest (lowest) point comes after
-  the observed one (negative: early).
+  the observed one (negative: early); undefined for a forecast that does not move.
 
 Naive forecasts use only what was known at the base date: `no_change` keeps the base value,
 `trend` continues the change of the year before the base date at the same yearly rate.
@@ -82,8 +82,10 @@ def score(forecast: pd.Series, observed: pd.Series, f_base: float, o_base: float
     log_err = np.abs(np.log(ratio.to_numpy(dtype=float)))
     when = pd.DatetimeIndex(paired.index)
     o, f = paired["o"].to_numpy(), paired["f"].to_numpy()
-    peak = _months(when[int(o.argmax())], when[int(f.argmax())]) if n > 1 else math.nan
-    trough = _months(when[int(o.argmin())], when[int(f.argmin())]) if n > 1 else math.nan
+    # a forecast that does not move (< FLAT between its extremes) has no peak to time
+    moves = n > 1 and float(f.max()) > float(f.min()) * (1.0 + FLAT)
+    peak = _months(when[int(o.argmax())], when[int(f.argmax())]) if moves else math.nan
+    trough = _months(when[int(o.argmin())], when[int(f.argmin())]) if moves else math.nan
     return Scores(
         points=n,
         direction=float(np.mean(right)),
@@ -111,6 +113,12 @@ def trend(
     return pd.Series(base * rate ** (months / 12.0), index=observed.index, dtype=float)
 
 
+def _mean_abs(values: np.ndarray) -> float:
+    """Mean of |values| over the defined ones; NaN when none is."""
+    defined = values[~np.isnan(values)]
+    return float(np.abs(defined).mean()) if len(defined) else math.nan
+
+
 def overall(table: pd.DataFrame) -> dict[str, float]:
     """Pooled figures of one forecaster over indicators: shares weighted by points, the median
     of the per-indicator median log errors, the mean absolute peak and trough lags."""
@@ -122,5 +130,5 @@ def overall(table: pd.DataFrame) -> dict[str, float]:
         "direction": float(np.average(t["direction"], weights=w)),
         "within_2x": float(np.average(t["within_2x"], weights=w)),
         "mdale": float(np.median(t["mdale"])),
-        "abs_peak_lag_months": float(np.nanmean(np.abs(t["peak_lag_months"].to_numpy()))),
+        "abs_peak_lag_months": _mean_abs(t["peak_lag_months"].to_numpy(dtype=float)),
     }

@@ -36,6 +36,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sensitivity": ("rareflow.cli.ensemble", "sensitivity", "Sobol indices of an ensemble."),
     "discover": ("rareflow.cli.ensemble", "discover", "Scenario discovery (PRIM) on an ensemble."),
     "serve": ("rareflow.cli.serve", "serve", "The multi-user service and dashboard."),
+    "backtest": (
+        "rareflow.cli.backtest",
+        "backtest",
+        "Replay a past episode on its base year's data; error figures beside naive forecasts.",
+    ),
     "check-model": (
         "rareflow.cli.check_model",
         "check_model",

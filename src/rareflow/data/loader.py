@@ -72,6 +72,35 @@ def packaged_dir() -> Path:
     return Path(str(resources.files("rareflow.data").joinpath("reference")))
 
 
+def vintage_dir(base_year: int) -> Path:
+    """The shipped data vintage of `base_year`: the tables that differ from today's (what was
+    known at the end of that year), read as an override directory over the packaged set."""
+    path = Path(str(resources.files("rareflow.data").joinpath("vintages"))) / str(base_year)
+    if not path.is_dir():
+        raise ReferenceDataError(
+            f"no data vintage for base year {base_year} (shipped: {', '.join(shipped_vintages())})"
+        )
+    return path
+
+
+def shipped_vintages() -> list[str]:
+    """Base years with a shipped data vintage (besides today's reference set)."""
+    root = Path(str(resources.files("rareflow.data").joinpath("vintages")))
+    return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
+
+def base_edition(ref: Mapping[str, pd.DataFrame], base_year: int) -> str:
+    """The newest USGS edition of the mine production table with figures for `base_year`."""
+    production = ref["mine_production"]
+    editions = sorted(set(production.loc[production["year"] == base_year, "edition"].astype(str)))
+    if not editions:
+        raise ReferenceDataError(
+            f"mine_production: no figures for the base year {base_year} (expected rows of a "
+            "USGS edition covering it)"
+        )
+    return editions[-1]
+
+
 @dataclass
 class Reference(Mapping[str, pd.DataFrame]):
     """The validated reference tables: one typed DataFrame per table of `schema.SPECS`.

@@ -192,17 +192,25 @@ def apply(scenario: Scenario, network: Network, vocabulary: Vocabulary | None = 
 def prepare(scenario: Scenario, reference: Mapping[str, pd.DataFrame] | None = None) -> Applied:
     """From a scenario to (Horizon, Levers, Network): parameter overrides on the reference
     tables, the network built from them to the end of the horizon, then `apply`."""
+    from pathlib import Path
+
     from rareflow.calibration import calibrated_network
+    from rareflow.data.loader import base_edition, load_reference, vintage_dir
+    from rareflow.network_builder import BuildOptions
     from rareflow.planning import plan_years, planned_network
 
+    # a vintage replaces today's tables by what was known at the end of its base year
+    data_dir = vintage_dir(scenario.vintage) if scenario.vintage is not None else None
+    data_dir = Path(scenario.data) if scenario.data else data_dir
     if reference is None:
-        from pathlib import Path
-
-        from rareflow.data.loader import load_reference
-
-        reference = load_reference(Path(scenario.data) if scenario.data else None)
+        reference = load_reference(data_dir)
     tables = apply_parameters(scenario, reference)
+    options = BuildOptions()
+    if scenario.vintage is not None:
+        options = BuildOptions(
+            base_year=scenario.vintage, edition=base_edition(tables, scenario.vintage)
+        )
     last_year = max(scenario.horizon.end.year, 2040)
-    network = calibrated_network(tables, last_year=last_year)
+    network = calibrated_network(tables, options, last_year=last_year)
     network = planned_network(network, tables, *plan_years(network, scenario.horizon.end.year))
-    return apply(scenario, network, load_vocabulary(scenario.data))
+    return apply(scenario, network, load_vocabulary(data_dir))

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from rareflow.data.loader import ReferenceDataError, vintage_dir
 from rareflow.data.schema import SPECS_BY_NAME
 from rareflow.scenario.errors import ScenarioError
 from rareflow.scenario.safe_yaml import BoundedLoader, compose, yaml_error
@@ -473,11 +474,14 @@ def _shift(value: Any, years: int) -> Any:
     return value
 
 
-def _check_horizon(doc: Document, horizon: Horizon, replay: Replay | None) -> None:
+def _check_horizon(
+    doc: Document, horizon: Horizon, replay: Replay | None, vintage: int | None = None
+) -> None:
     shift = replay.shift_years if replay else 0
+    first = vintage + 1 if vintage is not None else DATA_FIRST_YEAR  # after the base year
     for name, date in (("start", horizon.start), ("end", horizon.end)):
         year = date.year + shift
-        if not DATA_FIRST_YEAR <= year <= DATA_LAST_YEAR:
+        if not first <= year <= DATA_LAST_YEAR:
             hint = (
                 f" (played {shift:+d} years by `replay`)"
                 if shift
@@ -485,7 +489,7 @@ def _check_horizon(doc: Document, horizon: Horizon, replay: Replay | None) -> No
             )
             raise doc.error(
                 ("horizon", name),
-                f"expected a month within the data, {DATA_FIRST_YEAR}-01 to "
+                f"expected a month within the data, {first}-01 to "
                 f"{DATA_LAST_YEAR}-12, got {date.strftime('%Y-%m')}{hint}",
             )
 
@@ -504,11 +508,20 @@ def parse_file(path: str | Path, vocab: Vocabulary | None = None) -> tuple[Docum
     vocab = vocab if vocab is not None else _vocabulary_for(doc, parsed)
     check_names(doc, parsed, vocab)
     if parsed.horizon is not None:
-        _check_horizon(doc, parsed.horizon, parsed.replay)
+        _check_horizon(doc, parsed.horizon, parsed.replay, parsed.vintage)
     return doc, parsed
 
 
 def _vocabulary_for(doc: Document, parsed: ScenarioFile) -> Vocabulary:
+    if parsed.vintage is not None:
+        if parsed.data is not None:
+            raise doc.error(("vintage",), "expected either `data` or `vintage`, not both")
+        if parsed.replay is not None:
+            raise doc.error(("vintage",), "expected either `replay` or `vintage`, not both")
+        try:
+            return load_vocabulary(vintage_dir(parsed.vintage))
+        except ReferenceDataError as exc:
+            raise doc.error(("vintage",), str(exc)) from None
     data_dir = (doc.path.parent / parsed.data) if parsed.data else None
     if data_dir is not None and not data_dir.is_dir():
         raise doc.error(("data",), f"expected a directory of reference tables, got '{parsed.data}'")
@@ -546,6 +559,7 @@ class _Resolved:
     horizon: Horizon | None
     foresight: str | None
     data: str | None
+    vintage: int | None
     replay: Replay | None
     events: list[Any]
     files: list[str]
@@ -573,6 +587,7 @@ def _load(
         horizon=own_horizon if own_horizon is not None else (base.horizon if base else None),
         foresight=parsed.foresight or (base.foresight if base else None),
         data=str(doc.path.parent / parsed.data) if parsed.data else (base.data if base else None),
+        vintage=parsed.vintage if parsed.vintage is not None else (base.vintage if base else None),
         replay=parsed.replay or (base.replay if base else None),
         events=[*(base.events if base else []), *own_events],
         files=[*(base.files if base else []), str(path)],
@@ -599,6 +614,7 @@ def load_scenario(path: str | Path, vocabulary: Vocabulary | None = None) -> Sce
         horizon=resolved.horizon,
         foresight=resolved.foresight,
         data=resolved.data,
+        vintage=resolved.vintage,
         replay=resolved.replay,
         events=resolved.events,
         files=resolved.files,

@@ -542,6 +542,13 @@ class ScenarioFile(_Model):
         description="perfect|myopic|window N",
     )
     data: str | None = Field(None, description="Reference data directory, relative to the file.")
+    vintage: int | None = Field(
+        None,
+        ge=1990,
+        le=2100,
+        description="Base year of a shipped data vintage (e.g. 2009): the network is built and "
+        "calibrated to that year from what was known then (`rareflow backtest`).",
+    )
     replay: Replay | None = None
     events: list[Event] = Field(default_factory=list)
 
@@ -554,6 +561,7 @@ class Scenario(_Model):
     horizon: Horizon
     foresight: str | None = None
     data: str | None = None
+    vintage: int | None = None
     replay: Replay | None = None
     events: list[Event] = Field(default_factory=list)
     # the files the scenario was read from, base first (for summaries and hashes)

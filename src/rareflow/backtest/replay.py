@@ -1,0 +1,243 @@
+"""Replay an episode and score it: the model's series lined up with what was observed, and the
+error figures of the model beside those of the naive forecasts.
+
+    episode = load_episode("china-2010")
+    result = pipeline.run(episode.scenario)          # the base year's vintage, the policy path
+    lined = line_up(episode, result, base_prices)    # date, series, observed, model, naive ...
+    table = error_table(lined)                       # per series and overall, per forecaster
+
+The model is calibrated to the base year only, so its value at the base date is the base
+year's: the forecaster's base and the observation's are the same number (the last observed
+point at or before the base date, else the vintage's reference price). Scores count only
+points after the base date.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from rareflow.backtest.episode import Episode
+from rareflow.backtest.scores import no_change, overall, score, trend
+from rareflow.comparison.common import period_start, period_years
+from rareflow.errors import UserError
+from rareflow.results import Result
+
+# what China's customs count against the export quota: separated oxides and compounds, metals
+# and alloys (HS 2805, 2846); magnets (HS 8505) were outside the quota
+QUOTA_FORMS = ("oxide", "metal", "alloy")
+# series that are inputs of the policy path, kept in the episode for reference only
+INPUTS = ("export_quota",)
+FORECASTERS = ("model", "no_change", "trend")
+LINEUP_COLUMNS = (
+    "series",
+    "indicator",
+    "material",
+    "where",
+    "unit",
+    "date",
+    "observed",
+    "model",
+    "no_change",
+    "trend",
+)
+
+
+class BacktestError(UserError, ValueError):
+    """An episode series the model cannot be lined up with (one line for the user)."""
+
+
+def series_label(indicator: str, material: str, where: str) -> str:
+    return " ".join(part for part in (indicator, material, where) if part)
+
+
+def _period_index(result: Result) -> pd.DataFrame:
+    periods = result.periods
+    return pd.DataFrame(
+        {
+            "period": periods,
+            "start": [period_start(p) for p in periods],
+            "years": [period_years(p) for p in periods],
+        }
+    )
+
+
+def _at_dates(by_period: pd.Series, periods: pd.DataFrame, dates: pd.Index) -> pd.Series:
+    """The value of the period that contains each date (NaN outside the horizon)."""
+    starts = pd.DatetimeIndex(periods["start"])
+    ends = starts + pd.to_timedelta(periods["years"] * 365.25, unit="D")
+    out = []
+    for date in pd.DatetimeIndex(dates):
+        hit = np.flatnonzero((starts <= date) & (date < ends))
+        out.append(float(by_period.iloc[hit[0]]) if len(hit) else math.nan)
+    return pd.Series(out, index=dates, dtype=float)
+
+
+def _annual(by_period: pd.Series, periods: pd.DataFrame, dates: pd.Index) -> pd.Series:
+    """t per period summed over each date's calendar year, as t/yr; NaN unless the horizon
+    covers the whole year."""
+    frame = periods.assign(value=by_period.to_numpy(dtype=float))
+    frame["year"] = pd.DatetimeIndex(frame["start"]).year
+    sums = frame.groupby("year")["value"].sum()
+    covered = frame.groupby("year")["years"].sum()
+    out = [
+        float(sums[d.year]) if d.year in sums.index and covered[d.year] > 0.999 else math.nan
+        for d in pd.DatetimeIndex(dates)
+    ]
+    return pd.Series(out, index=dates, dtype=float)
+
+
+def china_exports(result: Result) -> pd.Series:
+    """China's departures to other regions of quota forms, t per period."""
+    t = result.trade
+    forms = t["material"].astype(str).str.split(":").str[0]
+    t = t[(t["origin"] == "CHN") & (t["destination"] != "CHN") & forms.isin(QUOTA_FORMS)]
+    return t.groupby("period")["value"].sum().reindex(result.periods, fill_value=0.0)
+
+
+def region_price(result: Result, material: str, where: str) -> pd.Series:
+    """USD/kg by period: China's price, or outside China the median over the other regions
+    that price the material (the regions' prices differ by transport and duties)."""
+    p = result.prices[result.prices["material"] == material]
+    if where == "China":
+        p = p[p["region"] == "CHN"]
+    elif where == "outside China":
+        p = p[p["region"] != "CHN"]
+    else:
+        raise BacktestError(f"price series where '{where}': expected 'China' or 'outside China'")
+    if p.empty:
+        raise BacktestError(f"the model has no price of {material} {where}")
+    return p.groupby("period")["price"].median().reindex(result.periods)
+
+
+def _model_series(
+    result: Result, indicator: str, material: str, where: str, unit: str, dates: pd.Index
+) -> pd.Series:
+    periods = _period_index(result)
+    if indicator == "exports" and where == "China":
+        return _annual(china_exports(result).astype(float), periods, dates)
+    if indicator == "price":
+        if unit not in ("USD/kg", "CNY/kg"):
+            raise BacktestError(
+                f"price series {material} {where}: unit {unit} not USD/kg or CNY/kg"
+            )
+        return _at_dates(region_price(result, material, where).astype(float), periods, dates)
+    raise BacktestError(
+        f"observed series '{indicator} {material} {where}': the model has no such series "
+        "(expected exports of China, or a price in or outside China)"
+    )
+
+
+def _to_usd(values: pd.Series, unit: str, fx: Mapping[int, float]) -> pd.Series:
+    """CNY/kg observations in USD/kg at the year's average exchange rate."""
+    if unit != "CNY/kg":
+        return values
+    rates = [fx.get(pd.Timestamp(d).year, math.nan) for d in values.index]
+    return values / np.asarray(rates, dtype=float)
+
+
+def _base(
+    observed: pd.Series, base_date: pd.Timestamp, fallback: float
+) -> tuple[float, float | None]:
+    """The base value (last point at or before the base date, else `fallback`) and the value
+    a year before it implied by the last earlier point at least 6 months older (its change
+    put at a yearly rate, for the trend forecast; None when nothing older was observed)."""
+    known = observed[observed.index <= base_date].sort_index()
+    if known.empty:
+        return fallback, None
+    base = float(known.iloc[-1])
+    last = known.index[-1]
+    before = known[known.index <= last - pd.DateOffset(months=6)]
+    if before.empty:
+        return base, None
+    gap = (last.year - before.index[-1].year) * 12 + (last.month - before.index[-1].month)
+    return base, base * (float(before.iloc[-1]) / base) ** (12.0 / gap)
+
+
+def line_up(
+    episode: Episode,
+    result: Result,
+    base_prices: Mapping[tuple[str, str], float],
+    fx: Mapping[int, float],
+) -> pd.DataFrame:
+    """Every observed point after the base date beside the model's value and the naive
+    forecasts' (LINEUP_COLUMNS; prices in USD/kg). `base_prices` maps (material, where) to the
+    vintage's base-year price, the base where nothing was observed before the base date."""
+    rows = []
+    obs = episode.observed[~episode.observed["indicator"].isin(INPUTS)]
+    for (indicator, material, where, unit), group in obs.groupby(
+        ["indicator", "material", "where", "unit"], sort=False
+    ):
+        values = pd.Series(
+            group["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(group["date"])
+        ).sort_index()
+        values = _to_usd(values, str(unit), fx)
+        fallback = base_prices.get((str(material), str(where)), math.nan)
+        base, year_before = _base(values, episode.base_date, fallback)
+        after = values[values.index > episode.base_date]
+        if after.empty:
+            continue
+        model = _model_series(
+            result, str(indicator), str(material), str(where), str(unit), after.index
+        )
+        naive_trend = (
+            trend(after, base, episode.base_date, year_before)
+            if year_before is not None
+            else pd.Series(math.nan, index=after.index)
+        )
+        frame = pd.DataFrame(
+            {
+                "series": series_label(str(indicator), str(material), str(where)),
+                "indicator": indicator,
+                "material": material,
+                "where": where,
+                "unit": "USD/kg" if unit == "CNY/kg" else unit,
+                "date": after.index,
+                "observed": after.to_numpy(),
+                "model": model.to_numpy(),
+                "no_change": no_change(after, base).to_numpy(),
+                "trend": naive_trend.to_numpy(),
+                "base": base,
+            }
+        )
+        rows.append(frame)
+    if not rows:
+        raise BacktestError(f"episode {episode.name}: no observed point after the base date")
+    return pd.concat(rows, ignore_index=True)
+
+
+def error_table(lined: pd.DataFrame) -> pd.DataFrame:
+    """Scores per series and forecaster, then the pooled 'overall' row of each forecaster.
+
+    Every forecaster is scored on the same points: those the model's replay reaches (a
+    point after the horizon's end, or beyond `--until`, counts for none)."""
+    lined = lined[lined["model"].notna()]
+    rows: list[dict[str, object]] = []
+    for forecaster in FORECASTERS:
+        per_series: list[dict[str, object]] = []
+        for series, group in lined.groupby("series", sort=False):
+            observed = pd.Series(
+                group["observed"].to_numpy(), index=pd.DatetimeIndex(group["date"])
+            )
+            forecast = pd.Series(group[forecaster].to_numpy(), index=observed.index)
+            base = float(group["base"].iloc[0])
+            s = score(forecast, observed, base, base).as_dict()
+            per_series.append({"series": series, "forecaster": forecaster, **s})
+        rows += per_series
+        pooled = overall(pd.DataFrame(per_series))
+        rows.append(
+            {
+                "series": "overall",
+                "forecaster": forecaster,
+                "points": float(sum(float(str(r["points"])) for r in per_series)),
+                "direction": pooled["direction"],
+                "within_2x": pooled["within_2x"],
+                "mdale": pooled["mdale"],
+                "peak_lag_months": pooled["abs_peak_lag_months"],
+                "trough_lag_months": math.nan,
+            }
+        )
+    return pd.DataFrame(rows)

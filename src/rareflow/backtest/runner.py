@@ -1,0 +1,99 @@
+"""A backtest from an episode to its error table: the episode's policy path run through the
+pipeline on the base year's data vintage, lined up with the observations and scored."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from rareflow.backtest.episode import Episode, load_episode
+from rareflow.backtest.replay import BacktestError, error_table, line_up
+from rareflow.results import Result
+
+Progress = Callable[[int, int, str], None]
+FIGURES = ("points", "direction", "within_2x", "mdale", "peak_lag_months")
+
+
+@dataclass
+class Backtest:
+    episode: Episode
+    result: Result
+    lined: pd.DataFrame  # replay.LINEUP_COLUMNS
+    errors: pd.DataFrame  # per series and forecaster, with the overall rows
+
+
+def _base_prices(episode: Episode, data_dir: Path) -> dict[tuple[str, str], float]:
+    """USD/kg of each observed price series in the vintage's base year (China's market for
+    'China', the ex-China market elsewhere)."""
+    from rareflow.data.loader import load_reference
+    from rareflow.network_builder import KG_PER_T, reference_price
+
+    prices = load_reference(data_dir)["prices"]
+    out: dict[tuple[str, str], float] = {}
+    obs = episode.observed[episode.observed["indicator"] == "price"]
+    for material, where in obs[["material", "where"]].drop_duplicates().itertuples(index=False):
+        region = "CHN" if where == "China" else "JPN"
+        try:
+            value = reference_price(prices, str(material), region, episode.base_year) / KG_PER_T
+        except KeyError:
+            value = math.nan
+        out[(str(material), str(where))] = value
+    return out
+
+
+def run_backtest(
+    episode: str | Path | Episode,
+    *,
+    until: str | None = None,
+    step: str | None = None,
+    foresight: str | None = None,
+    progress: Progress | None = None,
+) -> Backtest:
+    """Replay `episode` (a shipped name, a file or an Episode) and score it; `until` and
+    `step` cut or coarsen the replay (the scores then count the points it reaches)."""
+    from rareflow import pipeline
+    from rareflow.data.loader import vintage_dir
+
+    ep = episode if isinstance(episode, Episode) else load_episode(episode)
+    options = pipeline.RunOptions(until=until, step=step, foresight=foresight)
+    scenario = pipeline.load(ep.scenario, options)
+    if scenario.vintage != ep.base_year:
+        raise BacktestError(
+            f"episode {ep.name}: its scenario {scenario.name} runs on vintage "
+            f"{scenario.vintage}, expected the episode's base year {ep.base_year}"
+        )
+    result = pipeline.run(scenario, options, progress)
+    lined = line_up(ep, result, _base_prices(ep, vintage_dir(ep.base_year)), ep.fx)
+    return Backtest(ep, result, lined, error_table(lined))
+
+
+def markdown_table(errors: pd.DataFrame) -> str:
+    """The error table as Markdown: a row per series, the three forecasters side by side."""
+    head = (
+        "| series | points | direction (model / no change / trend) | within 2x | "
+        "median abs log error | peak lag, months |\n|---|---:|---|---|---|---|\n"
+    )
+
+    def fmt(value: float, digits: int = 2) -> str:
+        return "-" if math.isnan(value) else f"{value:.{digits}f}"
+
+    lines = []
+    for series, group in errors.groupby("series", sort=False):
+        # forecaster -> figure -> value (NaN where a figure is undefined)
+        by: dict[str, dict[str, float]] = {
+            str(row["forecaster"]): {k: float(row[k]) for k in FIGURES}
+            for row in group.to_dict("records")
+        }
+        order = ("model", "no_change", "trend")
+        cells = [
+            " / ".join(fmt(by[f][col]) for f in order)
+            for col in ("direction", "within_2x", "mdale")
+        ]
+        lag = " / ".join(fmt(by[f]["peak_lag_months"], 0) for f in order)
+        points = int(by["model"]["points"])
+        lines.append(f"| {series} | {points} | {' | '.join(cells)} | {lag} |")
+    return head + "\n".join(lines) + "\n"
