@@ -3,7 +3,7 @@ error figures of the model beside those of the naive forecasts.
 
     episode = load_episode("china-2010")
     result = pipeline.run(episode.scenario)          # the base year's vintage, the policy path
-    lined = line_up(episode, result, base_prices)    # date, series, observed, model, naive ...
+    lined = line_up(episode, result, bases, fx)      # date, series, observed, model, naive ...
     table = error_table(lined)                       # per series and overall, per forecaster
 
 The model is calibrated to the base year only, so its value at the base date is the base
@@ -98,6 +98,17 @@ def china_exports(result: Result) -> pd.Series:
     return t.groupby("period")["value"].sum().reindex(result.periods, fill_value=0.0)
 
 
+def china_mine_output(result: Result) -> pd.Series:
+    """China's mine production (concentrates, t REO) per period."""
+    f = result.flows
+    f = f[
+        (f["kind"] == "production")
+        & (f["region"] == "CHN")
+        & f["material"].astype(str).str.startswith("concentrate:")
+    ]
+    return f.groupby("period")["value"].sum().reindex(result.periods, fill_value=0.0)
+
+
 def region_price(result: Result, material: str, where: str) -> pd.Series:
     """USD/kg by period: China's price, or outside China the median over the other regions
     that price the material (the regions' prices differ by transport and duties)."""
@@ -119,6 +130,8 @@ def _model_series(
     periods = _period_index(result)
     if indicator == "exports" and where == "China":
         return _annual(china_exports(result).astype(float), periods, dates)
+    if indicator == "production" and where == "China":
+        return _annual(china_mine_output(result).astype(float), periods, dates)
     if indicator == "price":
         if unit not in ("USD/kg", "CNY/kg"):
             raise BacktestError(
@@ -127,8 +140,23 @@ def _model_series(
         return _at_dates(region_price(result, material, where).astype(float), periods, dates)
     raise BacktestError(
         f"observed series '{indicator} {material} {where}': the model has no such series "
-        "(expected exports of China, or a price in or outside China)"
+        "(expected exports or production of China, or a price in or outside China)"
     )
+
+
+def model_path(result: Result, indicator: str, material: str, where: str) -> pd.Series:
+    """The model's whole series of one indicator, by period start: export rates in t/yr,
+    prices in USD/kg (what the charts draw between the observed points)."""
+    periods = _period_index(result)
+    starts = pd.DatetimeIndex(periods["start"])
+    if indicator in ("exports", "production"):
+        flow = china_exports(result) if indicator == "exports" else china_mine_output(result)
+        per_year = flow.to_numpy(dtype=float) / periods["years"].to_numpy()
+        return pd.Series(per_year, index=starts, dtype=float)
+    if indicator == "price":
+        values = region_price(result, material, where).to_numpy(dtype=float)
+        return pd.Series(values, index=starts, dtype=float)
+    raise BacktestError(f"no model series for '{indicator} {material} {where}'")
 
 
 def _to_usd(values: pd.Series, unit: str, fx: Mapping[int, float]) -> pd.Series:
@@ -160,12 +188,12 @@ def _base(
 def line_up(
     episode: Episode,
     result: Result,
-    base_prices: Mapping[tuple[str, str], float],
+    bases: Mapping[tuple[str, str], float],
     fx: Mapping[int, float],
 ) -> pd.DataFrame:
     """Every observed point after the base date beside the model's value and the naive
-    forecasts' (LINEUP_COLUMNS; prices in USD/kg). `base_prices` maps (material, where) to the
-    vintage's base-year price, the base where nothing was observed before the base date."""
+    forecasts' (LINEUP_COLUMNS; prices in USD/kg). `bases` maps (material, where) to the
+    vintage's base-year value, the base where nothing was observed before the base date."""
     rows = []
     obs = episode.observed[~episode.observed["indicator"].isin(INPUTS)]
     for (indicator, material, where, unit), group in obs.groupby(
@@ -175,7 +203,7 @@ def line_up(
             group["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(group["date"])
         ).sort_index()
         values = _to_usd(values, str(unit), fx)
-        fallback = base_prices.get((str(material), str(where)), math.nan)
+        fallback = bases.get((str(material), str(where)), math.nan)
         base, year_before = _base(values, episode.base_date, fallback)
         after = values[values.index > episode.base_date]
         if after.empty:

@@ -26,22 +26,37 @@ class Backtest:
     errors: pd.DataFrame  # per series and forecaster, with the overall rows
 
 
-def _base_prices(episode: Episode, data_dir: Path) -> dict[tuple[str, str], float]:
-    """USD/kg of each observed price series in the vintage's base year (China's market for
-    'China', the ex-China market elsewhere)."""
-    from rareflow.data.loader import load_reference
+def _vintage_bases(episode: Episode, data_dir: Path) -> dict[tuple[str, str], float]:
+    """The vintage's base-year value of each observed series it holds: prices in USD/kg
+    (China's market for 'China', the ex-China market elsewhere) and China's mine output
+    (t REO); the base where nothing was observed before the base date."""
+    from rareflow.data.loader import base_edition, load_reference
     from rareflow.network_builder import KG_PER_T, reference_price
 
-    prices = load_reference(data_dir)["prices"]
+    ref = load_reference(data_dir)
     out: dict[tuple[str, str], float] = {}
-    obs = episode.observed[episode.observed["indicator"] == "price"]
-    for material, where in obs[["material", "where"]].drop_duplicates().itertuples(index=False):
-        region = "CHN" if where == "China" else "JPN"
-        try:
-            value = reference_price(prices, str(material), region, episode.base_year) / KG_PER_T
-        except KeyError:
-            value = math.nan
-        out[(str(material), str(where))] = value
+    obs = episode.observed
+    for indicator, material, where in (
+        obs[["indicator", "material", "where"]].drop_duplicates().itertuples(index=False)
+    ):
+        key = (str(material), str(where))
+        if indicator == "price":
+            region = "CHN" if where == "China" else "JPN"
+            try:
+                out[key] = (
+                    reference_price(ref["prices"], str(material), region, episode.base_year)
+                    / KG_PER_T
+                )
+            except KeyError:
+                out[key] = math.nan
+        elif indicator == "production" and where == "China":
+            mines = ref["mine_production"]
+            rows = mines[
+                (mines["edition"] == base_edition(ref, episode.base_year))
+                & (mines["year"] == episode.base_year)
+                & (mines["region"] == "CHN")
+            ]
+            out[key] = float(rows["quantity"].sum()) if len(rows) else math.nan
     return out
 
 
@@ -67,7 +82,7 @@ def run_backtest(
             f"{scenario.vintage}, expected the episode's base year {ep.base_year}"
         )
     result = pipeline.run(scenario, options, progress)
-    lined = line_up(ep, result, _base_prices(ep, vintage_dir(ep.base_year)), ep.fx)
+    lined = line_up(ep, result, _vintage_bases(ep, vintage_dir(ep.base_year)), ep.fx)
     return Backtest(ep, result, lined, error_table(lined))
 
 

@@ -76,11 +76,19 @@ def write_backtest(bt: Backtest, directory: Path, table: str) -> None:
     bt.errors.to_csv(directory / "errors.csv", index=False)
     bt.lined.to_csv(directory / "lineup.csv", index=False)
     (directory / "errors.md").write_text(table, encoding="utf-8")
+    from rareflow.backtest.replay import model_path
+
+    keys = bt.lined[["series", "indicator", "material", "where"]].drop_duplicates()
+    paths = {
+        str(k.series): model_path(bt.result, str(k.indicator), str(k.material), str(k.where))
+        for k in keys.itertuples(index=False)
+    }
     write_backtest_page(
         directory / "backtest.html",
         f"Backtest: {bt.episode.name}",
         bt.episode.description,
         table,
         bt.lined,
+        paths,
     )
     bt.result.to_dir(directory / "run")

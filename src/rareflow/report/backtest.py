@@ -4,6 +4,7 @@ forecasts, and the error table (rareflow.backtest)."""
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -20,10 +21,23 @@ _STYLE = {
 }
 
 
-def series_figure(lined: pd.DataFrame, series: str) -> go.Figure:
-    """One observed series (its base-date value first) with the three forecasts."""
+def series_figure(lined: pd.DataFrame, series: str, path: pd.Series | None = None) -> go.Figure:
+    """One observed series with the three forecasts at its points, the model's whole path
+    (`path`, by period) as a thin line under them, and the base value as a first point."""
     group = lined[lined["series"] == series].sort_values("date")
     fig = go.Figure()
+    if path is not None and path.notna().any():
+        fig.add_trace(
+            go.Scatter(
+                x=path.index,
+                y=path.to_numpy(),
+                name="model, every period",
+                mode="lines",
+                line={"width": 1},
+                marker={"color": fixed_colour("model", tuple(_STYLE))},
+                opacity=0.5,
+            )
+        )
     for name, style in _STYLE.items():
         values = group[name]
         if values.isna().all():
@@ -39,7 +53,7 @@ def series_figure(lined: pd.DataFrame, series: str) -> go.Figure:
         )
     unit = str(group["unit"].iloc[0])
     fig.update_layout(
-        title=f"{series} ({unit})",
+        title=f"{series} ({unit}); base value {_number(float(group['base'].iloc[0]))}",
         # prices moved tenfold: a log axis shows a factor of 2 the same size everywhere
         yaxis={"title": unit, "type": "log"},
         legend={"orientation": "h"},
@@ -49,9 +63,15 @@ def series_figure(lined: pd.DataFrame, series: str) -> go.Figure:
 
 
 def write_backtest_page(
-    path: Path, title: str, description: str, table_markdown: str, lined: pd.DataFrame
+    path: Path,
+    title: str,
+    description: str,
+    table_markdown: str,
+    lined: pd.DataFrame,
+    paths: Mapping[str, pd.Series] | None = None,
 ) -> Path:
-    """A self-contained HTML page: the description, the error table, a chart per series."""
+    """A self-contained HTML page: the description, the error table, a chart per series
+    (with the model's whole path where `paths` has it, by series label)."""
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title>",
@@ -63,11 +83,15 @@ def write_backtest_page(
         _markdown_to_html(table_markdown),
     ]
     for i, series in enumerate(lined["series"].drop_duplicates()):
-        fig = series_figure(lined, str(series))
+        fig = series_figure(lined, str(series), (paths or {}).get(str(series)))
         parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
     parts.append("</body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.3g}"
 
 
 def _markdown_to_html(text: str) -> str:
