@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 
 from rareflow.data.loader import load_reference
-from rareflow.network_builder import build_network, closed_routes, trade_arcs
+from rareflow.network_builder import build_network
+from rareflow.network_trade import closed_routes, trade_arcs
 from rareflow.scenario import load_scenario
 from rareflow.scenario.apply import apply, dated_closures
 
@@ -51,7 +52,7 @@ def test_dated_limits_close_the_route_from_their_date_in_every_scenario() -> Non
 
 
 def test_leaving_an_established_supplier_costs_the_switching_premium() -> None:
-    from rareflow.network_builder import reference_price
+    from rareflow.reference_prices import reference_price
 
     ref = load_reference()
     net = build_network(ref, last_year=2030)

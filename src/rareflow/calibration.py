@@ -25,8 +25,9 @@ from rareflow.cache import (
     default_store,
 )
 from rareflow.network import Network
-from rareflow.network_builder import KG_PER_T, BuildOptions, build_network, reference_price
+from rareflow.network_builder import BuildOptions, build_network
 from rareflow.optimize import Horizon, SolveOptions, solve
+from rareflow.reference_prices import KG_PER_T, reference_price
 
 # Stages whose reference price is a unit value of finished goods (China's magnet export unit
 # value), so their conversion cost is calibrated as the margin over inputs at reference prices.

@@ -23,11 +23,18 @@ from rareflow.network import (
     WORKING_STOCK_DAYS,
     Network,
 )
+from rareflow.network_stocks import holding_share, stock_table
+from rareflow.network_trade import (
+    CLOSED_ROUTES,
+    TRADE_MEMORY,
+    closed_routes,
+    relationship_share,
+    trade_arcs,
+    trade_memory,
+)
+from rareflow.reference_prices import first_existing, price_or_inf, reference_price
 
 CHINA_RESERVE_TONNES = "china_reserve_tonnes"  # policy_rules.csv: the state reserve's room
-
-# USD per t of material; the reference tables quote USD/kg.
-KG_PER_T = 1000.0
 
 
 @dataclass(frozen=True)
@@ -51,39 +58,9 @@ class BuildOptions:
     stock_days: float = 90.0
 
 
-def _first_existing(table: pd.DataFrame, keys: list[str], column: str = "key") -> pd.Series:
-    """The first row of `table` whose `column` matches one of `keys`, in order of `keys`."""
-    for key in keys:
-        hit = table[table[column] == key]
-        if not hit.empty:
-            return hit.iloc[0]
-    raise KeyError(f"none of {keys} found in column {column}")
-
-
 def _cost(costs: pd.DataFrame, kind: str, keys: list[str]) -> float:
     rows = costs[costs["kind"] == kind]
-    return float(_first_existing(rows, [*keys, "default"])["value"])
-
-
-def reference_price(prices: pd.DataFrame, material: str, region: str, year: int) -> float:
-    """Reference price USD/t: China's market for CHN, ex-China elsewhere, world as fallback."""
-    rows = prices[prices["material"] == material]
-    if rows.empty:
-        raise KeyError(f"no reference price for {material}")
-    preferred = ["CHN", "world", "exCHN"] if region == "CHN" else ["exCHN", "world", "CHN"]
-    # nearest year to the base year, then market preference
-    rows = rows.assign(dist=(rows["year"] - year).abs()).sort_values("dist")
-    rows = rows[rows["dist"] == rows["dist"].min()]
-    row = _first_existing(rows, preferred, column="market")
-    return float(row["price"]) * KG_PER_T
-
-
-def _price_or_inf(prices: pd.DataFrame, material: str, year: int) -> float:
-    """World reference price USD/t, or inf where the data give none (nothing to cap at)."""
-    try:
-        return reference_price(prices, material, "world", year)
-    except KeyError:
-        return float("inf")
+    return float(first_existing(rows, [*keys, "default"])["value"])
 
 
 def _elasticity(
@@ -96,7 +73,7 @@ def _elasticity(
     if mat.get("group", ""):
         keys.append(str(mat["group"]))
     keys.append("all")
-    return float(_first_existing(rows, keys, column="scope")["value"])
+    return float(first_existing(rows, keys, column="scope")["value"])
 
 
 def _growth_index(
@@ -159,218 +136,6 @@ def _add_variants(
     )
 
 
-def _makers_and_users(net: Network) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(region, material) pairs that can make a material, and pairs that can use it."""
-    coef = net.process_coefficients
-    plants = net.facilities[["region", "process"]]
-    made_by = pd.concat(
-        [
-            net.supply[["region", "material"]],
-            coef[coef["coefficient"] > 0].merge(plants, on="process")[["region", "material"]],
-        ]
-    ).drop_duplicates()
-    used_by = pd.concat(
-        [
-            net.demand[["region", "material"]],
-            coef[coef["coefficient"] < 0].merge(plants, on="process")[["region", "material"]],
-        ]
-    ).drop_duplicates()
-    return made_by, used_by
-
-
-CLOSED_ROUTES = "closed_routes"  # Network.meta key: JSON list of the trade_limits rows
-TRADE_MEMORY = "trade_memory"  # Network.meta key: established suppliers and switching premiums
-# a trade.csv form stands for these material forms (customs "compounds and metals")
-FORM_FAMILY = {"oxide": ("oxide", "metal", "alloy"), "magnet": ("magnet",)}
-
-
-def trade_memory(
-    trade: pd.DataFrame, prices: pd.DataFrame, materials: pd.DataFrame, share: float, year: int
-) -> dict[str, object]:
-    """Who supplied whom with what in the base year (trade.csv), and the premium USD/t a buyer
-    pays per tonne from a supplier it did not use: `share` x the material's reference price."""
-    forms = materials.set_index("material")["form"].astype(str)
-    rows = trade[trade["year"] == year]
-    established: dict[str, list[str]] = {}
-    for material in forms.index:
-        keys = {material, *(f for f, family in FORM_FAMILY.items() if forms[material] in family)}
-        hit = rows[rows["material"].isin(keys)]
-        for importer, group in hit.groupby("importer"):
-            established[f"{importer}|{material}"] = sorted(set(group["exporter"].astype(str)))
-    premium = {}
-    for material in forms.index:
-        price = _price_or_inf(prices, str(material), year)
-        if np.isfinite(price):
-            premium[str(material)] = share * price
-    return {"established": established, "premium": premium}
-
-
-def _relationship_share(costs: pd.DataFrame) -> float:
-    """The switching premium as a share of the reference price; 0 when the data set has none."""
-    rows = costs[costs["kind"] == "relationship"]
-    return float(rows["value"].iloc[0]) if len(rows) else 0.0
-
-
-def _switching_premium(pairs: pd.DataFrame, memory: dict[str, object]) -> np.ndarray:
-    """USD/t on each (region_o, region_d, material) pair: the premium where the buyer has
-    established suppliers of the material and this origin is not one of them, else 0."""
-    established = memory.get("established", {})
-    premium = memory.get("premium", {})
-    assert isinstance(established, dict) and isinstance(premium, dict)
-    out = np.zeros(len(pairs))
-    for i, (o, d, m) in enumerate(
-        zip(pairs["region_o"], pairs["region_d"], pairs["material"], strict=True)
-    ):
-        suppliers = established.get(f"{d}|{m}")
-        if suppliers and o not in suppliers:
-            out[i] = float(premium.get(m, 0.0))
-    return out
-
-
-def closed_routes(limits: pd.DataFrame) -> list[dict[str, str]]:
-    """The rows of `trade_limits` as selector dicts (origin, destination, material,
-    except_destination, start, end; "" where empty). Undated ones are closed throughout."""
-    keys = ("origin", "destination", "material", "except_destination", "start", "end")
-    return [
-        {k: "" if _blank(row.get(k)) else str(row[k]) for k in keys}
-        for row in limits.to_dict("records")
-    ]
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or str(value) == ""
-
-
-def _closed(pairs: pd.DataFrame, routes: list[dict[str, str]]) -> np.ndarray:
-    """Mask of the (region_o, region_d, material) pairs that a closed route covers."""
-    from rareflow.optimize.levers import select
-
-    shut = np.zeros(len(pairs), dtype=bool)
-    for r in routes:
-        hit = (
-            select(pairs["region_o"], r["origin"])
-            & select(pairs["region_d"], r["destination"])
-            & select(pairs["material"], r["material"])
-        )
-        if r.get("except_destination"):
-            hit &= ~select(pairs["region_d"], r["except_destination"])
-        shut |= hit
-    return shut
-
-
-def trade_arcs(net: Network, cost: float) -> pd.DataFrame:
-    """An arc for a tradable material from every region that can make it to every other
-    region that can use it, at the transport cost `cost` USD/t, except on the routes closed
-    by law or by an integrated chain (`Network.meta["closed_routes"]`, from trade_limits).
-    A buyer's arc from a supplier it did not use in the base year also carries the switching
-    premium (`Network.meta["trade_memory"]`), so flows keep to established relationships
-    unless prices move enough to pay for leaving them."""
-    made_by, used_by = _makers_and_users(net)
-    tradable = set(net.materials.loc[net.materials["tradable"].astype(bool), "material"])
-    pairs = made_by.merge(used_by, on="material", suffixes=("_o", "_d"))
-    pairs = pairs[(pairs["region_o"] != pairs["region_d"]) & pairs["material"].isin(tradable)]
-    routes = json.loads(net.meta.get(CLOSED_ROUTES, "[]"))
-    always = [r for r in routes if not r.get("start") and not r.get("end")]
-    pairs = pairs[~_closed(pairs, always)]
-    premium = _switching_premium(pairs, json.loads(net.meta.get(TRADE_MEMORY, "{}")))
-    return pd.DataFrame(
-        {
-            "arc": pairs["region_o"] + ">" + pairs["region_d"] + ":" + pairs["material"],
-            "origin": pairs["region_o"],
-            "destination": pairs["region_d"],
-            "material": pairs["material"],
-            "cost": float(cost) + premium,
-            "lead_time_months": 0.0,
-        }
-    ).reset_index(drop=True)
-
-
-def _at_year(table: pd.DataFrame, key: str, base_year: int) -> pd.DataFrame:
-    """Each key's row of a yearly capacity table in force in the base year (its first row
-    where the key starts later)."""
-    rows = table[table["year"] <= base_year].sort_values("year")
-    first = table.sort_values("year").groupby(key).head(1)
-    latest = rows.groupby(key).tail(1)
-    return pd.concat([latest, first[~first[key].isin(latest[key])]])
-
-
-def _throughput(net: Network, base_year: int) -> pd.Series:
-    """Base-year capacity of every flow through a (region, material) node, t/yr."""
-    supply_cap = _at_year(net.supply_capacity, "step", base_year).merge(net.supply, on="step")
-    plant_cap = _at_year(net.facility_capacity, "facility", base_year).merge(
-        net.facilities, on="facility"
-    )
-    plant_flow = plant_cap.merge(net.process_coefficients, on="process")
-    plant_flow["flow"] = plant_flow["capacity"].astype(float) * plant_flow["coefficient"].abs()
-    flows = pd.concat(
-        [
-            supply_cap[["region", "material", "capacity"]].rename(columns={"capacity": "flow"}),
-            plant_flow[["region", "material", "flow"]],
-            net.demand[["region", "material", "quantity"]].rename(columns={"quantity": "flow"}),
-        ]
-    )
-    return flows.groupby(["region", "material"])["flow"].sum()
-
-
-def _use(net: Network, base_year: int) -> pd.Series:
-    """Base-year use of every (region, material) node, t/yr: final demand plus what plants
-    take in at capacity (the recipes of one plant share its capacity: the largest counts)."""
-    cap = _at_year(net.facility_capacity, "facility", base_year)
-    cap = cap[cap["year"] <= base_year]  # a plant that starts later uses nothing in it
-    plants = cap.merge(net.facilities, on="facility").merge(net.process_coefficients, on="process")
-    plants = plants[plants["coefficient"].astype(float) < 0]
-    plants["flow"] = plants["capacity"].astype(float) * -plants["coefficient"].astype(float)
-    group = plants["capacity_group"] if "capacity_group" in plants else plants["facility"]
-    plants["group"] = group.fillna(plants["facility"])
-    taken = plants.groupby(["group", "region", "material"])["flow"].max().reset_index()
-    final = net.demand[["region", "material", "quantity"]].rename(columns={"quantity": "flow"})
-    both = pd.concat([taken[["region", "material", "flow"]], final])
-    return both.groupby(["region", "material"])["flow"].sum()
-
-
-def stock_table(
-    net: Network,
-    holding_share: float,
-    days: float,
-    base_year: int,
-    working_days: float = 0.0,
-    reserve_tonnes: float = 0.0,
-) -> pd.DataFrame:
-    """Stocks for every node of a tradable material: capacity `days` of the node's base-year
-    throughput, a working stock of `working_days` of its base-year use (what buyers and
-    plants hold of their inputs; the planning stage fills it and values it, see
-    planning.with_expected_prices; empty until then), holding cost a share of the material's
-    median reference price. China's state reserve has room for `reserve_tonnes` of oxides,
-    split by China's base-year use of each."""
-    made_by, used_by = _makers_and_users(net)
-    tradable = set(net.materials.loc[net.materials["tradable"].astype(bool), "material"])
-    keys = pd.concat([made_by, used_by]).drop_duplicates()
-    keys = keys[keys["material"].isin(tradable)].reset_index(drop=True)
-    through = _throughput(net, base_year)
-    index = pd.MultiIndex.from_frame(keys[["region", "material"]])
-    per_day = through.reindex(index).fillna(0.0).to_numpy() / 365.25
-    use_per_day = _use(net, base_year).reindex(index).fillna(0.0).to_numpy() / 365.25
-    price = net.demand.groupby("material")["ref_price"].median()
-    region, material = keys["region"].to_numpy(), keys["material"].to_numpy()
-    # no split of the reserve's purchases is published: by China's use of each oxide
-    china = (region == "CHN") & keys["material"].str.startswith("oxide:").to_numpy()
-    used = np.where(china, use_per_day, 0.0)
-    reserve = reserve_tonnes * used / used.sum() if used.sum() > 0 else 0.0 * used
-    target = np.minimum(use_per_day * working_days, per_day * days)
-    return pd.DataFrame(
-        {
-            "region": keys["region"].to_numpy(),
-            "material": keys["material"].to_numpy(),
-            "initial": 0.0,
-            # the reserve's room comes on top of commercial stocks
-            "capacity": per_day * days + reserve,
-            "holding_cost": [holding_share * float(price.get(m, 10_000.0)) for m in material],
-            "target": target,
-            "reserve": reserve,
-        }
-    )
-
-
 def complete_network(net: Network, base_year: int, stock_days: float = 90.0) -> Network:
     """After facilities or supply were added (a scenario's new plant): give new plants their
     recipe variants, and add the trade arcs and stocks the new makers and users need, at the
@@ -402,21 +167,13 @@ def complete_network(net: Network, base_year: int, stock_days: float = 90.0) -> 
         [out.arcs, arcs[~arcs["arc"].isin(set(out.arcs["arc"]))]], ignore_index=True
     )
     known = set(zip(out.stocks["region"], out.stocks["material"], strict=True))
-    holding = _holding_share(out)
+    holding = holding_share(out)
     working = float(out.meta.get(WORKING_STOCK_DAYS, 0.0))
     stocks = stock_table(out, holding, stock_days, base_year, working)
     stocks["reserve"] = 0.0  # the reserve's room was split when the network was built
     fresh = [(r, m) not in known for r, m in zip(stocks["region"], stocks["material"], strict=True)]
     out.stocks = pd.concat([out.stocks, stocks[fresh]], ignore_index=True)
     return out
-
-
-def _holding_share(net: Network) -> float:
-    """The holding cost share the network's stocks were built with (cost / price)."""
-    price = net.demand.groupby("material")["ref_price"].median()
-    ratio = net.stocks["holding_cost"] / net.stocks["material"].map(price)
-    ratio = ratio.replace([np.inf, -np.inf], np.nan).dropna()
-    return float(ratio.median()) if len(ratio) else 0.0
 
 
 def _hash_tables(tables: Mapping[str, pd.DataFrame]) -> str:
@@ -587,7 +344,7 @@ def _supply(
     prices_t = tables["prices"]
     is_mine = supply["material"].str.startswith("concentrate:")
     cap = supply.loc[is_mine, "material"].map(
-        lambda m: opt.mining_cost_cap * _price_or_inf(prices_t, str(m), opt.base_year)
+        lambda m: opt.mining_cost_cap * price_or_inf(prices_t, str(m), opt.base_year)
     )
     supply.loc[is_mine, "cost"] = np.minimum(supply.loc[is_mine, "cost"].astype(float), cap)
     supply_capacity = pd.concat(
@@ -794,14 +551,14 @@ def build_network(
     # trade arcs and stocks follow from who makes and who uses what
     costs = tables["costs"]
     transport = _cost(costs, "transport", ["sea"])
-    holding_share = _cost(costs, "holding", ["default"])
+    holding_cost_share = _cost(costs, "holding", ["default"])
     closed = json.dumps(closed_routes(tables["trade_limits"]))
     memory = json.dumps(
         trade_memory(
             tables["trade"],
             tables["prices"],
             materials,
-            _relationship_share(costs),
+            relationship_share(costs),
             opt.base_year,
         )
     )
@@ -821,7 +578,9 @@ def build_network(
     rules = tables["policy_rules"].set_index("rule")["value"].astype(float)
     working = float(rules.get(WORKING_STOCK_DAYS, 0.0))
     reserve = float(rules.get(CHINA_RESERVE_TONNES, 0.0))
-    stocks = stock_table(partial, holding_share, opt.stock_days, opt.base_year, working, reserve)
+    stocks = stock_table(
+        partial, holding_cost_share, opt.stock_days, opt.base_year, working, reserve
+    )
 
     meta = {
         "edition": opt.edition,

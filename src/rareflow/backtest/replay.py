@@ -98,12 +98,16 @@ def china_exports(result: Result) -> pd.Series:
     return t.groupby("period")["value"].sum().reindex(result.periods, fill_value=0.0)
 
 
-def china_mine_output(result: Result) -> pd.Series:
-    """China's mine production (concentrates, t REO) per period."""
+# the regions an episode's series may name, as the model's region codes
+REGIONS = {"China": "CHN", "USA": "USA", "Australia": "AUS", "Malaysia": "MYS", "India": "IND"}
+
+
+def mine_output(result: Result, region: str = "CHN") -> pd.Series:
+    """A region's mine production (concentrates, t REO) per period."""
     f = result.flows
     f = f[
         (f["kind"] == "production")
-        & (f["region"] == "CHN")
+        & (f["region"] == region)
         & f["material"].astype(str).str.startswith("concentrate:")
     ]
     return f.groupby("period")["value"].sum().reindex(result.periods, fill_value=0.0)
@@ -130,8 +134,8 @@ def _model_series(
     periods = _period_index(result)
     if indicator == "exports" and where == "China":
         return _annual(china_exports(result).astype(float), periods, dates)
-    if indicator == "production" and where == "China":
-        return _annual(china_mine_output(result).astype(float), periods, dates)
+    if indicator == "production" and where in REGIONS:
+        return _annual(mine_output(result, REGIONS[where]).astype(float), periods, dates)
     if indicator == "price":
         if unit not in ("USD/kg", "CNY/kg"):
             raise BacktestError(
@@ -140,7 +144,8 @@ def _model_series(
         return _at_dates(region_price(result, material, where).astype(float), periods, dates)
     raise BacktestError(
         f"observed series '{indicator} {material} {where}': the model has no such series "
-        "(expected exports or production of China, or a price in or outside China)"
+        f"(expected exports of China, production of one of {', '.join(REGIONS)}, or a price "
+        "in or outside China)"
     )
 
 
@@ -150,7 +155,11 @@ def model_path(result: Result, indicator: str, material: str, where: str) -> pd.
     periods = _period_index(result)
     starts = pd.DatetimeIndex(periods["start"])
     if indicator in ("exports", "production"):
-        flow = china_exports(result) if indicator == "exports" else china_mine_output(result)
+        flow = (
+            china_exports(result)
+            if indicator == "exports"
+            else mine_output(result, REGIONS.get(where, "CHN"))
+        )
         per_year = flow.to_numpy(dtype=float) / periods["years"].to_numpy()
         return pd.Series(per_year, index=starts, dtype=float)
     if indicator == "price":

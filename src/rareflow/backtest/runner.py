@@ -4,14 +4,15 @@ pipeline on the base year's data vintage, lined up with the observations and sco
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from rareflow.backtest.episode import Episode, load_episode
-from rareflow.backtest.replay import BacktestError, error_table, line_up
+from rareflow.backtest.replay import REGIONS, BacktestError, error_table, line_up
 from rareflow.results import Result
 
 Progress = Callable[[int, int, str], None]
@@ -28,10 +29,10 @@ class Backtest:
 
 def _vintage_bases(episode: Episode, data_dir: Path) -> dict[tuple[str, str], float]:
     """The vintage's base-year value of each observed series it holds: prices in USD/kg
-    (China's market for 'China', the ex-China market elsewhere) and China's mine output
+    (China's market for 'China', the ex-China market elsewhere) and a country's mine output
     (t REO); the base where nothing was observed before the base date."""
     from rareflow.data.loader import base_edition, load_reference
-    from rareflow.network_builder import KG_PER_T, reference_price
+    from rareflow.reference_prices import KG_PER_T, reference_price
 
     ref = load_reference(data_dir)
     out: dict[tuple[str, str], float] = {}
@@ -49,15 +50,32 @@ def _vintage_bases(episode: Episode, data_dir: Path) -> dict[tuple[str, str], fl
                 )
             except KeyError:
                 out[key] = math.nan
-        elif indicator == "production" and where == "China":
+        elif indicator == "production" and where in REGIONS:
+            # USGS's country figure; a country it lists no output for mined nothing
             mines = ref["mine_production"]
             rows = mines[
                 (mines["edition"] == base_edition(ref, episode.base_year))
                 & (mines["year"] == episode.base_year)
-                & (mines["region"] == "CHN")
+                & (mines["region"] == REGIONS[str(where)])
             ]
-            out[key] = float(rows["quantity"].sum()) if len(rows) else math.nan
+            out[key] = float(rows["quantity"].sum())
     return out
+
+
+# the sourced range of the demand elasticities (elasticities.csv columns): an uncertain
+# behaviour parameter is shown across its range, never fitted to the episode
+ELASTICITY_BOUNDS = ("value", "low", "high")
+
+
+def _with_elasticities(reference: Mapping[str, pd.DataFrame], bound: str) -> dict[str, Any]:
+    """The reference tables with every demand elasticity at its `bound` (low: the most
+    elastic end of its sourced range, high: the least elastic)."""
+    tables = dict(reference)
+    e = tables["elasticities"].copy()
+    demand = e["side"] == "demand"
+    e.loc[demand, "value"] = e.loc[demand, bound]
+    tables["elasticities"] = e
+    return tables
 
 
 def run_backtest(
@@ -66,13 +84,19 @@ def run_backtest(
     until: str | None = None,
     step: str | None = None,
     foresight: str | None = None,
+    elasticities: str = "value",
     progress: Progress | None = None,
 ) -> Backtest:
     """Replay `episode` (a shipped name, a file or an Episode) and score it; `until` and
-    `step` cut or coarsen the replay (the scores then count the points it reaches)."""
+    `step` cut or coarsen the replay (the scores then count the points it reaches);
+    `elasticities` 'low' or 'high' puts every demand elasticity at that end of its range."""
     from rareflow import pipeline
-    from rareflow.data.loader import vintage_dir
+    from rareflow.data.loader import load_reference, vintage_dir
 
+    if elasticities not in ELASTICITY_BOUNDS:
+        raise BacktestError(
+            f"elasticities '{elasticities}': expected one of {', '.join(ELASTICITY_BOUNDS)}"
+        )
     ep = episode if isinstance(episode, Episode) else load_episode(episode)
     options = pipeline.RunOptions(until=until, step=step, foresight=foresight)
     scenario = pipeline.load(ep.scenario, options)
@@ -81,8 +105,13 @@ def run_backtest(
             f"episode {ep.name}: its scenario {scenario.name} runs on vintage "
             f"{scenario.vintage}, expected the episode's base year {ep.base_year}"
         )
-    result = pipeline.run(scenario, options, progress)
-    lined = line_up(ep, result, _vintage_bases(ep, vintage_dir(ep.base_year)), ep.fx)
+    data_dir = vintage_dir(ep.base_year)
+    reference = _with_elasticities(load_reference(data_dir), elasticities)
+    applied = pipeline.prepare(scenario, reference)
+    result = pipeline.solve_applied(applied, options.foresight, progress)
+    result.summary["scenario"] = scenario.name
+    result.summary["elasticities"] = elasticities
+    lined = line_up(ep, result, _vintage_bases(ep, data_dir), ep.fx)
     return Backtest(ep, result, lined, error_table(lined))
 
 

@@ -29,6 +29,13 @@ def backtest(
     foresight: ForesightOption = None,
     until: UntilOption = None,
     step: StepOption = None,
+    elasticities: Annotated[
+        str,
+        typer.Option(
+            "--elasticities",
+            help="value | low | high: every demand elasticity at that end of its sourced range",
+        ),
+    ] = "value",
 ) -> None:
     """Replay EPISODE (calibrated to its base year only) and score it against what happened."""
     from rareflow.backtest.episode import load_episode, shipped_episodes
@@ -52,12 +59,22 @@ def backtest(
             if sys.stdout.isatty():
                 console.print(f"\r{done}/{total} {label}", end="", highlight=False)
 
-        bt = run_backtest(ep, until=until, step=step, foresight=foresight, progress=progress)
+        bt = run_backtest(
+            ep,
+            until=until,
+            step=step,
+            foresight=foresight,
+            elasticities=elasticities,
+            progress=progress,
+        )
         table = markdown_table(bt.errors)
         if out is not None:
             with atomic_dir(out) as tmp:
                 write_backtest(bt, tmp, table)
-    console.print(f"\nepisode {ep.name}: base year {ep.base_year}, replayed with {ep.scenario}")
+    console.print(
+        f"\nepisode {ep.name}: base year {ep.base_year}, replayed with {ep.scenario}, demand "
+        f"elasticities at their {'central value' if elasticities == 'value' else elasticities}"
+    )
     console.print(table, highlight=False, soft_wrap=True)
     console.print(
         "direction: share of points moving the observed way from the base; within 2x: share "

@@ -24,10 +24,21 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.network import Network, NetworkError
+from rareflow.optimize.arrays import data_array, labels, numeric_columns, unique_key
 from rareflow.optimize.buffers import TRANCHES, valued_stocks, with_precaution
-from rareflow.optimize.horizon import Horizon, in_range
-from rareflow.optimize.levers import LeverError, Levers, select_matrix
-from rareflow.optimize.licences import LicenceQueue, licence_queue
+from rareflow.optimize.horizon import Horizon
+from rareflow.optimize.lever_arrays import (
+    agreement_bounds,
+    announced_ahead,
+    apply_capacity_levers,
+    arc_taxes,
+    arc_upper_bounds,
+    delivery_kernel,
+    normal_flows,
+    quota_arrays,
+)
+from rareflow.optimize.levers import Levers
+from rareflow.optimize.licences import LicenceQueue
 
 NODE_SEP = "|"
 
@@ -78,18 +89,6 @@ class SolveOptions:
 
 def node_ids(region: pd.Series, material: pd.Series) -> pd.Series:
     return region.astype(str) + NODE_SEP + material.astype(str)
-
-
-def _index(values: Any, name: str) -> pd.Index:
-    return pd.Index(list(values), name=name, dtype=object)
-
-
-def _da(values: np.ndarray, *indexes: pd.Index) -> xr.DataArray:
-    return xr.DataArray(
-        np.asarray(values, dtype=float),
-        coords={ix.name: ix for ix in indexes},
-        dims=[ix.name for ix in indexes],
-    )
 
 
 def expand_years(
@@ -175,7 +174,7 @@ class Inputs:
 
     @property
     def period_index(self) -> pd.Index:
-        return _index(self.periods.index, "period")
+        return labels(self.periods.index, "period")
 
 
 def build_inputs(
@@ -191,11 +190,10 @@ def build_inputs(
     licences refer to; it is required when `levers.needs_normal_flow()`.
     """
     periods = horizon.periods.set_index("period")
-    pidx = _index(periods.index, "period")
-    years = periods["year"].to_numpy()
-    length = _da(periods["length"].to_numpy(), pidx)
+    pidx = labels(periods.index, "period")
+    length = data_array(periods["length"].to_numpy(), pidx)
     t_years = (periods["start"] - periods["start"].iloc[0]).dt.days.to_numpy() / 365.25
-    discount = _da((1.0 + options.discount_rate) ** (-t_years), pidx)
+    discount = data_array((1.0 + options.discount_rate) ** (-t_years), pidx)
 
     materials = network.materials.set_index("material")
     steps = _supply(network, materials)
@@ -205,69 +203,35 @@ def build_inputs(
     stocks = _stocks(network)
     nodes = _nodes(steps, coefficients, arcs, demand, stocks)
 
-    sidx = _index(steps.index, "step")
-    supply_cap = expand_years(
-        network.supply_capacity, "step", "capacity", sidx, years, "zero", 0.0, "supply_capacity"
-    )
-    fidx = _index(facilities.index, "facility")
-    facility_cap = expand_years(
-        network.facility_capacity,
-        "facility",
-        "capacity",
-        fidx,
-        years,
-        "zero",
-        0.0,
-        "facility_capacity",
-    )
-    supply_cap, facility_cap = _apply_capacity_levers(
-        levers, periods, steps, facilities, supply_cap, facility_cap
-    )
+    sidx = labels(steps.index, "step")
+    fidx = labels(facilities.index, "facility")
+    supply_cap, facility_cap = _capacities(network, levers, periods, steps, facilities)
 
-    aidx = _index(arcs.index, "arc")
-    normal = _normal_flow(levers, periods, arcs, normal_flow)
-    arc_tax = _taxes(levers, periods, arcs, demand)
-    arc_upper, queue = _arc_upper(levers, periods, arcs, normal, horizon.months_per_period)
-    kernel = _kernel(periods, arcs, horizon.months_per_period)
+    aidx = labels(arcs.index, "arc")
+    normal = normal_flows(levers, periods, arcs, normal_flow)
+    arc_tax = arc_taxes(levers, periods, arcs, demand)
+    upper_t, queue = arc_upper_bounds(levers, periods, arcs, normal, horizon.months_per_period)
+    kernel = delivery_kernel(periods, arcs, horizon.months_per_period)
 
-    didx = _index(demand.index, "dem")
-    growth = network.demand_growth.assign(
-        dem=lambda g: (
-            g["region"].astype(str)
-            + NODE_SEP
-            + g["sector"].astype(str)
-            + NODE_SEP
-            + g["material"].astype(str)
-        )
-    )
-    index = expand_years(growth, "dem", "index", didx, years, "first", 1.0, "demand_growth")
-    ref = demand["quantity"].to_numpy()[:, None] * index * periods["length"].to_numpy()[None, :]
-    bps = np.asarray(options.demand_breakpoints, dtype=float)
-    if bps.size == 0 or np.any(np.diff(bps) <= 0) or bps[0] <= 0:
-        raise ValueError("demand_breakpoints must be positive and strictly increasing")
-    widths = np.diff(np.concatenate([[0.0], bps]))
-    bidx = pd.Index(range(len(bps)), name="block")
-    # WTP of a block at its upper breakpoint: the step curve lies on or below the
-    # constant-elasticity curve, and at a breakpoint x the price is exactly p0 * x^(1/e)
-    p0 = demand["ref_price"].to_numpy()[:, None]
-    e = demand["elasticity"].to_numpy()[:, None]
-    choke = demand["choke_price"].fillna(np.inf).to_numpy()[:, None]
-    wtp = np.minimum(choke, p0 * bps[None, :] ** (1.0 / e))
+    didx = labels(demand.index, "dem")
+    ref = _demand_reference(network, demand, periods, didx)
+    widths, wtp = _demand_blocks(demand, options)
+    bidx = pd.Index(range(len(widths)), name="block")
 
-    stock_nodes = _index(stocks.index, "node")
+    stock_nodes = labels(stocks.index, "node")
     buffer_size, buffer_value = valued_stocks(network, stocks, periods)
     buffer_target = with_precaution(
-        network, buffer_size, _announced_ahead(levers, arcs, periods), arcs, stock_nodes
+        network, buffer_size, announced_ahead(levers, arcs, periods), arcs, stock_nodes
     )
     tranches = pd.Index(list(TRANCHES), name="tranche")
-    agreements, agree_min, agree_max = _agreements(network, levers, periods, arcs)
-    upper = _da(arc_upper, aidx, pidx)
+    agreements, agree_min, agree_max = agreement_bounds(network, levers, periods, arcs)
+    upper = data_array(upper_t, aidx, pidx)
     if agree_min.sizes.get("arc", 0):
         # a ban, cap or licence on the contracted arc overrides the contract (force majeure):
         # the minimum shrinks to what may legally flow instead of being paid as a breach
         allowed = upper.sel(arc=list(agree_min.indexes["arc"]))
         agree_min = agree_min.where(agree_min <= allowed, allowed)
-    quota_coef, quota_total = _quotas(levers, periods, arcs)
+    quota_coef, quota_total = quota_arrays(levers, periods, arcs)
 
     return Inputs(
         periods=periods,
@@ -275,23 +239,23 @@ def build_inputs(
         discount=discount,
         nodes=nodes,
         steps=steps,
-        supply_cap=_da(supply_cap * periods["length"].to_numpy()[None, :], sidx, pidx),
+        supply_cap=data_array(supply_cap * periods["length"].to_numpy()[None, :], sidx, pidx),
         facilities=facilities,
-        facility_cap=_da(facility_cap * periods["length"].to_numpy()[None, :], fidx, pidx),
+        facility_cap=data_array(facility_cap * periods["length"].to_numpy()[None, :], fidx, pidx),
         coefficients=coefficients,
         arcs=arcs,
-        arc_cost=_da(arcs["cost"].to_numpy()[:, None] + arc_tax, aidx, pidx),
-        arc_tax=_da(arc_tax, aidx, pidx),
+        arc_cost=data_array(arcs["cost"].to_numpy()[:, None] + arc_tax, aidx, pidx),
+        arc_tax=data_array(arc_tax, aidx, pidx),
         arc_upper=upper,
-        kernel={k: _da(w, aidx, pidx) for k, w in kernel.items()},
+        kernel={k: data_array(w, aidx, pidx) for k, w in kernel.items()},
         demand=demand,
-        demand_ref=_da(ref, didx, pidx),
-        block_upper=_da(widths[None, :, None] * ref[:, None, :], didx, bidx, pidx),
-        wtp=_da(wtp, didx, bidx),
+        demand_ref=data_array(ref, didx, pidx),
+        block_upper=data_array(widths[None, :, None] * ref[:, None, :], didx, bidx, pidx),
+        wtp=data_array(wtp, didx, bidx),
         stocks=stocks,
-        stock_initial=_da(stocks["initial"].to_numpy(), stock_nodes),
-        buffer_target=_da(buffer_target, stock_nodes, tranches, pidx),
-        buffer_value=_da(buffer_value, stock_nodes, tranches, pidx),
+        stock_initial=data_array(stocks["initial"].to_numpy(), stock_nodes),
+        buffer_target=data_array(buffer_target, stock_nodes, tranches, pidx),
+        buffer_value=data_array(buffer_value, stock_nodes, tranches, pidx),
         agreements=agreements,
         agree_min=agree_min,
         agree_max=agree_max,
@@ -302,44 +266,94 @@ def build_inputs(
     )
 
 
+def _capacities(
+    network: Network,
+    levers: Levers,
+    periods: pd.DataFrame,
+    steps: pd.DataFrame,
+    facilities: pd.DataFrame,
+) -> tuple[np.ndarray, np.ndarray]:
+    """[step, period] and [facility, period] capacity in t/yr: the yearly paths, then the
+    levers' overrides and outages."""
+    years = periods["year"].to_numpy()
+    supply_cap = expand_years(
+        network.supply_capacity,
+        "step",
+        "capacity",
+        labels(steps.index, "step"),
+        years,
+        "zero",
+        0.0,
+        "supply_capacity",
+    )
+    facility_cap = expand_years(
+        network.facility_capacity,
+        "facility",
+        "capacity",
+        labels(facilities.index, "facility"),
+        years,
+        "zero",
+        0.0,
+        "facility_capacity",
+    )
+    return apply_capacity_levers(levers, periods, steps, facilities, supply_cap, facility_cap)
+
+
+def _demand_reference(
+    network: Network, demand: pd.DataFrame, periods: pd.DataFrame, didx: pd.Index
+) -> np.ndarray:
+    """[demand row, period] reference quantity in t per period: base-year quantity x the
+    growth index of the period's year x the period's length."""
+    growth = network.demand_growth.assign(
+        dem=lambda g: (
+            g["region"].astype(str)
+            + NODE_SEP
+            + g["sector"].astype(str)
+            + NODE_SEP
+            + g["material"].astype(str)
+        )
+    )
+    years = periods["year"].to_numpy()
+    index = expand_years(growth, "dem", "index", didx, years, "first", 1.0, "demand_growth")
+    return np.asarray(
+        demand["quantity"].to_numpy()[:, None] * index * periods["length"].to_numpy()[None, :],
+        dtype=float,
+    )
+
+
+def _demand_blocks(demand: pd.DataFrame, options: SolveOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Block widths (shares of the reference quantity) and each row's willingness to pay per
+    block, USD/t."""
+    bps = np.asarray(options.demand_breakpoints, dtype=float)
+    if bps.size == 0 or np.any(np.diff(bps) <= 0) or bps[0] <= 0:
+        raise ValueError("demand_breakpoints must be positive and strictly increasing")
+    widths = np.diff(np.concatenate([[0.0], bps]))
+    # WTP of a block at its upper breakpoint: the step curve lies on or below the
+    # constant-elasticity curve, and at a breakpoint x the price is exactly p0 * x^(1/e)
+    p0 = demand["ref_price"].to_numpy()[:, None]
+    e = demand["elasticity"].to_numpy()[:, None]
+    choke = demand["choke_price"].fillna(np.inf).to_numpy()[:, None]
+    return widths, np.minimum(choke, p0 * bps[None, :] ** (1.0 / e))
+
+
 # -- components -------------------------------------------------------------------------------
 
 
-def _numbers(table: pd.DataFrame, name: str, columns: list[str]) -> pd.DataFrame:
-    out = table.copy()
-    for col in columns:
-        values = pd.to_numeric(out[col], errors="coerce")
-        bad = values.isna() & out[col].notna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise NetworkError(
-                f"{name}, row {row}, column '{col}': expected a number, got {out[col].iloc[row]!r}"
-            )
-        out[col] = values.astype(float)
-    return out
-
-
-def _unique_key(table: pd.DataFrame, name: str, key: str) -> None:
-    dup = table[key].duplicated()
-    if dup.any():
-        raise NetworkError(f"{name}: duplicate {key} '{table[key][dup].iloc[0]}'")
-
-
 def _supply(network: Network, materials: pd.DataFrame) -> pd.DataFrame:
-    steps = _numbers(network.supply, "supply", ["cost"]).copy()
-    _unique_key(steps, "supply", "step")
+    steps = numeric_columns(network.supply, "supply", ["cost"]).copy()
+    unique_key(steps, "supply", "step")
     steps["cost"] = steps["cost"].fillna(0.0)
     steps["node"] = node_ids(steps["region"], steps["material"])
     form = steps["material"].map(materials["form"]) if len(materials) else steps["material"]
     steps["stage"] = np.where(form.astype(str) == "concentrate", "mining", "supply")
     steps["facility"] = steps["facility"].fillna("").astype(str)
-    return steps.set_index(_index(steps["step"], "step"))
+    return steps.set_index(labels(steps["step"], "step"))
 
 
 def _facilities(network: Network) -> tuple[pd.DataFrame, pd.DataFrame]:
     fac = network.facilities.copy()
-    _unique_key(fac, "facilities", "facility")
-    procs = _numbers(network.processes, "processes", ["cost"]).set_index("process")
+    unique_key(fac, "facilities", "facility")
+    procs = numeric_columns(network.processes, "processes", ["cost"]).set_index("process")
     unknown = ~fac["process"].isin(procs.index)
     if unknown.any():
         row = fac[unknown].iloc[0]
@@ -351,8 +365,8 @@ def _facilities(network: Network) -> tuple[pd.DataFrame, pd.DataFrame]:
     group = fac["capacity_group"] if "capacity_group" in fac else pd.Series("", index=fac.index)
     group = group.fillna("").astype(str)
     fac["capacity_group"] = group.where(group != "", fac["facility"])
-    fac = fac.set_index(_index(fac["facility"], "facility"))
-    coef = _numbers(network.process_coefficients, "process_coefficients", ["coefficient"])
+    fac = fac.set_index(labels(fac["facility"], "facility"))
+    coef = numeric_columns(network.process_coefficients, "process_coefficients", ["coefficient"])
     pairs = fac[["facility", "region", "process"]].merge(coef, on="process", how="inner")
     pairs = pairs[pairs["coefficient"] != 0].reset_index(drop=True)
     pairs["node"] = node_ids(pairs["region"], pairs["material"])
@@ -361,8 +375,8 @@ def _facilities(network: Network) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _arcs(network: Network) -> pd.DataFrame:
-    arcs = _numbers(network.arcs, "arcs", ["cost", "lead_time_months"]).copy()
-    _unique_key(arcs, "arcs", "arc")
+    arcs = numeric_columns(network.arcs, "arcs", ["cost", "lead_time_months"]).copy()
+    unique_key(arcs, "arcs", "arc")
     loops = arcs["origin"] == arcs["destination"]
     if loops.any():
         raise NetworkError(f"arcs: arc '{arcs['arc'][loops].iloc[0]}' has origin == destination")
@@ -372,12 +386,12 @@ def _arcs(network: Network) -> pd.DataFrame:
         raise NetworkError("arcs: lead_time_months must be >= 0")
     arcs["onode"] = node_ids(arcs["origin"], arcs["material"])
     arcs["dnode"] = node_ids(arcs["destination"], arcs["material"])
-    return arcs.set_index(_index(arcs["arc"], "arc"))
+    return arcs.set_index(labels(arcs["arc"], "arc"))
 
 
 def _demand(network: Network) -> pd.DataFrame:
     cols = ["quantity", "ref_price", "elasticity", "choke_price", "base_year"]
-    dem = _numbers(network.demand, "demand", cols).reset_index(drop=True)
+    dem = numeric_columns(network.demand, "demand", cols).reset_index(drop=True)
     checks = [
         ("quantity", dem["quantity"] >= 0, "a quantity >= 0 t/yr"),
         ("ref_price", dem["ref_price"] > 0, "a reference price > 0 USD/t"),
@@ -393,14 +407,14 @@ def _demand(network: Network) -> pd.DataFrame:
     dem["node"] = node_ids(dem["region"], dem["material"])
     dem["dem"] = dem["region"].astype(str) + NODE_SEP + dem["sector"].astype(str) + NODE_SEP
     dem["dem"] = dem["dem"] + dem["material"].astype(str)
-    _unique_key(dem, "demand", "dem")
-    return dem.set_index(_index(dem["dem"], "dem"))
+    unique_key(dem, "demand", "dem")
+    return dem.set_index(labels(dem["dem"], "dem"))
 
 
 def _stocks(network: Network) -> pd.DataFrame:
     numeric = ["initial", "capacity", "holding_cost"]
     numeric += [c for c in ("target", "reserve") if c in network.stocks]
-    st = _numbers(network.stocks, "stocks", numeric).copy()
+    st = numeric_columns(network.stocks, "stocks", numeric).copy()
     st["initial"] = st["initial"].fillna(0.0)
     st["capacity"] = st["capacity"].fillna(np.inf)
     # a working stock and a reserve's room cannot be larger than the stock can hold
@@ -409,11 +423,11 @@ def _stocks(network: Network) -> pd.DataFrame:
     st["reserve"] = np.minimum(st["reserve"].fillna(0.0), room) if "reserve" in st else 0.0
     st["holding_cost"] = st["holding_cost"].fillna(0.0)
     st["node"] = node_ids(st["region"], st["material"])
-    _unique_key(st, "stocks", "node")
+    unique_key(st, "stocks", "node")
     over = st["initial"] > st["capacity"]
     if over.any():
         raise NetworkError(f"stocks: initial level above capacity at {st['node'][over].iloc[0]}")
-    return st.set_index(_index(st["node"], "node"))
+    return st.set_index(labels(st["node"], "node"))
 
 
 def _nodes(
@@ -435,266 +449,5 @@ def _nodes(
     ids = sorted(set(pd.concat(parts, ignore_index=True).astype(str)))
     split = pd.Series(ids, dtype=object).str.split(NODE_SEP, n=1, expand=True)
     frame = pd.DataFrame({"region": list(split[0]), "material": list(split[1])})
-    frame.index = _index(ids, "node")
+    frame.index = labels(ids, "node")
     return frame
-
-
-# -- levers -------------------------------------------------------------------------------
-
-
-def _announced_ahead(levers: Levers, arcs: pd.DataFrame, periods: pd.DataFrame) -> np.ndarray:
-    """[row, arc, period] of bans and licences: announced and not yet in force."""
-    rows = [t for t in (levers.arc_bounds, levers.licences) if len(t)]
-    if not rows:
-        return np.zeros((0, len(arcs), len(periods)), dtype=bool)
-    table = pd.concat(
-        [r[["origin", "destination", "material", "announced", "start"]] for r in rows]
-    )
-    when = in_range(periods["mid"], table["announced"], table["start"])
-    when &= table["announced"].notna().to_numpy()[:, None]
-    return _arc_mask(table, arcs)[:, :, None] & when[:, None, :]
-
-
-def _period_mask(table: pd.DataFrame, periods: pd.DataFrame) -> np.ndarray:
-    return in_range(periods["mid"], table["start"], table["end"])
-
-
-def _arc_mask(table: pd.DataFrame, arcs: pd.DataFrame) -> np.ndarray:
-    """[lever rows, arcs]: the row's origin, destination and material selectors all match."""
-    m = select_matrix(arcs["origin"], table["origin"])
-    m &= select_matrix(arcs["destination"], table["destination"])
-    m &= select_matrix(arcs["material"], table["material"])
-    return m
-
-
-def _apply_capacity_levers(
-    levers: Levers,
-    periods: pd.DataFrame,
-    steps: pd.DataFrame,
-    facilities: pd.DataFrame,
-    supply_cap: np.ndarray,
-    facility_cap: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Capacity overrides (last row wins) then outage factors (multiplied), t/yr."""
-    out = []
-    for cap, ids, fac_col, region, stage in (
-        (supply_cap, steps.index, steps["facility"], steps["region"], steps["stage"]),
-        (
-            facility_cap,
-            facilities.index,
-            facilities["facility"],
-            facilities["region"],
-            facilities["stage"],
-        ),
-    ):
-        cap = cap.copy()
-        ids_s = pd.Series(list(ids), dtype=object)
-        over = levers.capacity
-        if len(over):
-            hit = select_matrix(ids_s, over["facility"]) | select_matrix(
-                fac_col.reset_index(drop=True), over["facility"]
-            )
-            when = _period_mask(over, periods)
-            mask = hit[:, :, None] & when[:, None, :]  # [row, item, period]
-            values = np.where(mask, over["capacity"].to_numpy()[:, None, None], np.nan)
-            # the last matching row wins: forward-fill along the row axis and take the last
-            flat = pd.DataFrame(values.reshape(len(over), -1)).ffill().iloc[-1].to_numpy()
-            last = np.asarray(flat, dtype=float).reshape(cap.shape)
-            cap = np.asarray(np.where(np.isnan(last), cap, last), dtype=float)
-        outs = levers.outages
-        if len(outs):
-            hit = (
-                (
-                    select_matrix(ids_s, outs["facility"])
-                    | select_matrix(fac_col.reset_index(drop=True), outs["facility"])
-                )
-                & select_matrix(region.reset_index(drop=True), outs["region"])
-                & select_matrix(stage.reset_index(drop=True), outs["stage"])
-            )
-            when = _period_mask(outs, periods)
-            mask = hit[:, :, None] & when[:, None, :]
-            factors = np.where(mask, outs["factor"].to_numpy()[:, None, None], 1.0)
-            cap = cap * factors.prod(axis=0)
-        out.append(cap)
-    return out[0], out[1]
-
-
-def _normal_flow(
-    levers: Levers,
-    periods: pd.DataFrame,
-    arcs: pd.DataFrame,
-    normal_flow: xr.DataArray | None,
-) -> np.ndarray:
-    """[arc, period] reference flow in t/yr (NaN where no lever needs it)."""
-    shape = (len(arcs), len(periods))
-    if normal_flow is None:
-        if levers.needs_normal_flow():
-            raise LeverError("a share-of-normal bound or licence needs a normal flow")
-        return np.full(shape, np.nan)
-    aligned = normal_flow.reindex(arc=list(arcs.index), period=list(periods.index))
-    return np.asarray(aligned.fillna(0.0).transpose("arc", "period").to_numpy(), dtype=float)
-
-
-def _taxes(
-    levers: Levers, periods: pd.DataFrame, arcs: pd.DataFrame, demand: pd.DataFrame
-) -> np.ndarray:
-    taxes = levers.taxes
-    if len(taxes) == 0:
-        return np.zeros((len(arcs), len(periods)))
-    arc_m = _arc_mask(taxes, arcs)
-    when = _period_mask(taxes, periods)
-    # ad valorem base: the lever's ref_price, else the median reference price of the material
-    median = demand.groupby("material")["ref_price"].median()
-    base = np.where(
-        np.isnan(taxes["ref_price"].to_numpy())[:, None],
-        arcs["material"].map(median).astype(float).to_numpy()[None, :],
-        taxes["ref_price"].to_numpy()[:, None],
-    )  # [row, arc]
-    ad_val = taxes["ad_valorem"].to_numpy()[:, None]
-    missing = (ad_val > 0) & np.isnan(base) & arc_m
-    if missing.any():
-        row, arc = np.argwhere(missing)[0]
-        raise LeverError(
-            f"lever table 'taxes', row {row}: ad valorem tax on arc {arcs.index[arc]} needs "
-            "ref_price (no demand reference price for its material)"
-        )
-    per_t = taxes["usd_per_t"].to_numpy()[:, None] + ad_val * np.nan_to_num(base)
-    tax = (arc_m * per_t)[:, :, None] * when[:, None, :]
-    return np.asarray(tax.sum(axis=0), dtype=float)
-
-
-def _arc_upper(
-    levers: Levers,
-    periods: pd.DataFrame,
-    arcs: pd.DataFrame,
-    normal: np.ndarray,
-    months_per_period: int,
-) -> tuple[np.ndarray, LicenceQueue | None]:
-    """[arc, period] upper bound on trade in t per period (the tightest lever wins): bounds,
-    and what a licence regime's queue has approved (optimize.licences, also returned)."""
-    length = periods["length"].to_numpy()
-    upper = np.full((len(arcs), len(periods)), np.inf)
-    bounds = levers.arc_bounds
-    if len(bounds):
-        mask = _arc_mask(bounds, arcs)[:, :, None] & _period_mask(bounds, periods)[:, None, :]
-        rate = _bound_rates(bounds, normal)  # [row, arc, period] t/yr
-        upper = np.where(mask, rate, np.inf).min(axis=0) * length[None, :]
-    lic = levers.licences
-    if len(lic) == 0:
-        return upper, None
-    in_force = _arc_mask(lic, arcs)[:, :, None] & _period_mask(lic, periods)[:, None, :]
-    queue = licence_queue(lic, in_force, normal, length, months_per_period)
-    return np.minimum(upper, queue.cap), queue
-
-
-def _bound_rates(table: pd.DataFrame, normal: np.ndarray) -> np.ndarray:
-    flow = table["max_flow"].to_numpy()[:, None, None]
-    share = table["max_share"].to_numpy()[:, None, None] * normal[None, :, :]
-    return np.fmin(np.where(np.isnan(flow), np.inf, flow), np.where(np.isnan(share), np.inf, share))
-
-
-def _kernel(
-    periods: pd.DataFrame, arcs: pd.DataFrame, months_per_period: int
-) -> dict[int, np.ndarray]:
-    """Delivery kernel: lag in periods -> share of a departure arriving after that lag.
-
-    A lead time of d periods (fractional) arrives floor(d) periods later with share
-    1 - frac(d) and ceil(d) periods later with share frac(d). (A licence's processing time
-    comes before departure: optimize.licences.)
-    """
-    months = np.repeat(arcs["lead_time_months"].to_numpy()[:, None], len(periods), axis=1)
-    d = months / months_per_period
-    # guard against 2.9999999 from day conversions
-    d = np.where(np.isclose(d, np.round(d), atol=1e-9), np.round(d), d)
-    lo = np.floor(d).astype(int)
-    frac = d - lo
-    kernel: dict[int, np.ndarray] = {}
-    for lag in sorted(set(np.unique(lo)) | set(np.unique(lo[frac > 0] + 1))):
-        w = np.where(lo == lag, 1.0 - frac, 0.0) + np.where(lo + 1 == lag, frac, 0.0)
-        if np.any(w > 0):
-            kernel[int(lag)] = w
-    return kernel
-
-
-def _agreements(
-    network: Network, levers: Levers, periods: pd.DataFrame, arcs: pd.DataFrame
-) -> tuple[pd.DataFrame, xr.DataArray, xr.DataArray]:
-    """Contracted min / max flow per agreement arc and period (t per period)."""
-    ag = _numbers(network.agreements, "agreements", ["volume_min", "volume_max"]).copy()
-    # an empty table reads its key columns as floats: make them text so merges line up
-    for col in ("agreement", "seller_region", "buyer_region", "material"):
-        ag[col] = ag[col].astype(object) if len(ag) else ag[col].astype(str)
-    _unique_key(ag, "agreements", "agreement")
-    same = ag["seller_region"] == ag["buyer_region"]
-    if same.any():
-        raise NetworkError(
-            f"agreement {ag['agreement'][same].iloc[0]}: seller_region equals buyer_region; "
-            "an agreement is a flow between two regions"
-        )
-    sus = levers.agreement_suspensions
-    unknown = ~sus["agreement"].isin(ag["agreement"])
-    if unknown.any():
-        raise LeverError(
-            f"lever table 'agreement_suspensions': unknown agreement "
-            f"'{sus['agreement'][unknown].iloc[0]}'"
-        )
-    # the contracted arc: the cheapest arc seller -> buyer for the material
-    cheapest = (
-        arcs.reset_index(drop=True)
-        .sort_values(["cost", "arc"])
-        .drop_duplicates(["origin", "destination", "material"])
-    )
-    ag = ag.merge(
-        cheapest[["arc", "origin", "destination", "material"]],
-        left_on=["seller_region", "buyer_region", "material"],
-        right_on=["origin", "destination", "material"],
-        how="left",
-    )
-    if ag["arc"].isna().any():
-        row = ag[ag["arc"].isna()].iloc[0]
-        raise NetworkError(
-            f"agreement {row['agreement']}: no arc {row['seller_region']} -> "
-            f"{row['buyer_region']} for {row['material']}"
-        )
-    ag = ag.set_index(_index(ag["agreement"], "agreement"))
-    pidx = _index(periods.index, "period")
-    aidx = _index(sorted(set(ag["arc"])), "arc")
-    if len(ag) == 0:
-        empty = _da(np.zeros((0, len(periods))), aidx, pidx)
-        return ag, empty, empty
-    length = periods["length"].to_numpy()[None, :]
-    in_force = in_range(periods["mid"], pd.to_datetime(ag["start"]), pd.to_datetime(ag["end"]))
-    # remaining share after suspensions: 1 - share from start + notice (several multiply)
-    remain = np.ones((len(ag), len(periods)))
-    if len(sus):
-        effective = sus["start"] + pd.to_timedelta(sus["notice_days"], unit="D")
-        when = in_range(periods["mid"], effective, pd.Series(pd.NaT, index=sus.index))
-        hit = select_matrix(pd.Series(list(ag.index), dtype=object), sus["agreement"])
-        factor = np.where(
-            hit[:, :, None] & when[:, None, :], 1.0 - sus["share"].to_numpy()[:, None, None], 1.0
-        )
-        remain = factor.prod(axis=0)
-    vmin = ag["volume_min"].fillna(0.0).to_numpy()[:, None] * length * remain
-    vmax = ag["volume_max"].fillna(np.inf).to_numpy()[:, None] * length * remain
-    vmin = np.where(in_force, vmin, 0.0)
-    vmax = np.where(in_force, vmax, np.inf)
-    frame_min = pd.DataFrame(vmin, columns=list(periods.index)).groupby(ag["arc"].to_numpy()).sum()
-    frame_max = pd.DataFrame(vmax, columns=list(periods.index)).groupby(ag["arc"].to_numpy()).sum()
-    agree_min = _da(frame_min.reindex(list(aidx)).to_numpy(), aidx, pidx)
-    agree_max = _da(frame_max.reindex(list(aidx)).to_numpy(), aidx, pidx)
-    return ag, agree_min, agree_max
-
-
-def _quotas(
-    levers: Levers, periods: pd.DataFrame, arcs: pd.DataFrame
-) -> tuple[xr.DataArray, xr.DataArray]:
-    q = levers.quotas
-    names = [str(n) if isinstance(n, str) and n else f"quota{i}" for i, n in enumerate(q["quota"])]
-    qidx = _index(names, "quota")
-    if len(set(names)) != len(names):
-        raise LeverError("lever table 'quotas': quota names must be unique")
-    coef = _arc_mask(q, arcs)[:, :, None] & _period_mask(q, periods)[:, None, :]
-    return (
-        _da(coef.astype(float), qidx, _index(arcs.index, "arc"), _index(periods.index, "period")),
-        _da(q["total"].to_numpy(), qidx),
-    )

@@ -18,7 +18,8 @@ from typing import Any
 import pandas as pd
 
 from rareflow.network import Network
-from rareflow.network_builder import CLOSED_ROUTES, complete_network
+from rareflow.network_builder import complete_network
+from rareflow.network_trade import CLOSED_ROUTES
 from rareflow.optimize.horizon import Horizon
 from rareflow.optimize.levers import LEVER_COLUMNS, Levers
 from rareflow.scenario.agreements import resolve_agreements
@@ -124,7 +125,7 @@ def _iso(month: str | None) -> str | None:
 def dated_closures(network: Network) -> list[dict[str, Any]]:
     """Arc bounds (max_flow 0) for the dated rows of the reference `trade_limits` (routes
     closed from a date, e.g. Mountain Pass to China from April 2025). They are part of every
-    scenario, like the data; undated rows have no arcs at all (network_builder.trade_arcs)."""
+    scenario, like the data; undated rows have no arcs at all (network_trade.trade_arcs)."""
     routes = json.loads(network.meta.get(CLOSED_ROUTES, "[]"))
     rows: list[dict[str, Any]] = []
     for r in routes:
