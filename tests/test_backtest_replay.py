@@ -207,3 +207,27 @@ def test_the_backtest_command(tmp_path: Path) -> None:
     assert (out / "run" / "prices.parquet").is_file()
     html = (out / "backtest.html").read_text(encoding="utf-8")
     assert "plotly" in html and "exports all rare earths China" in html
+
+
+def test_the_elasticity_range_moves_only_demand_elasticities() -> None:
+    from rareflow.backtest.runner import _with_elasticities
+    from rareflow.data.loader import load_reference, vintage_dir
+
+    ref = load_reference(vintage_dir(2009))
+    low = _with_elasticities(ref, "low")["elasticities"]
+    high = _with_elasticities(ref, "high")["elasticities"]
+    demand = low["side"] == "demand"
+    assert (low.loc[demand, "value"] == low.loc[demand, "low"]).all()
+    assert (high.loc[demand, "value"] == high.loc[demand, "high"]).all()
+    # supply elasticities and the loaded tables themselves are untouched
+    assert (low.loc[~demand, "value"] == ref["elasticities"].loc[~demand, "value"]).all()
+    assert (ref["elasticities"]["value"] != ref["elasticities"]["low"]).any()
+
+
+def test_a_bound_that_is_no_bound_is_refused_in_one_line() -> None:
+    from rareflow.cli import app
+
+    result = CliRunner().invoke(app, ["backtest", "china-2010", "--elasticities", "lowest"])
+    assert result.exit_code == 2
+    assert "expected one of value, low, high" in result.output
+    assert "Traceback" not in result.output
