@@ -177,6 +177,13 @@ def test_a_short_replay_of_the_2010_episode(tmp_path: Path) -> None:
     by_year = china_exports(bt.result)
     assert exports.dropna().tolist() == pytest.approx(by_year.tolist())
     assert exports.isna().sum() == 2
+    # China's mine output: the model's concentrate production, per year; the crackdown of
+    # May 2011 holds the mines to the quota, so 2011's output is below 2010's
+    from rareflow.backtest.replay import mine_output
+
+    mined = bt.lined[bt.lined["series"] == "production all rare earths China"]["model"]
+    assert mined.tolist() == pytest.approx(mine_output(bt.result, "CHN").tolist())
+    assert mined.iloc[1] < mined.iloc[0]
     # the quota (30,258 t in 2010, 30,184 t in 2011) holds in the replay
     assert (by_year <= 30_258 + 1e-3).all()
     table = bt.errors

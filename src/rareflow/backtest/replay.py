@@ -246,8 +246,18 @@ def line_up(
     return pd.concat(rows, ignore_index=True)
 
 
+def _pooled_log_error(lined: pd.DataFrame, forecaster: str) -> float:
+    """Median |ln(forecast / observed)| over every point both are positive at."""
+    f = lined[forecaster].to_numpy(dtype=float)
+    o = lined["observed"].to_numpy(dtype=float)
+    ok = (f > 0) & (o > 0)
+    return float(np.median(np.abs(np.log(f[ok] / o[ok])))) if ok.any() else math.nan
+
+
 def error_table(lined: pd.DataFrame) -> pd.DataFrame:
-    """Scores per series and forecaster, then the pooled 'overall' row of each forecaster.
+    """Scores per series and forecaster, then the pooled 'overall' row of each forecaster
+    (shares weighted by points, the median of the series' median log errors, and in
+    `mdale_points` the median over every point).
 
     Every forecaster is scored on the same points: those the model's replay reaches (a
     point after the horizon's end, or beyond `--until`, counts for none)."""
@@ -275,6 +285,8 @@ def error_table(lined: pd.DataFrame) -> pd.DataFrame:
                 "mdale": pooled["mdale"],
                 "peak_lag_months": pooled["abs_peak_lag_months"],
                 "trough_lag_months": math.nan,
+                # the median over every point, not over the series' medians
+                "mdale_points": _pooled_log_error(lined, forecaster),
             }
         )
     return pd.DataFrame(rows)
