@@ -147,6 +147,47 @@ def _unknown_material(net: Network) -> Network:
     return with_row(net, "supply", **row)
 
 
+def _non_numeric_cost(net: Network) -> Network:
+    out = net.copy()
+    out.arcs["cost"] = out.arcs["cost"].astype(object)
+    out.arcs.loc[0, "cost"] = "cheap"
+    return out
+
+
+def _duplicate_arc(net: Network) -> Network:
+    return with_row(net, "arcs", **net.arcs.iloc[0].to_dict())
+
+
+def _negative_lead_time(net: Network) -> Network:
+    out = net.copy()
+    out.arcs.loc[0, "lead_time_months"] = -1.0
+    return out
+
+
+def _positive_elasticity(net: Network) -> Network:
+    out = net.copy()
+    out.demand.loc[0, "elasticity"] = 0.4
+    return out
+
+
+def _overfull_stock(net: Network) -> Network:
+    return with_row(
+        net,
+        "stocks",
+        region="IND",
+        material="oxide:Nd",
+        initial=10.0,
+        capacity=5.0,
+        holding_cost=1.0,
+    )
+
+
+def _agreement_within_a_region(net: Network) -> Network:
+    out = net.copy()
+    out.agreements.loc[0, "buyer_region"] = "IND"
+    return out
+
+
 BREAKERS: dict[str, tuple[Callable[[Network], Network], str]] = {
     "facility_unknown_region": (
         _unknown_region_facility,
@@ -164,6 +205,18 @@ BREAKERS: dict[str, tuple[Callable[[Network], Network], str]] = {
     "agreement_unknown_party": (_agreement_unknown_party, "has unknown buyer_region ATL"),
     "arc_unknown_endpoint": (_arc_unknown_endpoint, "arc IND>ATL has an unknown region"),
     "unknown_material": (_unknown_material, "supply refers to unknown materials"),
+    "non_numeric_value": (
+        _non_numeric_cost,
+        "arcs, row 0, column 'cost': expected a number, got 'cheap'",
+    ),
+    "duplicate_key": (_duplicate_arc, "arcs: duplicate arc 'IND>CHN:oxide:Nd'"),
+    "arc_loop_or_lead_time": (_negative_lead_time, "lead_time_months must be >= 0"),
+    "demand_value": (
+        _positive_elasticity,
+        "demand, row 0, column 'elasticity': expected an elasticity < 0, got 0.4",
+    ),
+    "stock_over_capacity": (_overfull_stock, "initial level above capacity at IND|oxide:Nd"),
+    "agreement_route": (_agreement_within_a_region, "seller_region equals buyer_region"),
 }
 
 

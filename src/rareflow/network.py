@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from rareflow.errors import UserError
@@ -244,6 +245,133 @@ def _check_unknown_materials(net: Network) -> list[str]:
     return out
 
 
+# -- values: numbers, keys and signs the LP needs ------------------------------------------
+
+# numeric columns per component (optional ones only where present)
+NUMERIC: dict[str, tuple[str, ...]] = {
+    "supply": ("cost",),
+    "processes": ("cost",),
+    "process_coefficients": ("coefficient",),
+    "arcs": ("cost", "lead_time_months"),
+    "demand": ("quantity", "ref_price", "elasticity", "choke_price", "base_year"),
+    "stocks": ("initial", "capacity", "holding_cost", "target", "reserve"),
+    "agreements": ("volume_min", "volume_max"),
+}
+# the columns that identify a row of a component
+KEYS: dict[str, tuple[str, ...]] = {
+    "supply": ("step",),
+    "facilities": ("facility",),
+    "arcs": ("arc",),
+    "demand": ("region", "sector", "material"),
+    "stocks": ("region", "material"),
+    "agreements": ("agreement",),
+    "supply_capacity": ("step", "year"),
+    "facility_capacity": ("facility", "year"),
+    "demand_growth": ("region", "sector", "material", "year"),
+}
+
+
+def _numbers(net: Network, name: str) -> pd.DataFrame:
+    """The component's numeric columns as floats (NaN where a value is not a number)."""
+    table = net.component(name)
+    cols = [c for c in NUMERIC[name] if c in table]
+    return table[cols].apply(pd.to_numeric, errors="coerce").astype(float)
+
+
+def _first_bad(ok: pd.Series) -> int:
+    return int(np.flatnonzero(~ok.to_numpy())[0])
+
+
+def _check_numbers(net: Network) -> list[str]:
+    out = []
+    for name in NUMERIC:
+        table = net.component(name).reset_index(drop=True)
+        values = _numbers(net, name).reset_index(drop=True)
+        for col in values:
+            ok = values[col].notna() | table[col].isna()
+            if not ok.all():
+                row = _first_bad(ok)
+                out.append(
+                    f"{name}, row {row}, column '{col}': expected a number, got "
+                    f"{table[col].iloc[row]!r}"
+                )
+    return out
+
+
+def _check_keys(net: Network) -> list[str]:
+    out = []
+    for name, key in KEYS.items():
+        table = net.component(name)
+        if not all(k in table for k in key):
+            continue
+        dup = table.duplicated(list(key))
+        if dup.any():
+            first = table[dup].iloc[0]
+            label = "/".join(str(first[k]) for k in key)
+            out.append(f"{name}: duplicate {'/'.join(key)} '{label}'")
+    return out
+
+
+def _check_arcs(net: Network) -> list[str]:
+    arcs = net.arcs.reset_index(drop=True)
+    out = [
+        f"arcs: arc '{a}' has origin == destination"
+        for a in arcs.loc[arcs["origin"] == arcs["destination"], "arc"].head(1)
+    ]
+    lead = _numbers(net, "arcs")["lead_time_months"].reset_index(drop=True)
+    negative = lead < 0
+    if negative.any():
+        out.append(
+            f"arcs: arc '{arcs['arc'].iloc[_first_bad(~negative)]}': lead_time_months must be >= 0"
+        )
+    return out
+
+
+def _check_demand_values(net: Network) -> list[str]:
+    dem = _numbers(net, "demand").reset_index(drop=True)
+    rules = [
+        ("quantity", dem["quantity"] >= 0, "a quantity >= 0 t/yr"),
+        ("ref_price", dem["ref_price"] > 0, "a reference price > 0 USD/t"),
+        ("elasticity", dem["elasticity"] < 0, "an elasticity < 0"),
+        ("choke_price", dem["choke_price"].isna() | (dem["choke_price"] > 0), "a price > 0"),
+    ]
+    out = []
+    for col, ok, expected in rules:
+        if not ok.all():
+            row = _first_bad(ok)
+            out.append(
+                f"demand, row {row}, column '{col}': expected {expected}, got {dem[col].iloc[row]}"
+            )
+    return out
+
+
+def _check_stock_levels(net: Network) -> list[str]:
+    st = _numbers(net, "stocks").reset_index(drop=True)
+    over = st["initial"].fillna(0.0) > st["capacity"].fillna(np.inf)
+    if not over.any():
+        return []
+    row = net.stocks.reset_index(drop=True).iloc[_first_bad(~over)]
+    return [f"stocks: initial level above capacity at {row['region']}|{row['material']}"]
+
+
+def _check_agreement_routes(net: Network) -> list[str]:
+    out = []
+    arcs = set(zip(net.arcs["origin"], net.arcs["destination"], net.arcs["material"], strict=True))
+    known = set(net.regions["region"])
+    for row in net.agreements.to_dict("records"):
+        seller, buyer, material = row["seller_region"], row["buyer_region"], row["material"]
+        if seller not in known or buyer not in known:
+            continue  # reported by agreement_unknown_party
+        if seller == buyer:
+            out.append(
+                f"agreement {row['agreement']}: seller_region equals buyer_region; an agreement "
+                "is a flow between two regions"
+            )
+        elif (seller, buyer, material) not in arcs:
+            out.append(f"agreement {row['agreement']}: no arc {seller} -> {buyer} for {material}")
+    return out
+
+
 # what a finding means for a solve (optimize.solve runs every check first): "error" stops it
 # with a NetworkError (the LP would be built on something that does not exist), "warning" is
 # kept in the result's summary (`consistency`) and the solve goes on (the LP shows the
@@ -256,6 +384,12 @@ SEVERITY: dict[str, str] = {
     "agreement_unknown_party": "error",
     "arc_unknown_endpoint": "error",
     "unknown_material": "error",
+    "non_numeric_value": "error",
+    "duplicate_key": "error",
+    "arc_loop_or_lead_time": "error",
+    "demand_value": "error",
+    "stock_over_capacity": "error",
+    "agreement_route": "error",
 }
 
 CHECKS: dict[str, Callable[[Network], list[str]]] = {
@@ -266,4 +400,10 @@ CHECKS: dict[str, Callable[[Network], list[str]]] = {
     "agreement_unknown_party": _check_agreement_parties,
     "arc_unknown_endpoint": _check_arc_endpoints,
     "unknown_material": _check_unknown_materials,
+    "non_numeric_value": _check_numbers,
+    "duplicate_key": _check_keys,
+    "arc_loop_or_lead_time": _check_arcs,
+    "demand_value": _check_demand_values,
+    "stock_over_capacity": _check_stock_levels,
+    "agreement_route": _check_agreement_routes,
 }

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from rareflow.network import Network, NetworkError
-from rareflow.optimize.arrays import data_array, labels, numeric_columns, unique_key
+from rareflow.network import Network
+from rareflow.optimize.arrays import data_array, labels, numeric_columns
 from rareflow.optimize.buffers import TRANCHES, valued_stocks, with_precaution
 from rareflow.optimize.horizon import Horizon
 from rareflow.optimize.lever_arrays import (
@@ -99,19 +99,12 @@ def expand_years(
     years: np.ndarray,
     before_first: str,
     default: float,
-    table_name: str,
 ) -> np.ndarray:
     """Matrix [ids, periods] of a calendar-year table (see the module docstring for rules)."""
     out = np.full((len(ids), len(years)), default, dtype=float)
     rows = table[table[key].isin(ids)]
     if rows.empty:
         return out
-    dup = rows.duplicated([key, "year"])
-    if dup.any():
-        first = rows[dup].iloc[0]
-        raise NetworkError(
-            f"{table_name}: duplicate row for {key}={first[key]} year={first['year']}"
-        )
     wide = rows.pivot(index=key, columns="year", values=value).astype(float)
     wide.columns = wide.columns.astype(int)
     all_years = sorted(set(wide.columns) | {int(y) for y in years})
@@ -284,7 +277,6 @@ def _capacities(
         years,
         "zero",
         0.0,
-        "supply_capacity",
     )
     facility_cap = expand_years(
         network.facility_capacity,
@@ -294,7 +286,6 @@ def _capacities(
         years,
         "zero",
         0.0,
-        "facility_capacity",
     )
     return apply_capacity_levers(levers, periods, steps, facilities, supply_cap, facility_cap)
 
@@ -314,7 +305,7 @@ def _demand_reference(
         )
     )
     years = periods["year"].to_numpy()
-    index = expand_years(growth, "dem", "index", didx, years, "first", 1.0, "demand_growth")
+    index = expand_years(growth, "dem", "index", didx, years, "first", 1.0)
     return np.asarray(
         demand["quantity"].to_numpy()[:, None] * index * periods["length"].to_numpy()[None, :],
         dtype=float,
@@ -340,8 +331,7 @@ def _demand_blocks(demand: pd.DataFrame, options: SolveOptions) -> tuple[np.ndar
 
 
 def _supply(network: Network, materials: pd.DataFrame) -> pd.DataFrame:
-    steps = numeric_columns(network.supply, "supply", ["cost"]).copy()
-    unique_key(steps, "supply", "step")
+    steps = numeric_columns(network.supply, ["cost"]).copy()
     steps["cost"] = steps["cost"].fillna(0.0)
     steps["node"] = node_ids(steps["region"], steps["material"])
     form = steps["material"].map(materials["form"]) if len(materials) else steps["material"]
@@ -352,12 +342,7 @@ def _supply(network: Network, materials: pd.DataFrame) -> pd.DataFrame:
 
 def _facilities(network: Network) -> tuple[pd.DataFrame, pd.DataFrame]:
     fac = network.facilities.copy()
-    unique_key(fac, "facilities", "facility")
-    procs = numeric_columns(network.processes, "processes", ["cost"]).set_index("process")
-    unknown = ~fac["process"].isin(procs.index)
-    if unknown.any():
-        row = fac[unknown].iloc[0]
-        raise NetworkError(f"facility {row['facility']} runs unknown process {row['process']}")
+    procs = numeric_columns(network.processes, ["cost"]).set_index("process")
     fac["stage"] = fac["process"].map(procs["stage"]).astype(str)
     fac["cost"] = fac["process"].map(procs["cost"]).fillna(0.0).astype(float)
     # facilities in one capacity group (a plant that can run alternative recipes) share the
@@ -366,7 +351,7 @@ def _facilities(network: Network) -> tuple[pd.DataFrame, pd.DataFrame]:
     group = group.fillna("").astype(str)
     fac["capacity_group"] = group.where(group != "", fac["facility"])
     fac = fac.set_index(labels(fac["facility"], "facility"))
-    coef = numeric_columns(network.process_coefficients, "process_coefficients", ["coefficient"])
+    coef = numeric_columns(network.process_coefficients, ["coefficient"])
     pairs = fac[["facility", "region", "process"]].merge(coef, on="process", how="inner")
     pairs = pairs[pairs["coefficient"] != 0].reset_index(drop=True)
     pairs["node"] = node_ids(pairs["region"], pairs["material"])
@@ -375,15 +360,9 @@ def _facilities(network: Network) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _arcs(network: Network) -> pd.DataFrame:
-    arcs = numeric_columns(network.arcs, "arcs", ["cost", "lead_time_months"]).copy()
-    unique_key(arcs, "arcs", "arc")
-    loops = arcs["origin"] == arcs["destination"]
-    if loops.any():
-        raise NetworkError(f"arcs: arc '{arcs['arc'][loops].iloc[0]}' has origin == destination")
+    arcs = numeric_columns(network.arcs, ["cost", "lead_time_months"]).copy()
     arcs["cost"] = arcs["cost"].fillna(0.0)
     arcs["lead_time_months"] = arcs["lead_time_months"].fillna(0.0)
-    if (arcs["lead_time_months"] < 0).any():
-        raise NetworkError("arcs: lead_time_months must be >= 0")
     arcs["onode"] = node_ids(arcs["origin"], arcs["material"])
     arcs["dnode"] = node_ids(arcs["destination"], arcs["material"])
     return arcs.set_index(labels(arcs["arc"], "arc"))
@@ -391,30 +370,17 @@ def _arcs(network: Network) -> pd.DataFrame:
 
 def _demand(network: Network) -> pd.DataFrame:
     cols = ["quantity", "ref_price", "elasticity", "choke_price", "base_year"]
-    dem = numeric_columns(network.demand, "demand", cols).reset_index(drop=True)
-    checks = [
-        ("quantity", dem["quantity"] >= 0, "a quantity >= 0 t/yr"),
-        ("ref_price", dem["ref_price"] > 0, "a reference price > 0 USD/t"),
-        ("elasticity", dem["elasticity"] < 0, "an elasticity < 0"),
-        ("choke_price", dem["choke_price"].isna() | (dem["choke_price"] > 0), "a price > 0"),
-    ]
-    for col, ok, expected in checks:
-        if not ok.all():
-            row = int(np.flatnonzero(~ok.to_numpy())[0])
-            raise NetworkError(
-                f"demand, row {row}, column '{col}': expected {expected}, got {dem[col].iloc[row]}"
-            )
+    dem = numeric_columns(network.demand, cols).reset_index(drop=True)
     dem["node"] = node_ids(dem["region"], dem["material"])
     dem["dem"] = dem["region"].astype(str) + NODE_SEP + dem["sector"].astype(str) + NODE_SEP
     dem["dem"] = dem["dem"] + dem["material"].astype(str)
-    unique_key(dem, "demand", "dem")
     return dem.set_index(labels(dem["dem"], "dem"))
 
 
 def _stocks(network: Network) -> pd.DataFrame:
     numeric = ["initial", "capacity", "holding_cost"]
     numeric += [c for c in ("target", "reserve") if c in network.stocks]
-    st = numeric_columns(network.stocks, "stocks", numeric).copy()
+    st = numeric_columns(network.stocks, numeric).copy()
     st["initial"] = st["initial"].fillna(0.0)
     st["capacity"] = st["capacity"].fillna(np.inf)
     # a working stock and a reserve's room cannot be larger than the stock can hold
@@ -423,10 +389,6 @@ def _stocks(network: Network) -> pd.DataFrame:
     st["reserve"] = np.minimum(st["reserve"].fillna(0.0), room) if "reserve" in st else 0.0
     st["holding_cost"] = st["holding_cost"].fillna(0.0)
     st["node"] = node_ids(st["region"], st["material"])
-    unique_key(st, "stocks", "node")
-    over = st["initial"] > st["capacity"]
-    if over.any():
-        raise NetworkError(f"stocks: initial level above capacity at {st['node'][over].iloc[0]}")
     return st.set_index(labels(st["node"], "node"))
 
 

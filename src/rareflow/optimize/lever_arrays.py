@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from rareflow.network import Network, NetworkError
-from rareflow.optimize.arrays import data_array, labels, numeric_columns, unique_key
+from rareflow.network import Network
+from rareflow.optimize.arrays import data_array, labels, numeric_columns
 from rareflow.optimize.horizon import in_range
 from rareflow.optimize.levers import LeverError, Levers, select_matrix
 from rareflow.optimize.licences import LicenceQueue, licence_queue
@@ -192,17 +192,10 @@ def agreement_bounds(
     network: Network, levers: Levers, periods: pd.DataFrame, arcs: pd.DataFrame
 ) -> tuple[pd.DataFrame, xr.DataArray, xr.DataArray]:
     """Contracted min / max flow per agreement arc and period (t per period)."""
-    ag = numeric_columns(network.agreements, "agreements", ["volume_min", "volume_max"]).copy()
+    ag = numeric_columns(network.agreements, ["volume_min", "volume_max"]).copy()
     # an empty table reads its key columns as floats: make them text so merges line up
     for col in ("agreement", "seller_region", "buyer_region", "material"):
         ag[col] = ag[col].astype(object) if len(ag) else ag[col].astype(str)
-    unique_key(ag, "agreements", "agreement")
-    same = ag["seller_region"] == ag["buyer_region"]
-    if same.any():
-        raise NetworkError(
-            f"agreement {ag['agreement'][same].iloc[0]}: seller_region equals buyer_region; "
-            "an agreement is a flow between two regions"
-        )
     sus = levers.agreement_suspensions
     unknown = ~sus["agreement"].isin(ag["agreement"])
     if unknown.any():
@@ -222,12 +215,6 @@ def agreement_bounds(
         right_on=["origin", "destination", "material"],
         how="left",
     )
-    if ag["arc"].isna().any():
-        row = ag[ag["arc"].isna()].iloc[0]
-        raise NetworkError(
-            f"agreement {row['agreement']}: no arc {row['seller_region']} -> "
-            f"{row['buyer_region']} for {row['material']}"
-        )
     ag = ag.set_index(labels(ag["agreement"], "agreement"))
     pidx = labels(periods.index, "period")
     aidx = labels(sorted(set(ag["arc"])), "arc")
