@@ -142,6 +142,22 @@ def test_signup_does_not_tell_a_taken_name(
     assert html.escape(auth.CANNOT_CREATE) in form.text
 
 
+def test_a_signup_that_loses_the_race_for_a_name_is_refused_not_a_500(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two sign-ups for one free name: both pass the check, the second insert hits the unique
+    constraint. It gets the answer of a name in use, and the service goes on."""
+    signup(client, "alice")
+    monkeypatch.setattr(auth, "name_in_use", lambda session, username: False)
+    late = client.post("/api/users", json={"username": "alice", "password": PASSWORD + "!"})
+    assert late.status_code == 422 and late.json() == {"detail": auth.CANNOT_CREATE}
+    form = client.post("/signup", data={"username": "alice", "password": PASSWORD + "!"})
+    assert form.status_code == 422
+    assert (
+        client.post("/api/users", json={"username": "bob", "password": PASSWORD}).status_code == 201
+    )
+
+
 def test_signup_form_error_stays_with_the_signup_form(client: TestClient) -> None:
     r = client.post("/signup", data={"username": "carol<b>", "password": "password"})
     assert r.status_code == 422

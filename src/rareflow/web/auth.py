@@ -16,6 +16,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rareflow.errors import UserError
@@ -70,12 +71,22 @@ def create_user(session: Session, username: str, password: str) -> User:
         raise AuthError(problem)
     # hash first: a taken name must take as long as a free one
     password_hash = hash_password(password)
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
+    if name_in_use(session, username):
         raise AuthError(CANNOT_CREATE)
     user = User(username=username, password_hash=password_hash)
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # another sign-up for the name committed between the check and this insert: the same
+        # answer as a name in use, and the session is clean for the request's commit
+        session.rollback()
+        raise AuthError(CANNOT_CREATE) from None
     return user
+
+
+def name_in_use(session: Session, username: str) -> bool:
+    return session.scalar(select(User.id).where(User.username == username)) is not None
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
