@@ -17,8 +17,10 @@ import pandas as pd
 from rareflow.comparison import compare_results
 from rareflow.comparison.common import CompareError, common_periods, result_periods
 from rareflow.comparison.findings import comparison_findings, glossary_frame, run_findings
+from rareflow.data.loader import load_reference
 from rareflow.errors import UserError
 from rareflow.metrics.common import NON_RE_STAGES
+from rareflow.metrics.elements import content_table, element_shortfalls
 from rareflow.metrics.report import concentration_summary, cover_summary, reliance_summary
 from rareflow.results import Result
 
@@ -100,6 +102,8 @@ class ReportContent:
     prices: pd.DataFrame  # material, period, run (scenario|baseline), where, price
     shortfalls: pd.DataFrame  # sector, period, unserved (all regions)
     region_shortfalls: pd.DataFrame  # sector, reference, consumed, unserved, share
+    # region, element, consumed, unserved [, change]: t of Nd, Pr, Dy, Tb (metrics.elements)
+    element_shortfalls: pd.DataFrame
     headline: pd.DataFrame  # region, unserved [, unserved_base, change]
     rerouting: pd.DataFrame  # importer, origin, form, baseline, scenario, change
     importers: list[str]
@@ -650,6 +654,11 @@ def gather(
         prices=prices,
         shortfalls=shortfalls_by_sector(result),
         region_shortfalls=region_shortfalls(result, chosen),
+        element_shortfalls=element_shortfalls(
+            result.shortfalls,
+            content_table(load_reference()),
+            base.shortfalls if base is not None else None,
+        ),
         headline=headline(result, base),
         rerouting=rerouting(result, base, importers),
         importers=importers,

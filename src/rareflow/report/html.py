@@ -124,6 +124,15 @@ def _tables(content: ReportContent) -> dict[str, Any]:
                 "share": "unserved share",
             },
         ),
+        "element_shortfalls": table_html(
+            content.element_shortfalls,
+            {"consumed": tonnes, "unserved": tonnes, "change": signed_tonnes},
+            {
+                "consumed": "served (t element)",
+                "unserved": "unserved (t element)",
+                "change": "unserved change (t)",
+            },
+        ),
         "rerouting": table_html(
             reroute, {"scenario": tonnes, "baseline": tonnes, "change": signed_tonnes}
         ),
@@ -219,6 +228,13 @@ baseline {{ c.base_scenario }}.{% endif %}</p>
 <div class="charts">{{ charts.shortfalls }}</div>
 <h3>{{ c.region }} by sector, whole horizon</h3>
 {{ t.region_shortfalls }}
+<h3>In element content: Nd, Pr, Dy and Tb, whole horizon</h3>
+<p class="note">The same demand in tonnes of the magnet elements it holds, so that magnets,
+metals and oxides add up (an NdFeB magnet with Dy holds 0.199 t Nd, 0.066 t Pr, 0.040 t Dy and
+0.005 t Tb per t; an oxide its metal share; rareflow.metrics.elements). The regions with the
+most unserved content{% if c.base_scenario %}, and the change against
+{{ c.base_scenario }}{% endif %}.</p>
+{{ t.element_shortfalls }}
 </section>
 
 <section id="rerouting">
