@@ -62,3 +62,24 @@ def test_in_elements_and_the_report_table(content: pd.DataFrame) -> None:
     changed = element_shortfalls(frame, content, base)
     jpn = changed[(changed["region"] == "JPN") & (changed["element"] == "Nd")].iloc[0]
     assert jpn["change"] == pytest.approx(5 * hre_nd)
+
+
+def test_the_difference_view_is_scenario_minus_baseline() -> None:
+    from rareflow.report.differences import price_changes, shortfall_changes
+
+    prices = pd.DataFrame(
+        {
+            "material": ["oxide:Dy"] * 4,
+            "period": ["2025Q1", "2025Q1", "2025Q2", "2025Q2"],
+            "run": ["scenario", "baseline", "scenario", "baseline"],
+            "where": ["China"] * 4,
+            "price": [300.0, 260.0, 250.0, 260.0],
+        }
+    )
+    changes = price_changes(prices)
+    assert changes["change"].tolist() == [40.0, -10.0]
+    # a sector short only in the scenario, one only in the baseline
+    scen = pd.DataFrame({"sector": ["wind"], "period": ["2025Q1"], "unserved": [5.0]})
+    base = pd.DataFrame({"sector": ["defence"], "period": ["2025Q1"], "unserved": [2.0]})
+    got = shortfall_changes(scen, base).set_index("sector")["change"]
+    assert got["wind"] == 5.0 and got["defence"] == -2.0

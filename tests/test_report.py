@@ -213,9 +213,11 @@ def test_html_is_self_contained_with_every_section(
     assert not re.search(r"<script[^>]*\bsrc=", page)
     assert page.count("cdn.plot.ly") == get_plotlyjs().count("cdn.plot.ly")
     assert not re.search(r'<link[^>]*href="https?:', page)
-    for section in ("headline", "sankey", "prices", "shortfalls", "rerouting", "risk", "events"):
+    sections = ("headline", "sankey", "prices", "shortfalls", "differences", "rerouting", "risk")
+    for section in (*sections, "events"):
         assert f'<section id="{section}">' in page
-    assert page.count('class="plotly-graph-div"') == 4
+    # sankey, prices, shortfalls, rerouting, and against a baseline the difference view
+    assert page.count('class="plotly-graph-div"') == 5
     assert "Value chain of IND, 2026" in page
     assert "CHN bans exports of oxide:Nd from 2025-06-01. (source: test fixture)" in page
     assert "Concentration of world output by stage" in page

@@ -22,6 +22,7 @@ from rareflow.report.content import (
     STAGES,
     ReportContent,
 )
+from rareflow.report.differences import DIFFERENCE_MATERIALS
 from rareflow.scenario.vocabulary import SECTORS
 
 COLOURS = (
@@ -472,6 +473,74 @@ def _empty_svg(title: str, message: str, width: int) -> str:
     )
 
 
+# -- differences (scenario minus baseline) ---------------------------------------------------
+
+
+def difference_figure(prices: pd.DataFrame, shortfalls: pd.DataFrame) -> go.Figure:
+    """One figure, one legend: price changes (left) and unserved-demand changes by sector."""
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=(
+            "price, scenario minus baseline (USD/kg)",
+            "unserved demand, scenario minus baseline (t per period)",
+        ),
+    )
+    for (material, where), part in prices.groupby(["material", "where"], sort=True):
+        if material not in DIFFERENCE_MATERIALS:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=part["period"],
+                y=part["change"],
+                name=f"{material} {where}",
+                mode="lines+markers",
+                # a colour per material, China solid and outside China dashed
+                line={
+                    "dash": "solid" if where == "China" else "dash",
+                    "color": fixed_colour(str(material), DIFFERENCE_MATERIALS),
+                },
+                marker={"color": fixed_colour(str(material), DIFFERENCE_MATERIALS)},
+            ),
+            row=1,
+            col=1,
+        )
+    for sector, part in shortfalls.groupby("sector", sort=True):
+        fig.add_trace(
+            go.Bar(
+                x=part["period"],
+                y=part["change"],
+                name=str(sector),
+                marker_color=fixed_colour(str(sector), SECTOR_ORDER),
+            ),
+            row=1,
+            col=2,
+        )
+    fig.update_layout(barmode="relative", height=420, margin={"l": 60, "r": 20, "t": 50, "b": 40})
+    return fig
+
+
+def difference_svgs(prices: pd.DataFrame) -> list[str]:
+    """Price changes as SVG lines for the PDF, one chart per material."""
+    out = []
+    for material in DIFFERENCE_MATERIALS:
+        part = prices[prices["material"] == material]
+        if part.empty:
+            continue
+        series = [
+            (
+                str(where),
+                list(s["period"].astype(str)),
+                list(s["change"].astype(float)),
+                WHERE_COLOUR.get(str(where), "#333"),
+                where != "China",
+            )
+            for where, s in part.groupby("where", sort=True)
+        ]
+        out.append(line_svg(series, f"{material}: scenario minus baseline (USD/kg)"))
+    return out
+
+
 def figures(content: ReportContent) -> dict[str, go.Figure]:
     """The plotly figures of a report, by section."""
     has_base = content.base_scenario is not None
@@ -482,6 +551,7 @@ def figures(content: ReportContent) -> dict[str, go.Figure]:
         "prices": price_figure(content.prices, PRICE_MATERIALS),
         "shortfalls": shortfall_figure(content.shortfalls),
         "rerouting": rerouting_figure(content.rerouting, content.importers, has_base),
+        "differences": difference_figure(content.price_changes, content.shortfall_changes),
     }
 
 
@@ -497,4 +567,5 @@ def svgs(content: ReportContent) -> dict[str, list[str]]:
         "prices": price_svgs(content.prices, PRICE_MATERIALS),
         "shortfalls": [shortfall_svg(content.shortfalls)],
         "rerouting": [rerouting_svg(content.rerouting, content.importers, has_base)],
+        "differences": difference_svgs(content.price_changes),
     }

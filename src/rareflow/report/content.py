@@ -22,6 +22,7 @@ from rareflow.errors import UserError
 from rareflow.metrics.common import NON_RE_STAGES
 from rareflow.metrics.elements import content_table, element_shortfalls
 from rareflow.metrics.report import concentration_summary, cover_summary, reliance_summary
+from rareflow.report.differences import price_changes, shortfall_changes
 from rareflow.results import Result
 
 
@@ -104,6 +105,10 @@ class ReportContent:
     region_shortfalls: pd.DataFrame  # sector, reference, consumed, unserved, share
     # region, element, consumed, unserved [, change]: t of Nd, Pr, Dy, Tb (metrics.elements)
     element_shortfalls: pd.DataFrame
+    # scenario minus baseline (empty without one): material, period, where, change (USD/kg);
+    # sector, period, change (t per period)
+    price_changes: pd.DataFrame
+    shortfall_changes: pd.DataFrame
     headline: pd.DataFrame  # region, unserved [, unserved_base, change]
     rerouting: pd.DataFrame  # importer, origin, form, baseline, scenario, change
     importers: list[str]
@@ -658,6 +663,12 @@ def gather(
             result.shortfalls,
             content_table(load_reference()),
             base.shortfalls if base is not None else None,
+        ),
+        price_changes=price_changes(prices),
+        shortfall_changes=(
+            shortfall_changes(shortfalls_by_sector(result), shortfalls_by_sector(base))
+            if base is not None
+            else pd.DataFrame(columns=["sector", "period", "change"])
         ),
         headline=headline(result, base),
         rerouting=rerouting(result, base, importers),

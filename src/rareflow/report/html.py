@@ -237,6 +237,16 @@ most unserved content{% if c.base_scenario %}, and the change against
 {{ t.element_shortfalls }}
 </section>
 
+{% if c.base_scenario %}
+<section id="differences">
+<h2>What the scenario changes: {{ c.scenario }} minus {{ c.base_scenario }}</h2>
+<p class="note">On the periods both runs share. Left: the price in China (solid) and outside
+China (dashed) less the baseline's, USD/kg; right: unserved demand of all regions by sector
+less the baseline's, t per period (above zero: more goes unserved than in the baseline).</p>
+<div class="charts small-multiples">{{ charts.differences }}</div>
+</section>
+{% endif %}
+
 <section id="rerouting">
 <h2>Trade re-routing</h2>
 {% if c.importers %}
