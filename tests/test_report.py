@@ -385,3 +385,22 @@ def test_a_price_axis_has_no_negative_ticks() -> None:
     svg = line_svg([("China", ["2025", "2026"], [1.0, 50.0], "#d62728", False)], "oxide:Nd")
     ticks = [float(t.replace(",", "")) for t in re.findall(r">(-?[\d,.]+)</text>", svg)]
     assert ticks and min(ticks) >= 0.0
+
+
+def test_small_multiples_share_one_legend() -> None:
+    from rareflow.report.charts import price_svgs
+
+    prices = pd.DataFrame(
+        {
+            "material": ["oxide:Nd", "oxide:Nd", "oxide:Dy", "oxide:Dy"],
+            "period": ["2025"] * 4,
+            "run": ["scenario"] * 4,
+            "where": ["China", "outside China"] * 2,
+            "price": [50.0, 55.0, 300.0, 320.0],
+        }
+    )
+    charts = price_svgs(prices, ["oxide:Nd", "oxide:Dy"])
+    assert len(charts) == 2
+    # the legend entries are under the first chart only
+    assert "China (scenario)</text>" in charts[0]
+    assert "China (scenario)</text>" not in charts[1]

@@ -227,7 +227,7 @@ def price_figure(prices: pd.DataFrame, materials: Sequence[str]) -> go.Figure:
 
 
 def price_svgs(prices: pd.DataFrame, materials: Sequence[str]) -> list[str]:
-    out = []
+    out: list[str] = []
     for material in materials:
         part = prices[prices["material"] == material]
         if part.empty:
@@ -243,7 +243,8 @@ def price_svgs(prices: pd.DataFrame, materials: Sequence[str]) -> list[str]:
                     run == "baseline",
                 )
             )
-        out.append(line_svg(series, f"{material} (USD/kg)"))
+        # one legend for the small multiples: under the first chart (same series in each)
+        out.append(line_svg(series, f"{material} (USD/kg)", legend=not out))
     return out
 
 
@@ -252,8 +253,10 @@ def line_svg(
     title: str,
     width: int = 300,
     height: int = 200,
+    legend: bool = True,
 ) -> str:
-    """Lines over a shared category axis: (name, x labels, y values, colour, dashed)."""
+    """Lines over a shared category axis: (name, x labels, y values, colour, dashed); the
+    legend under the chart unless `legend` is False (small multiples share the first's)."""
     xs = list(dict.fromkeys(x for s in series for x in s[1]))
     ys = [y for s in series for y in s[2] if y == y]
     if not xs or not ys:
@@ -262,7 +265,7 @@ def line_svg(
     pad = (hi - lo) * 0.1 or abs(hi) * 0.05 or 1.0
     # prices and tonnes are never negative: no axis tick below 0 for them
     lo, hi = (max(0.0, lo - pad) if lo >= 0 else lo - pad), hi + pad
-    left, right, top, bottom = 48, 8, 26, 46 + 12 * len(series)
+    left, right, top, bottom = 48, 8, 26, 46 + (12 * len(series) if legend else 0)
     pw, ph = width - left - right, height - top - bottom
     if ph < 40:
         height += 40 - ph
@@ -295,6 +298,8 @@ def line_svg(
         parts.append(
             f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.5"{dash}/>'
         )
+        if not legend:
+            continue
         ly = top + ph + 24 + 12 * k
         parts.append(
             f'<line x1="{left}" y1="{ly}" x2="{left + 18}" y2="{ly}" stroke="{colour}"'
@@ -522,7 +527,7 @@ def difference_figure(prices: pd.DataFrame, shortfalls: pd.DataFrame) -> go.Figu
 
 def difference_svgs(prices: pd.DataFrame) -> list[str]:
     """Price changes as SVG lines for the PDF, one chart per material."""
-    out = []
+    out: list[str] = []
     for material in DIFFERENCE_MATERIALS:
         part = prices[prices["material"] == material]
         if part.empty:
@@ -537,7 +542,9 @@ def difference_svgs(prices: pd.DataFrame) -> list[str]:
             )
             for where, s in part.groupby("where", sort=True)
         ]
-        out.append(line_svg(series, f"{material}: scenario minus baseline (USD/kg)"))
+        out.append(
+            line_svg(series, f"{material}: scenario minus baseline (USD/kg)", legend=not out)
+        )
     return out
 
 
