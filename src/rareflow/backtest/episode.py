@@ -63,6 +63,18 @@ def _month(doc: Any, loc: tuple[Any, ...], value: Any) -> pd.Timestamp:
     return pd.Timestamp(f"{text}-01")
 
 
+def _sourced_value(doc: Any, where: tuple[Any, ...], point: Any, known: set[str]) -> float:
+    """A point's positive value, checked with its source id (one line naming the field)."""
+    if not isinstance(point, dict) or "value" not in point or "source" not in point:
+        raise doc.error(where, "expected {value: number, source: id of sources.csv}")
+    value = point["value"]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise doc.error((*where, "value"), f"expected a positive number, got {value!r}")
+    if point["source"] not in known:
+        raise doc.error((*where, "source"), f"'{point['source']}' is not an id of sources.csv")
+    return float(value)
+
+
 def _points(
     doc: Any, loc: tuple[Any, ...], series: dict[str, Any], known: set[str]
 ) -> list[dict[str, Any]]:
@@ -73,13 +85,7 @@ def _points(
     for key, point in points.items():
         where = (*loc, "points", key)
         date = _month(doc, where, key)
-        if not isinstance(point, dict) or "value" not in point or "source" not in point:
-            raise doc.error(where, "expected {value: number, source: id of sources.csv}")
-        value = point["value"]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-            raise doc.error((*where, "value"), f"expected a positive number, got {value!r}")
-        if point["source"] not in known:
-            raise doc.error((*where, "source"), f"'{point['source']}' is not an id of sources.csv")
+        value = _sourced_value(doc, where, point, known)
         rows.append(
             {
                 "indicator": str(series["indicator"]),
@@ -87,7 +93,7 @@ def _points(
                 "where": str(series.get("where", "")),
                 "unit": str(series["unit"]),
                 "date": date,
-                "value": float(value),
+                "value": value,
                 "source": str(point["source"]),
                 "note": str(point.get("note", "")),
             }
@@ -105,14 +111,7 @@ def _fx(doc: Any, data: dict[str, Any], known: set[str]) -> dict[int, float]:
         where = ("fx_cny_per_usd", year)
         if isinstance(year, bool) or not re.fullmatch(r"\d{4}", str(year)):
             raise doc.error(where, f"expected a year such as 2011, got {year!r}")
-        if not isinstance(point, dict) or "value" not in point or "source" not in point:
-            raise doc.error(where, "expected {value: number, source: id of sources.csv}")
-        value = point["value"]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-            raise doc.error((*where, "value"), f"expected a positive number, got {value!r}")
-        if point["source"] not in known:
-            raise doc.error((*where, "source"), f"'{point['source']}' is not an id of sources.csv")
-        out[int(str(year))] = float(value)
+        out[int(str(year))] = _sourced_value(doc, where, point, known)
     return out
 
 
