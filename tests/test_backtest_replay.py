@@ -238,3 +238,26 @@ def test_a_bound_that_is_no_bound_is_refused_in_one_line() -> None:
     assert result.exit_code == 2
     assert "expected one of value, low, high" in result.output
     assert "Traceback" not in result.output
+
+
+def test_magnet_utilisation_is_output_over_capacity_by_year() -> None:
+    flows = pd.DataFrame(
+        [
+            ("process_output", "CHN", "magnet:NdFeB-HRE", "2010", 50.0),
+            ("process_output", "CHN", "magnet:NdFeB-LRE", "2011", 20.0),
+            ("process_output", "CHN", "magnet:NdFeB-HRE", "2011", 10.0),
+            ("process_output", "CHN", "alloy:NdPr", "2011", 99.0),  # not a magnet
+        ],
+        columns=["kind", "region", "material", "period", "value"],
+    )
+    result = Result(flows=flows, summary={"periods": ["2010", "2011"]})
+    ep = _episode([("utilisation", "magnets", "China", "share", "2011-07", 0.4)])
+    capacities = {"CHN": pd.Series({2010: 100.0, 2011: 100.0})}
+    lined = line_up(ep, result, {}, {}, capacities)
+    assert lined["model"].tolist() == [pytest.approx(0.3)]
+    table = error_table(lined).set_index(["series", "forecaster"])
+    model = table.loc[("utilisation magnets China", "model")]
+    # no base value: no change to get right, so no direction; the level is still scored
+    assert math.isnan(model["direction"]) and model["mdale"] == pytest.approx(math.log(4 / 3))
+    with pytest.raises(BacktestError, match="no magnet capacity of China"):
+        line_up(ep, result, {}, {})

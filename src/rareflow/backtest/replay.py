@@ -128,10 +128,59 @@ def region_price(result: Result, material: str, where: str) -> pd.Series:
     return p.groupby("period")["price"].median().reindex(result.periods)
 
 
+def magnet_output(result: Result, region: str) -> pd.Series:
+    """A region's magnets made (process output of magnet:*, t) per period."""
+    f = result.flows
+    f = f[
+        (f["kind"] == "process_output")
+        & (f["region"] == region)
+        & f["material"].astype(str).str.startswith("magnet:")
+    ]
+    return f.groupby("period")["value"].sum().reindex(result.periods, fill_value=0.0)
+
+
+def utilisation(result: Result, region: str, capacity: pd.Series) -> pd.Series:
+    """Magnets made / the magnet plants' capacity (`capacity`: t/yr by calendar year), per
+    period (NaN where there is no capacity)."""
+    periods = _period_index(result)
+    years = pd.DatetimeIndex(periods["start"]).year
+    cap = capacity.reindex(years).to_numpy(dtype=float) * periods["years"].to_numpy()
+    made = magnet_output(result, region).to_numpy(dtype=float)
+    share = np.divide(made, cap, out=np.full(len(made), math.nan), where=cap > 0)
+    return pd.Series(share, index=result.periods, dtype=float)
+
+
 def _model_series(
-    result: Result, indicator: str, material: str, where: str, unit: str, dates: pd.Index
+    result: Result,
+    indicator: str,
+    material: str,
+    where: str,
+    unit: str,
+    dates: pd.Index,
+    capacities: Mapping[str, pd.Series] | None = None,
 ) -> pd.Series:
     periods = _period_index(result)
+    if indicator == "utilisation" and material == "magnets" and where in REGIONS:
+        capacity = (capacities or {}).get(REGIONS[where])
+        if capacity is None:
+            raise BacktestError(f"no magnet capacity of {where} to measure utilisation against")
+        # a year's utilisation: the year's output over the year's capacity
+        frame = periods.assign(
+            made=magnet_output(result, REGIONS[where]).to_numpy(dtype=float),
+            cap=capacity.reindex(pd.DatetimeIndex(periods["start"]).year).to_numpy(dtype=float)
+            * periods["years"].to_numpy(),
+            year=pd.DatetimeIndex(periods["start"]).year,
+        )
+        sums = frame.groupby("year")[["made", "cap", "years"]].sum()
+        yearly: dict[int, tuple[float, float, float]] = {
+            int(y): (float(m), float(c), float(n))
+            for y, m, c, n in zip(sums.index, sums["made"], sums["cap"], sums["years"], strict=True)
+        }
+        out = []
+        for d in pd.DatetimeIndex(dates):
+            made, cap, covered = yearly.get(d.year, (0.0, 0.0, 0.0))
+            out.append(made / cap if covered > 0.999 and cap > 0 else math.nan)
+        return pd.Series(out, index=dates, dtype=float)
     if indicator == "exports" and where == "China":
         return _annual(china_exports(result).astype(float), periods, dates)
     if indicator == "production" and where in REGIONS:
@@ -144,12 +193,18 @@ def _model_series(
         return _at_dates(region_price(result, material, where).astype(float), periods, dates)
     raise BacktestError(
         f"observed series '{indicator} {material} {where}': the model has no such series "
-        f"(expected exports of China, production of one of {', '.join(REGIONS)}, or a price "
-        "in or outside China)"
+        f"(expected exports of China, production or magnet utilisation of one of "
+        f"{', '.join(REGIONS)}, or a price in or outside China)"
     )
 
 
-def model_path(result: Result, indicator: str, material: str, where: str) -> pd.Series:
+def model_path(
+    result: Result,
+    indicator: str,
+    material: str,
+    where: str,
+    capacities: Mapping[str, pd.Series] | None = None,
+) -> pd.Series:
     """The model's whole series of one indicator, by period start: export rates in t/yr,
     prices in USD/kg (what the charts draw between the observed points)."""
     periods = _period_index(result)
@@ -165,6 +220,10 @@ def model_path(result: Result, indicator: str, material: str, where: str) -> pd.
     if indicator == "price":
         values = region_price(result, material, where).to_numpy(dtype=float)
         return pd.Series(values, index=starts, dtype=float)
+    capacity = (capacities or {}).get(REGIONS.get(where, ""))
+    if indicator == "utilisation" and capacity is not None:
+        share = utilisation(result, REGIONS[where], capacity).to_numpy(dtype=float)
+        return pd.Series(share, index=starts, dtype=float)
     raise BacktestError(f"no model series for '{indicator} {material} {where}'")
 
 
@@ -199,10 +258,12 @@ def line_up(
     result: Result,
     bases: Mapping[tuple[str, str], float],
     fx: Mapping[int, float],
+    capacities: Mapping[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
     """Every observed point after the base date beside the model's value and the naive
     forecasts' (LINEUP_COLUMNS; prices in USD/kg). `bases` maps (material, where) to the
-    vintage's base-year value, the base where nothing was observed before the base date."""
+    vintage's base-year value, the base where nothing was observed before the base date;
+    `capacities` the magnet plants' t/yr by region code and year (for utilisation)."""
     rows = []
     obs = episode.observed[~episode.observed["indicator"].isin(INPUTS)]
     for (indicator, material, where, unit), group in obs.groupby(
@@ -218,7 +279,7 @@ def line_up(
         if after.empty:
             continue
         model = _model_series(
-            result, str(indicator), str(material), str(where), str(unit), after.index
+            result, str(indicator), str(material), str(where), str(unit), after.index, capacities
         )
         naive_trend = (
             trend(after, base, episode.base_date, year_before)

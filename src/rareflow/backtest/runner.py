@@ -13,6 +13,7 @@ import pandas as pd
 
 from rareflow.backtest.episode import Episode, load_episode
 from rareflow.backtest.replay import REGIONS, BacktestError, error_table, line_up
+from rareflow.network import Network
 from rareflow.results import Result
 
 Progress = Callable[[int, int, str], None]
@@ -25,6 +26,7 @@ class Backtest:
     result: Result
     lined: pd.DataFrame  # replay.LINEUP_COLUMNS
     errors: pd.DataFrame  # per series and forecaster, with the overall rows
+    capacities: dict[str, pd.Series]  # magnet plants' t/yr by region and year
 
 
 def _vintage_bases(episode: Episode, data_dir: Path) -> dict[tuple[str, str], float]:
@@ -78,6 +80,25 @@ def _with_elasticities(reference: Mapping[str, pd.DataFrame], bound: str) -> dic
     return tables
 
 
+def magnet_capacity(network: Network, years: range) -> dict[str, pd.Series]:
+    """t/yr of the magnet plants standing in each of `years`, by region (recipe variants of a
+    plant share its capacity and are not counted twice)."""
+    stage = network.processes.set_index("process")["stage"]
+    plants = network.facilities[
+        network.facilities["process"].map(stage).eq("magnet")
+        & ~network.facilities["facility"].astype(str).str.contains("~", regex=False)
+    ]
+    cap = network.facility_capacity.merge(plants[["facility", "region"]], on="facility")
+    out: dict[str, pd.Series] = {}
+    for region, rows in cap.groupby("region"):
+        total = []
+        for year in years:
+            standing = rows[rows["year"] <= year].sort_values("year").groupby("facility").tail(1)
+            total.append(float(standing["capacity"].sum()))
+        out[str(region)] = pd.Series(total, index=list(years), dtype=float)
+    return out
+
+
 def run_backtest(
     episode: str | Path | Episode,
     *,
@@ -111,8 +132,10 @@ def run_backtest(
     result = pipeline.solve_applied(applied, options.foresight, progress)
     result.summary["scenario"] = scenario.name
     result.summary["elasticities"] = elasticities
-    lined = line_up(ep, result, _vintage_bases(ep, data_dir), ep.fx)
-    return Backtest(ep, result, lined, error_table(lined))
+    years = range(applied.horizon.periods["year"].min(), applied.horizon.periods["year"].max() + 1)
+    capacities = magnet_capacity(applied.network, years)
+    lined = line_up(ep, result, _vintage_bases(ep, data_dir), ep.fx, capacities)
+    return Backtest(ep, result, lined, error_table(lined), capacities)
 
 
 def markdown_table(errors: pd.DataFrame) -> str:

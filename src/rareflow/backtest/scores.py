@@ -88,7 +88,8 @@ def score(forecast: pd.Series, observed: pd.Series, f_base: float, o_base: float
     trough = _months(when[int(o.argmin())], when[int(f.argmin())]) if moves else math.nan
     return Scores(
         points=n,
-        direction=float(np.mean(right)),
+        # without a base there is no change to get right
+        direction=float(np.mean(right)) if not math.isnan(f_base + o_base) else math.nan,
         within_2x=float(np.mean((ratio <= 2.0) & (ratio >= 0.5))),
         mdale=float(np.median(log_err)),
         peak_lag_months=float(peak),
@@ -119,16 +120,23 @@ def _mean_abs(values: np.ndarray) -> float:
     return float(np.abs(defined).mean()) if len(defined) else math.nan
 
 
+def _weighted(table: pd.DataFrame, column: str) -> float:
+    """Mean of `column` weighted by points, over the rows where it is defined."""
+    rows = table[table[column].notna()]
+    if rows.empty:
+        return math.nan
+    return float(np.average(rows[column], weights=rows["points"].to_numpy(dtype=float)))
+
+
 def overall(table: pd.DataFrame) -> dict[str, float]:
     """Pooled figures of one forecaster over indicators: shares weighted by points, the median
     of the per-indicator median log errors, the mean absolute peak and trough lags."""
     t = table[table["points"] > 0]
     if t.empty:
         return {k: math.nan for k in ("direction", "within_2x", "mdale", "abs_peak_lag_months")}
-    w = t["points"].to_numpy(dtype=float)
     return {
-        "direction": float(np.average(t["direction"], weights=w)),
-        "within_2x": float(np.average(t["within_2x"], weights=w)),
+        "direction": _weighted(t, "direction"),
+        "within_2x": _weighted(t, "within_2x"),
         "mdale": float(np.median(t["mdale"])),
         "abs_peak_lag_months": _mean_abs(t["peak_lag_months"].to_numpy(dtype=float)),
     }

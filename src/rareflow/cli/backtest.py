@@ -97,7 +97,9 @@ def write_backtest(bt: Backtest, directory: Path, table: str) -> None:
 
     keys = bt.lined[["series", "indicator", "material", "where"]].drop_duplicates()
     paths = {
-        str(k.series): model_path(bt.result, str(k.indicator), str(k.material), str(k.where))
+        str(k.series): model_path(
+            bt.result, str(k.indicator), str(k.material), str(k.where), bt.capacities
+        )
         for k in keys.itertuples(index=False)
     }
     write_backtest_page(
