@@ -261,3 +261,15 @@ def test_magnet_utilisation_is_output_over_capacity_by_year() -> None:
     assert math.isnan(model["direction"]) and model["mdale"] == pytest.approx(math.log(4 / 3))
     with pytest.raises(BacktestError, match="no magnet capacity of China"):
         line_up(ep, result, {}, {})
+
+
+def test_a_vintage_run_keeps_its_vintage_in_the_results_copy(tmp_path: Path) -> None:
+    from rareflow import pipeline
+    from rareflow.scenario import load_scenario
+
+    options = pipeline.RunOptions(until="2010-12", step="year")
+    result = pipeline.run("china-2010-backtest", options)
+    out = pipeline.write_outputs(result, tmp_path / "out", "china-2010-backtest", options)
+    copy = load_scenario(out / "scenario.yaml")
+    assert copy.vintage == 2009  # read back on the 2009 data, not today's
+    assert copy.horizon.start.strftime("%Y-%m") == "2010-01"

@@ -116,6 +116,8 @@ def _scenario_text(scenario: ScenarioRef, source: Path, options: RunOptions) -> 
         head["foresight"] = loaded.foresight
     if loaded.data:
         head["data"] = loaded.data
+    if loaded.vintage is not None:
+        head["vintage"] = loaded.vintage
     parts = [
         "# rareflow: the scenario as it was run, its bases merged (self-contained)\n",
         yaml.safe_dump(head, sort_keys=False, allow_unicode=True),
