@@ -90,16 +90,26 @@ def _annual(by_period: pd.Series, periods: pd.DataFrame, dates: pd.Index) -> pd.
     return pd.Series(out, index=dates, dtype=float)
 
 
-def china_exports(result: Result) -> pd.Series:
-    """China's departures to other regions of quota forms, t per period."""
+def china_exports(result: Result, destination: str | None = None) -> pd.Series:
+    """China's departures of quota forms to other regions (or to `destination`), t per
+    period."""
     t = result.trade
     forms = t["material"].astype(str).str.split(":").str[0]
     t = t[(t["origin"] == "CHN") & (t["destination"] != "CHN") & forms.isin(QUOTA_FORMS)]
+    if destination is not None:
+        t = t[t["destination"] == destination]
     return t.groupby("period")["value"].sum().reindex(result.periods, fill_value=0.0)
 
 
 # the regions an episode's series may name, as the model's region codes
-REGIONS = {"China": "CHN", "USA": "USA", "Australia": "AUS", "Malaysia": "MYS", "India": "IND"}
+REGIONS = {
+    "China": "CHN",
+    "USA": "USA",
+    "Australia": "AUS",
+    "Malaysia": "MYS",
+    "India": "IND",
+    "Japan": "JPN",
+}
 
 
 def mine_output(result: Result, region: str = "CHN") -> pd.Series:
@@ -183,6 +193,9 @@ def _model_series(
         return pd.Series(out, index=dates, dtype=float)
     if indicator == "exports" and where == "China":
         return _annual(china_exports(result).astype(float), periods, dates)
+    if indicator == "imports_from_china" and where in REGIONS and where != "China":
+        bought = china_exports(result, REGIONS[where]).astype(float)
+        return _annual(bought, periods, dates)
     if indicator == "production" and where in REGIONS:
         return _annual(mine_output(result, REGIONS[where]).astype(float), periods, dates)
     if indicator == "price":
@@ -193,8 +206,8 @@ def _model_series(
         return _at_dates(region_price(result, material, where).astype(float), periods, dates)
     raise BacktestError(
         f"observed series '{indicator} {material} {where}': the model has no such series "
-        f"(expected exports of China, production or magnet utilisation of one of "
-        f"{', '.join(REGIONS)}, or a price in or outside China)"
+        f"(expected exports of China, imports from China, production or magnet utilisation "
+        f"of one of {', '.join(REGIONS)}, or a price in or outside China)"
     )
 
 
@@ -209,12 +222,12 @@ def model_path(
     prices in USD/kg (what the charts draw between the observed points)."""
     periods = _period_index(result)
     starts = pd.DatetimeIndex(periods["start"])
-    if indicator in ("exports", "production"):
-        flow = (
-            china_exports(result)
-            if indicator == "exports"
-            else mine_output(result, REGIONS.get(where, "CHN"))
-        )
+    if indicator in ("exports", "production", "imports_from_china"):
+        flow = {
+            "exports": lambda: china_exports(result),
+            "production": lambda: mine_output(result, REGIONS.get(where, "CHN")),
+            "imports_from_china": lambda: china_exports(result, REGIONS.get(where, "")),
+        }[indicator]()
         per_year = flow.to_numpy(dtype=float) / periods["years"].to_numpy()
         return pd.Series(per_year, index=starts, dtype=float)
     if indicator == "price":
