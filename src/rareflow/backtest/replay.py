@@ -14,6 +14,7 @@ points after the base date.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 
@@ -101,26 +102,36 @@ def china_exports(result: Result, destination: str | None = None) -> pd.Series:
     return t.groupby("period")["value"].sum().reindex(result.periods, fill_value=0.0)
 
 
-# the regions an episode's series may name, as the model's region codes
-REGIONS = {
-    "China": "CHN",
-    "USA": "USA",
-    "Australia": "AUS",
-    "Malaysia": "MYS",
-    "India": "IND",
-    "Japan": "JPN",
-}
+def region_code(where: str) -> str | None:
+    """The region code an episode's `where` names: a code or a name of regions.csv (China,
+    Japan, USA, ...); None for anything else ("outside China")."""
+    table = _region_names()
+    return table.get(where) or (where if where in table.values() else None)
+
+
+@functools.cache
+def _region_names() -> dict[str, str]:
+    from rareflow.data.loader import packaged_dir, read_table
+    from rareflow.data.schema import SPECS_BY_NAME
+
+    regions, _ = read_table(SPECS_BY_NAME["regions"], packaged_dir() / "regions.csv")
+    return {str(n): str(c) for n, c in zip(regions["name"], regions["code"], strict=True)}
+
+
+def _flow(result: Result, kind: str, region: str, prefix: str) -> pd.Series:
+    """A region's flows of one kind over the materials starting with `prefix`, t per period."""
+    f = result.flows
+    f = f[
+        (f["kind"] == kind)
+        & (f["region"] == region)
+        & f["material"].astype(str).str.startswith(prefix)
+    ]
+    return f.groupby("period")["value"].sum().reindex(result.periods, fill_value=0.0)
 
 
 def mine_output(result: Result, region: str = "CHN") -> pd.Series:
     """A region's mine production (concentrates, t REO) per period."""
-    f = result.flows
-    f = f[
-        (f["kind"] == "production")
-        & (f["region"] == region)
-        & f["material"].astype(str).str.startswith("concentrate:")
-    ]
-    return f.groupby("period")["value"].sum().reindex(result.periods, fill_value=0.0)
+    return _flow(result, "production", region, "concentrate:")
 
 
 def region_price(result: Result, material: str, where: str) -> pd.Series:
@@ -140,13 +151,7 @@ def region_price(result: Result, material: str, where: str) -> pd.Series:
 
 def magnet_output(result: Result, region: str) -> pd.Series:
     """A region's magnets made (process output of magnet:*, t) per period."""
-    f = result.flows
-    f = f[
-        (f["kind"] == "process_output")
-        & (f["region"] == region)
-        & f["material"].astype(str).str.startswith("magnet:")
-    ]
-    return f.groupby("period")["value"].sum().reindex(result.periods, fill_value=0.0)
+    return _flow(result, "process_output", region, "magnet:")
 
 
 def utilisation(result: Result, region: str, capacity: pd.Series) -> pd.Series:
@@ -170,34 +175,21 @@ def _model_series(
     capacities: Mapping[str, pd.Series] | None = None,
 ) -> pd.Series:
     periods = _period_index(result)
-    if indicator == "utilisation" and material == "magnets" and where in REGIONS:
-        capacity = (capacities or {}).get(REGIONS[where])
+    code = region_code(where)
+    if indicator == "utilisation" and material == "magnets" and code is not None:
+        capacity = (capacities or {}).get(code)
         if capacity is None:
             raise BacktestError(f"no magnet capacity of {where} to measure utilisation against")
-        # a year's utilisation: the year's output over the year's capacity
-        frame = periods.assign(
-            made=magnet_output(result, REGIONS[where]).to_numpy(dtype=float),
-            cap=capacity.reindex(pd.DatetimeIndex(periods["start"]).year).to_numpy(dtype=float)
-            * periods["years"].to_numpy(),
-            year=pd.DatetimeIndex(periods["start"]).year,
-        )
-        sums = frame.groupby("year")[["made", "cap", "years"]].sum()
-        yearly: dict[int, tuple[float, float, float]] = {
-            int(y): (float(m), float(c), float(n))
-            for y, m, c, n in zip(sums.index, sums["made"], sums["cap"], sums["years"], strict=True)
-        }
-        out = []
-        for d in pd.DatetimeIndex(dates):
-            made, cap, covered = yearly.get(d.year, (0.0, 0.0, 0.0))
-            out.append(made / cap if covered > 0.999 and cap > 0 else math.nan)
-        return pd.Series(out, index=dates, dtype=float)
+        # a year's output (t/yr, whole years only) over that year's capacity
+        made = _annual(magnet_output(result, code).astype(float), periods, dates)
+        cap = capacity.reindex(pd.DatetimeIndex(dates).year).to_numpy(dtype=float)
+        return made / np.where(cap > 0, cap, np.nan)
     if indicator == "exports" and where == "China":
         return _annual(china_exports(result).astype(float), periods, dates)
-    if indicator == "imports_from_china" and where in REGIONS and where != "China":
-        bought = china_exports(result, REGIONS[where]).astype(float)
-        return _annual(bought, periods, dates)
-    if indicator == "production" and where in REGIONS:
-        return _annual(mine_output(result, REGIONS[where]).astype(float), periods, dates)
+    if indicator == "imports_from_china" and code not in (None, "CHN"):
+        return _annual(china_exports(result, code).astype(float), periods, dates)
+    if indicator == "production" and code is not None:
+        return _annual(mine_output(result, code).astype(float), periods, dates)
     if indicator == "price":
         if unit not in ("USD/kg", "CNY/kg"):
             raise BacktestError(
@@ -206,8 +198,8 @@ def _model_series(
         return _at_dates(region_price(result, material, where).astype(float), periods, dates)
     raise BacktestError(
         f"observed series '{indicator} {material} {where}': the model has no such series "
-        f"(expected exports of China, imports from China, production or magnet utilisation "
-        f"of one of {', '.join(REGIONS)}, or a price in or outside China)"
+        "(expected exports of China, or imports from China, production or magnet "
+        "utilisation of a region of regions.csv, or a price in or outside China)"
     )
 
 
@@ -222,20 +214,21 @@ def model_path(
     prices in USD/kg (what the charts draw between the observed points)."""
     periods = _period_index(result)
     starts = pd.DatetimeIndex(periods["start"])
+    code = region_code(where) or ""
     if indicator in ("exports", "production", "imports_from_china"):
         flow = {
             "exports": lambda: china_exports(result),
-            "production": lambda: mine_output(result, REGIONS.get(where, "CHN")),
-            "imports_from_china": lambda: china_exports(result, REGIONS.get(where, "")),
+            "production": lambda: mine_output(result, code),
+            "imports_from_china": lambda: china_exports(result, code),
         }[indicator]()
         per_year = flow.to_numpy(dtype=float) / periods["years"].to_numpy()
         return pd.Series(per_year, index=starts, dtype=float)
     if indicator == "price":
         values = region_price(result, material, where).to_numpy(dtype=float)
         return pd.Series(values, index=starts, dtype=float)
-    capacity = (capacities or {}).get(REGIONS.get(where, ""))
+    capacity = (capacities or {}).get(code)
     if indicator == "utilisation" and capacity is not None:
-        share = utilisation(result, REGIONS[where], capacity).to_numpy(dtype=float)
+        share = utilisation(result, code, capacity).to_numpy(dtype=float)
         return pd.Series(share, index=starts, dtype=float)
     raise BacktestError(f"no model series for '{indicator} {material} {where}'")
 

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from rareflow.backtest.episode import Episode, load_episode
-from rareflow.backtest.replay import REGIONS, BacktestError, error_table, line_up
+from rareflow.backtest.replay import BacktestError, error_table, line_up, region_code
 from rareflow.network import Network
 from rareflow.results import Result
 
@@ -29,14 +29,15 @@ class Backtest:
     capacities: dict[str, pd.Series]  # magnet plants' t/yr by region and year
 
 
-def _vintage_bases(episode: Episode, data_dir: Path) -> dict[tuple[str, str], float]:
+def _vintage_bases(
+    episode: Episode, ref: Mapping[str, pd.DataFrame]
+) -> dict[tuple[str, str], float]:
     """The vintage's base-year value of each observed series it holds: prices in USD/kg
     (China's market for 'China', the ex-China market elsewhere) and a country's mine output
     (t REO); the base where nothing was observed before the base date."""
-    from rareflow.data.loader import base_edition, load_reference
+    from rareflow.data.loader import base_edition
     from rareflow.reference_prices import KG_PER_T, reference_price
 
-    ref = load_reference(data_dir)
     out: dict[tuple[str, str], float] = {}
     obs = episode.observed
     for indicator, material, where in (
@@ -52,13 +53,13 @@ def _vintage_bases(episode: Episode, data_dir: Path) -> dict[tuple[str, str], fl
                 )
             except KeyError:
                 out[key] = math.nan
-        elif indicator == "production" and where in REGIONS:
+        elif indicator == "production" and region_code(str(where)) is not None:
             # USGS's country figure; a country it lists no output for mined nothing
             mines = ref["mine_production"]
             rows = mines[
                 (mines["edition"] == base_edition(ref, episode.base_year))
                 & (mines["year"] == episode.base_year)
-                & (mines["region"] == REGIONS[str(where)])
+                & (mines["region"] == region_code(str(where)))
             ]
             out[key] = float(rows["quantity"].sum())
     return out
@@ -126,15 +127,14 @@ def run_backtest(
             f"episode {ep.name}: its scenario {scenario.name} runs on vintage "
             f"{scenario.vintage}, expected the episode's base year {ep.base_year}"
         )
-    data_dir = vintage_dir(ep.base_year)
-    reference = _with_elasticities(load_reference(data_dir), elasticities)
-    applied = pipeline.prepare(scenario, reference)
+    vintage = load_reference(vintage_dir(ep.base_year))  # read once: the run and its bases
+    applied = pipeline.prepare(scenario, _with_elasticities(vintage, elasticities))
     result = pipeline.solve_applied(applied, options.foresight, progress)
     result.summary["scenario"] = scenario.name
     result.summary["elasticities"] = elasticities
     years = range(applied.horizon.periods["year"].min(), applied.horizon.periods["year"].max() + 1)
     capacities = magnet_capacity(applied.network, years)
-    lined = line_up(ep, result, _vintage_bases(ep, data_dir), ep.fx, capacities)
+    lined = line_up(ep, result, _vintage_bases(ep, vintage), ep.fx, capacities)
     return Backtest(ep, result, lined, error_table(lined), capacities)
 
 
