@@ -30,6 +30,7 @@ def _result() -> Result:
         ("process_output", "CHN", "magnet:NdFeB-LRE", "2025-01", 30.0),
         ("process_output", "JPN", "magnet:NdFeB-HRE", "2025-01", 10.0),
         ("process_output", "CHN", "oxide:Dy", "2025-01", 2.0),
+        ("process_output", "MMR", "oxide:Tb", "2025-01", 0.25),
         ("trade_in", "JPN", "oxide:Nd", "2025-01", 3.0),
         ("consumption", "DEU", "oxide:Nd", "2025-01", 5.0),
     ]
@@ -75,7 +76,11 @@ def _result() -> Result:
         prices=pd.DataFrame(prices, columns=["region", "material", "period", "price"]),
         shortfalls=pd.DataFrame(shortfalls, columns=cols),
         # a yearly step: sums per year are read as they are, without annualising
-        summary={"periods": list(PERIODS), "horizon": {"step": "year"}},
+        summary={
+            "periods": list(PERIODS),
+            "horizon": {"step": "year"},
+            "meta": {"demand_calibration": '{"oxide:Nd": 1.04, "oxide:Er": 0.7}'},
+        },
     )
 
 
@@ -107,7 +112,7 @@ def test_volumes_sum_periods_into_years() -> None:
 
 
 def test_shares_read_region_and_origin() -> None:
-    assert _value("china_share_separation", "world") == pytest.approx(92 / 102)
+    assert _value("china_share_separation", "world") == pytest.approx(92 / 102.25)
     assert _value("china_share_magnet", "world") == pytest.approx(0.75)
     assert _value("china_ndfeb_exports", "CHN") == 6.0
     assert _value("japan_china_share_magnet", "JPN") == pytest.approx(0.75)
@@ -121,6 +126,27 @@ def test_india_patterns_and_shortage() -> None:
     # Japan's 10% given up because of price in 2026 is not a shortage
     assert _value("shortage_share", "all") == pytest.approx(0.005)
     assert _value("shortage_share", "all", 2026) == 0.0
+
+
+def test_tb_output_scaling_and_choke_price() -> None:
+    assert _value("tb_oxide_output", "world") == 0.25
+    # the calibration factor furthest from 1 (Er 0.7), the same every year
+    assert _value("demand_scaling", "all") == pytest.approx(0.3)
+    assert _value("demand_scaling", "all", 2026) == pytest.approx(0.3)
+    # DEU magnets short in 2025: one region x material at a choke price; none in 2026 (Japan
+    # gave demand up because of price, below any choke price)
+    assert _value("choke_price_reached", "all") == 1.0
+    assert _value("choke_price_reached", "all", 2026) == 0.0
+
+
+def test_demand_scaling_unknown_without_calibration_factors() -> None:
+    result = _result()
+    result.summary = {"periods": list(PERIODS), "horizon": {"step": "year"}}
+    ranges = pd.DataFrame(
+        [("demand_scaling", "all", float("nan"), 0.1, "fraction", "base", "src")],
+        columns=["indicator", "scope", "low", "high", "unit", "horizon", "source"],
+    )
+    assert list(evaluate(result, ranges, REF_PRICES)["status"]) == ["n/a"]
 
 
 def test_prices_against_2024_inside_and_outside_china() -> None:

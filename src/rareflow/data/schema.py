@@ -95,6 +95,9 @@ PLAUSIBILITY_INDICATORS = (
     "world_ndfeb_output",
     "china_ndfeb_exports",
     "dy_oxide_output",
+    "tb_oxide_output",
+    "demand_scaling",
+    "choke_price_reached",
     "lynas_ndpr",
     "japan_china_share_ndpr",
     "japan_china_share_magnet",
@@ -640,7 +643,7 @@ SPECS: tuple[TableSpec, ...] = (
             Column("note", required=False),
         ),
         key=("indicator", "scope"),
-        units=("t/yr", "fraction", "ratio"),
+        units=("t/yr", "fraction", "ratio", "count"),
     ),
 )
 

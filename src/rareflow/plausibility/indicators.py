@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+import json
+
 import pandas as pd
 
 from rareflow.results import Result
@@ -20,6 +22,7 @@ NDFEB = ("magnet:NdFeB-HRE", "magnet:NdFeB-LRE")
 FEED_PREFIXES = ("concentrate:", "mixed:")
 STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 MARKET_FLOWS = ("consumption", "process_input", "process_output", "trade_in", "trade_out")
+SHORTAGE_EPS_T = 1e-3  # tonnes: below this a shortage is solver noise
 COLUMNS = ("indicator", "scope", "year", "value", "low", "high", "unit", "status", "source")
 
 Measure = Callable[[Result, str, pd.DataFrame], pd.Series]  # -> value per year
@@ -92,6 +95,10 @@ def dy_oxide_output(result: Result, scope: str, prices: pd.DataFrame) -> pd.Seri
     return _yearly(_output(result, ("oxide:Dy",)), _years(result), result)
 
 
+def tb_oxide_output(result: Result, scope: str, prices: pd.DataFrame) -> pd.Series:
+    return _yearly(_output(result, ("oxide:Tb",)), _years(result), result)
+
+
 def ndpr_output(result: Result, scope: str, prices: pd.DataFrame) -> pd.Series:
     f = _output(result, NDPR_OXIDES)
     return _yearly(f[f["region"].isin(_regions(scope))], _years(result), result)
@@ -151,6 +158,30 @@ def shortage_share(result: Result, scope: str, prices: pd.DataFrame) -> pd.Serie
     return worst.reindex(_years(result), fill_value=0.0).astype(float)
 
 
+def choke_price_reached(result: Result, scope: str, prices: pd.DataFrame) -> pd.Series:
+    """Region x material pairs whose price reached a choke price in the year. A price at a
+    sector's choke price leaves part of the demand that would pay it unserved (`shortage` > 0);
+    below it that demand is served in full, so a shortage marks the choke price (a price exactly
+    at the choke price with that demand just served is not counted)."""
+    s = result.shortfalls
+    s = s[s["shortage"] > SHORTAGE_EPS_T]
+    pairs = s.assign(year=_year(s))[["year", "region", "material"]].drop_duplicates()
+    count = pairs.groupby("year").size() if len(pairs) else pd.Series(dtype=float)
+    return count.reindex(_years(result), fill_value=0).astype(float)
+
+
+def demand_scaling(result: Result, scope: str, prices: pd.DataFrame) -> pd.Series:
+    """The largest |factor - 1| by which the base-year calibration moved a material's demand
+    (the factors the network keeps in its meta, `demand_calibration`), every year alike."""
+    meta = result.summary.get("meta") or {}
+    text = meta.get("demand_calibration") if isinstance(meta, dict) else None
+    if not text:
+        return pd.Series(float("nan"), index=_years(result))
+    factors = pd.Series(json.loads(str(text)), dtype=float)
+    worst = float((factors - 1.0).abs().max()) if len(factors) else 0.0
+    return pd.Series(worst, index=_years(result))
+
+
 def base_price(prices: pd.DataFrame, material: str, market: str) -> float | None:
     """2024 price of `material` in `market`, falling back to the world price."""
     rows = prices[(prices["material"] == material) & (prices["year"] == 2024)]
@@ -202,6 +233,9 @@ MEASURES: Mapping[str, Measure] = {
     "world_ndfeb_output": world_ndfeb_output,
     "china_ndfeb_exports": china_ndfeb_exports,
     "dy_oxide_output": dy_oxide_output,
+    "tb_oxide_output": tb_oxide_output,
+    "demand_scaling": demand_scaling,
+    "choke_price_reached": choke_price_reached,
     "lynas_ndpr": ndpr_output,
     "aus_mys_ndpr": ndpr_output,
     "japan_china_share_ndpr": japan_china_share_ndpr,
