@@ -40,12 +40,20 @@ def test_nd_oxide_stays_within_half_and_two_and_a_half_times_2024(
 
 
 @pytest.mark.parametrize("material", ["oxide:Dy", "oxide:Tb"])
-def test_heavy_oxides_never_reach_ten_times_2024(report: pd.DataFrame, material: str) -> None:
-    """Dy and Tb leave the 0.5-2.5x band in 2026 and 2034-35 (docs/validation.md), but the
-    baseline is calm: nowhere near the choke price, as before the planning stage (20x+)."""
+def test_heavy_oxides_stay_within_half_and_two_and_a_half_times_2024(
+    report: pd.DataFrame, material: str
+) -> None:
+    """With Dy- and Tb-diffused grades beside the bulk grade, magnet makers move between Dy and
+    Tb by price, so the two co-mined oxides stay in the band every year (before: Tb 2.85x in
+    2026, Dy under 0.5x in 2034-35)."""
     for indicator in ("oxide_price_ratio_chn", "oxide_price_ratio_exchn"):
         rows = _rows(report, indicator, material)
-        assert rows["value"].between(0.25, 5.0).all(), rows[["year", "value"]]
+        assert len(rows) == 11 and (rows["status"] == "pass").all(), rows[["year", "value"]]
+
+
+def test_no_price_at_a_choke_price(report: pd.DataFrame) -> None:
+    rows = _rows(report, "choke_price_reached")
+    assert len(rows) == 11 and (rows["value"] == 0).all(), rows[["year", "value"]]
 
 
 def test_india_and_lynas_patterns(report: pd.DataFrame) -> None:

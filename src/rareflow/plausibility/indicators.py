@@ -8,9 +8,8 @@ simulated year.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-
 import json
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 
