@@ -226,3 +226,14 @@ def test_bands_and_discovery(sequential: Path) -> None:
     lhs = CliRunner().invoke(ensemble_app, ["sensitivity", str(sequential)])
     assert lhs.exit_code == 2
     assert "--method sobol" in lhs.output
+
+
+def test_a_licence_sampled_on_yearly_periods_is_warned(ensemble_file: Path, tmp_path: Path) -> None:
+    # the fixture's file is quarterly: nothing to say
+    assert load_ensemble(ensemble_file).warnings == []
+    yearly = tmp_path / "yearly.yaml"
+    yearly.write_text(ensemble_file.read_text().replace("step: quarter", "step: year"))
+    warnings = load_ensemble(yearly).warnings
+    # ban_duration and approval_share sample the April licence; the Toyotsu pause is not one
+    assert [w.split("'")[1] for w in warnings] == ["ban_duration", "approval_share"]
+    assert all("quarterly or monthly" in w for w in warnings)

@@ -54,6 +54,7 @@ def ensemble(
     """Solve N samples of an uncertain scenario into --out, then write P5/P50/P95 bands."""
     from rareflow.ensemble.runner import run_ensemble
     from rareflow.ensemble.sensitivity import write_bands
+    from rareflow.ensemble.spec import load_ensemble
 
     with user_errors():
         file = find_ensemble(file)
@@ -63,6 +64,9 @@ def ensemble(
         fail(f"--executor: expected sequential, processes or dask, got '{executor}'")
     if scheduler is not None and executor != "dask":
         fail("--scheduler is only used with --executor dask")
+    with user_errors():
+        for warning in load_ensemble(file).warnings:
+            typer.echo(f"warning: {warning}", err=True)
     try:
         run = run_ensemble(
             file,

@@ -100,6 +100,26 @@ class EnsembleSpec:
     reference_base: Mapping[tuple[str, tuple[str, ...], str], float] = field(default_factory=dict)
 
     @property
+    def warnings(self) -> list[str]:
+        """Sampled parameters the horizon's step hides: a licence on yearly periods is applied
+        and its queue worked off inside one period, so the year's totals hardly move."""
+        horizon = self.scenario.horizon
+        if horizon is None or horizon.step != "year":
+            return []
+        out = []
+        for p in self.parameters:
+            if p.target[0] != "event":
+                continue
+            event = self.scenario.events[int(p.target[1])]
+            if getattr(event, "type", "") == "export_licence":
+                out.append(
+                    f"'{p.name}' samples an export licence (events[{p.target[1]}]) on yearly "
+                    "periods: its queue is worked off inside a year, so outcomes may not move; "
+                    "use a quarterly or monthly horizon step"
+                )
+        return out
+
+    @property
     def groups(self) -> list[str]:
         """Distinct groups in order of first appearance: the columns of the design."""
         out: list[str] = []
