@@ -119,6 +119,16 @@ def test_fuzz_import_file(data: st.DataObject, tmp_path: Path) -> None:
         assert str(exc).isprintable()
 
 
+def test_a_control_character_in_a_header_cell_is_escaped(tmp_path: Path) -> None:
+    # found by test_fuzz_import_file: the column named in the message was printed raw
+    path = tmp_path / "BACI_HS17_Y2022_V202401_nul.csv"
+    path.write_bytes(b"\x00,t,i,j,k,v,q\n2022,4,36,280530,1.0,2.0\n")
+    with pytest.raises(ImportDataError) as err:
+        import_baci(path, IMPORTS / "country_codes_V202401.csv")
+    assert str(err.value).isprintable()
+    assert "column \\x00" in str(err.value)
+
+
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda inner: (

@@ -72,7 +72,8 @@ class ImportDataError(UserError):
         if line is not None:
             where += f", line {line}"
         if column is not None:
-            where += f", column {column}"
+            # a header cell is the user's text: escaped like the message
+            where += f", column {one_line(column, 60)}"
         super().__init__(f"{where}: {message}")
 
 
