@@ -279,6 +279,11 @@ KNOWN_PLANTS: dict[str, list[tuple[int, float, str, str]]] = {
     },
 }
 # plants standing in 2009 whose 2009 capacity is taken as today's (facility ids)
+# China's plants that have no 2009 counterpart: end-of-life magnets and imported swarf
+# reaching China's recyclers are a flow of the 2020s (the magnets of the 2010s reaching their
+# end of life); no 2009 figure was found, so the vintage leaves it out (capacity 0)
+NOT_IN_2009 = ("china-scrap-inflow",)
+
 STANDING_AS_TODAY = (
     "irel-aluva",
     "neo-silmet",
@@ -433,6 +438,8 @@ def facility_capacity(demand_2009: list[dict[str, object]]) -> list[dict[str, ob
         st = stage[fac["process"]]
         if st == "mining" or "imported" in facility:
             continue  # China's output is USGS's country figure; no imported feed in 2009
+        if facility in NOT_IN_2009:
+            continue
         magnet = st in ("magnet", "recycling")
         k = k_mag if magnet else k_up
         basis = (

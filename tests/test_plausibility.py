@@ -109,6 +109,8 @@ def test_volumes_sum_periods_into_years() -> None:
     assert _value("world_ndfeb_output", "world") == 40.0
     assert _value("dy_oxide_output", "world") == 2.0
     assert _value("lynas_ndpr", "AUS+MYS") == 10.0
+    # China's NdPr oxide: its own Nd output only, not Malaysia's Nd and Pr
+    assert _value("china_ndpr_oxide_output", "CHN") == 90.0
 
 
 def test_shares_read_region_and_origin() -> None:

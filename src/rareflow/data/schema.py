@@ -95,6 +95,7 @@ PLAUSIBILITY_INDICATORS = (
     "world_ndfeb_output",
     "china_ndfeb_exports",
     "dy_oxide_output",
+    "china_ndpr_oxide_output",
     "tb_oxide_output",
     "demand_scaling",
     "choke_price_reached",

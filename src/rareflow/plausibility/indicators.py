@@ -237,6 +237,7 @@ MEASURES: Mapping[str, Measure] = {
     "choke_price_reached": choke_price_reached,
     "lynas_ndpr": ndpr_output,
     "aus_mys_ndpr": ndpr_output,
+    "china_ndpr_oxide_output": ndpr_output,
     "japan_china_share_ndpr": japan_china_share_ndpr,
     "japan_china_share_magnet": japan_china_share_magnet,
     "shortage_share": shortage_share,
