@@ -83,6 +83,24 @@ class WarmModel:
             self.nvar, self.ncon = nvar, ncon
             self.buffer_cols, self.buffer_period, self.buffer_cap = self._buffer_columns()
             self.held_rows = self._rows_of("stock_held")
+            # the bounds HiGHS holds now: a window only sends the ones that change (the
+            # periods it fixes and frees), since HiGHS's edit costs grow with what is sent
+            self._col_bounds = (self.lb.copy(), self.ub.copy())
+            self._row_bounds = (self.row_lo.copy(), self.row_hi.copy())
+
+    def _set_col_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        held_lo, held_hi = self._col_bounds
+        idx = np.flatnonzero((lo != held_lo) | (hi != held_hi)).astype(np.int32)
+        if len(idx):
+            self.highs.changeColsBounds(len(idx), idx, lo[idx], hi[idx])
+        self._col_bounds = (lo, hi)
+
+    def _set_row_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        held_lo, held_hi = self._row_bounds
+        idx = np.flatnonzero((lo != held_lo) | (hi != held_hi)).astype(np.int32)
+        if len(idx):
+            self.highs.changeRowsBounds(len(idx), idx, lo[idx], hi[idx])  # type: ignore[attr-defined]
+        self._row_bounds = (lo, hi)
 
     def _rows_of(self, constraint: str) -> np.ndarray:
         """Which matrix rows belong to `constraint` (all False when the model has none)."""
@@ -156,14 +174,9 @@ class WarmModel:
                 self.highs.changeColsCost(len(b), b.astype(np.int32), cost[b])
             free = (rp >= 0) & ((rp < k) | (rp >= stop))
             free |= self.held_rows & (rp == k)  # a window's first period decides its stocks
-            idx = np.arange(len(cp), dtype=np.int32)
-            self.highs.changeColsBounds(len(idx), idx, lo, hi)
-            rows = np.arange(len(rp), dtype=np.int32)
-            self.highs.changeRowsBounds(  # type: ignore[attr-defined]
-                len(rows),
-                rows,
-                np.where(free, -np.inf, self.row_lo),
-                np.where(free, np.inf, self.row_hi),
+            self._set_col_bounds(lo, hi)
+            self._set_row_bounds(
+                np.where(free, -np.inf, self.row_lo), np.where(free, np.inf, self.row_hi)
             )
         x, dual = self._run(part)
         with self.timings.stage("readback_s"):
@@ -195,12 +208,8 @@ class WarmModel:
         with self.timings.stage("update_s"):
             lo = self.lb if lower is None else np.asarray(lower, dtype=float)
             hi = self.ub if upper is None else np.asarray(upper, dtype=float)
-            idx = np.arange(len(lo), dtype=np.int32)
-            self.highs.changeColsBounds(len(idx), idx, lo, hi)
-            rows = np.arange(len(self.clabels), dtype=np.int32)
-            self.highs.changeRowsBounds(  # type: ignore[attr-defined]
-                len(rows), rows, self.row_lo, self.row_hi
-            )
+            self._set_col_bounds(lo, hi)
+            self._set_row_bounds(self.row_lo, self.row_hi)
         x, dual = self._run(self.inp)
         with self.timings.stage("readback_s"):
             self.x = x
