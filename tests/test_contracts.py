@@ -109,3 +109,25 @@ def test_run_settles_the_contracts_of_the_runs_own_data(tmp_path: Path) -> None:
     lines = contract_lines(result, str(tmp_path))
     assert len(lines) == 1 and lines[0].startswith("contract my-floor:")
     assert "floor payments USD 0.5 M" in lines[0]  # 30 USD/kg under, 9 t a month, two months
+
+
+def test_run_prints_what_an_offtake_costs_its_buyer(tmp_path: Path) -> None:
+    from rareflow.cli.run import contract_lines
+
+    (tmp_path / "contracts.csv").write_text(
+        "contract,kind,seller_region,buyer_region,materials,floor,volume,upside_share,"
+        "upside_above,upside_cap,start,end,note,source,vintage,estimate_method\n"
+        "my-offtake,offtake,MYS,JPN,oxide:Nd,110,120,,,,2025-10,2035-10,offtake,"
+        "rareflow-assumption,2025,test\n"
+    )
+    # Malaysia makes 9 t a month at 80 USD/kg; Japan uses 12 t at 90: the offtake's 9 t (120
+    # t/yr covers more) cost 110, 30 over spot: 2 x 9 t x 30 USD/kg = USD 0.54 M over spot;
+    # Japan's volume-weighted price (9 x 110 + 3 x 90) / 12 = 105
+    result = _result(
+        {("MYS", "oxide:Nd"): [80.0, 80.0], ("JPN", "oxide:Nd"): [90.0, 90.0]},
+        [("production", "MYS", "oxide:Nd", 9.0), ("consumption", "JPN", "oxide:Nd", 12.0)],
+    )
+    lines = contract_lines(result, str(tmp_path))
+    assert len(lines) == 1 and lines[0].startswith("contract my-offtake:")
+    assert "the buyer pays USD 0.5 M over spot (its volume-weighted price 105.0)" in lines[0]
+    assert "floor payments" not in lines[0]

@@ -130,12 +130,20 @@ def contract_lines(result: Result, data: str | None = None) -> list[str]:
     for name, rows in settled.groupby("contract", sort=False):
         below = int((rows["spot_usd_per_kg"] < rows["contract_usd_per_kg"]).sum())
         price = rows["contract_usd_per_kg"].mean()
+        if (rows["kind"] == "offtake").all():
+            # the buyer pays the contract price itself: what it costs is the premium over spot
+            premium = (rows["contract_usd_per_kg"] - rows["spot_usd_per_kg"]) * rows["volume_t"]
+            settled = (
+                f"the buyer pays USD {premium.sum() * 1000.0 / 1e6:,.1f} M over spot "
+                f"(its volume-weighted price {rows['buyer_weighted_usd_per_kg'].mean():,.1f})"
+            )
+        else:
+            settled = f"floor payments USD {rows['floor_payment_usd'].sum() / 1e6:,.1f} M"
         lines.append(
             f"contract {name}: {rows['volume_t'].sum():,.0f} t at {price:,.1f} "
-            f"USD/kg on average (spot {rows['spot_usd_per_kg'].mean():,.1f}); floor payments "
-            f"USD {rows['floor_payment_usd'].sum() / 1e6:,.1f} M, upside handed back USD "
-            f"{rows['upside_usd'].sum() / 1e6:,.1f} M; spot under the contract price in "
-            f"{below} of {len(rows)} periods"
+            f"USD/kg on average (spot {rows['spot_usd_per_kg'].mean():,.1f}); {settled}, "
+            f"upside handed back USD {rows['upside_usd'].sum() / 1e6:,.1f} M; spot under the "
+            f"contract price in {below} of {len(rows)} periods"
         )
     return lines
 
