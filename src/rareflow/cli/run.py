@@ -133,15 +133,15 @@ def contract_lines(result: Result, data: str | None = None) -> list[str]:
         if (rows["kind"] == "offtake").all():
             # the buyer pays the contract price itself: what it costs is the premium over spot
             premium = (rows["contract_usd_per_kg"] - rows["spot_usd_per_kg"]) * rows["volume_t"]
-            settled = (
+            terms = (
                 f"the buyer pays USD {premium.sum() * 1000.0 / 1e6:,.1f} M over spot "
                 f"(its volume-weighted price {rows['buyer_weighted_usd_per_kg'].mean():,.1f})"
             )
         else:
-            settled = f"floor payments USD {rows['floor_payment_usd'].sum() / 1e6:,.1f} M"
+            terms = f"floor payments USD {rows['floor_payment_usd'].sum() / 1e6:,.1f} M"
         lines.append(
             f"contract {name}: {rows['volume_t'].sum():,.0f} t at {price:,.1f} "
-            f"USD/kg on average (spot {rows['spot_usd_per_kg'].mean():,.1f}); {settled}, "
+            f"USD/kg on average (spot {rows['spot_usd_per_kg'].mean():,.1f}); {terms}, "
             f"upside handed back USD {rows['upside_usd'].sum() / 1e6:,.1f} M; spot under the "
             f"contract price in {below} of {len(rows)} periods"
         )
