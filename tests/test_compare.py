@@ -135,7 +135,7 @@ def test_no_common_periods(pair: tuple[Result, Result]) -> None:
 
 
 def test_bad_inputs(tmp_path: Path) -> None:
-    with pytest.raises(CompareError, match="no such scenario file or result directory"):
+    with pytest.raises(CompareError, match="no such scenario file, result directory or shipped"):
         load_input(tmp_path / "nothing.yaml", tmp_path)
     (tmp_path / "empty").mkdir()
     with pytest.raises(CompareError, match="not a result directory"):
@@ -169,5 +169,18 @@ def test_cli_on_result_dirs(pair: tuple[Result, Result], tmp_path: Path) -> None
 def test_cli_user_error_exits_2(tmp_path: Path) -> None:
     res = CliRunner().invoke(_app(), ["compare", str(tmp_path / "x"), str(tmp_path / "y")])
     assert res.exit_code == 2
-    assert "no such scenario file or result directory" in res.output
+    assert "no such scenario file, result directory or shipped scenario" in res.output
     assert "Traceback" not in res.output
+
+
+def test_a_bare_name_is_the_shipped_scenario(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as `rareflow run baseline` takes it: the name finds the packaged file, which is solved
+    import rareflow.comparison.runs as runs
+    from rareflow.scenario.shipped import SCENARIOS_DIR
+
+    solved: list[Path] = []
+    monkeypatch.setattr(runs, "run_cached", lambda path, *args, **kw: solved.append(path))
+    load_input(Path("baseline"), tmp_path)
+    assert solved == [SCENARIOS_DIR / "baseline.yaml"]

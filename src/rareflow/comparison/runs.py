@@ -21,6 +21,8 @@ from rareflow.comparison.common import (
     Progress,
 )
 from rareflow.results import Result
+from rareflow.scenario import ScenarioError
+from rareflow.scenario.shipped import find_scenario
 
 
 @dataclass
@@ -134,7 +136,13 @@ def load_input(
         name = str(result.summary.get("scenario") or path.name)
         return Loaded(name, result, path, cached=True)
     if not path.exists():
-        raise CompareError(f"{path}: no such scenario file or result directory")
+        # a bare name is a shipped scenario, as `rareflow run` takes it
+        try:
+            path = find_scenario(path)
+        except ScenarioError as exc:
+            raise CompareError(
+                f"{path}: no such scenario file, result directory or shipped scenario"
+            ) from exc
     if path.suffix not in (".yaml", ".yml"):
         raise CompareError(
             f"{path}: expected a scenario file (.yaml) or a result directory (with summary.json)"
