@@ -16,6 +16,7 @@ from rareflow.brief import (
     pause_findings,
     suspension_start,
 )
+from rareflow.brief.text import pause_text
 from rareflow.cli.compare import brief
 from rareflow.results import Result
 from rareflow.scenario.shipped import SCENARIOS_DIR
@@ -84,6 +85,37 @@ def test_pause_findings_by_hand() -> None:
     home = f.home.loc["mixed:monazite"]
     assert home["exports"] == pytest.approx(-1000.0)
     assert home["used in processes"] == pytest.approx(1000.0)
+
+
+def test_the_loss_in_element_content_and_dollars() -> None:
+    terms = AgreementTerms("deal", "IND", "JPN", "mixed:monazite", 1000.0, 4000.0)
+    base = _result(
+        _flows([("stock_release", "JPN", "mixed:monazite", y, 0.0) for y in YEARS]),
+        _trade([("IND", "JPN", "mixed:monazite", y, 1000.0) for y in YEARS]),
+    )
+    base.prices = pd.DataFrame(
+        [("JPN", "mixed:monazite", y, 6.0) for y in YEARS],
+        columns=["region", "material", "period", "price"],
+    )
+    scen = _result(
+        _flows([("stock_release", "JPN", "mixed:monazite", y, 50.0) for y in YEARS]),
+        _trade([("AUS", "JPN", "mixed:monazite", y, 700.0) for y in YEARS]),
+    )
+    scen.prices = base.prices.assign(price=8.0)
+    content = pd.DataFrame(
+        [("mixed:monazite", "Nd", 0.15), ("mixed:monazite", "Pr", 0.04), ("oxide:Nd", "Nd", 0.86)],
+        columns=["material", "element", "t_per_t"],
+    )
+    f = pause_findings("p", base, scen, pd.Timestamp("2025-09-01"), 1.0, terms, content)
+    # 1,000 t/yr lost: 150 t Nd and 40 t Pr; worth 1,000 t x 6 USD/kg = USD 6 M a year; Japan
+    # pays 2 USD/kg more on the 700 t/yr it still buys (USD 1.4 M) and draws 50 t/yr of stock
+    assert f.content == pytest.approx({"Nd": 150.0, "Pr": 40.0})
+    assert f.value_lost_usd == pytest.approx(6.0e6)
+    assert f.extra_cost_usd == pytest.approx(1.4e6)
+    assert f.stock_release == pytest.approx(50.0)
+    text = "\n".join(pause_text(f))
+    assert "150 t Nd, 40 t Pr a year" in text
+    assert "worth USD 6.0 M a year" in text and "USD +1.4 M a year on the 700 t/yr" in text
 
 
 def test_suspension_start_of_the_shipped_pause() -> None:

@@ -21,6 +21,7 @@ from rareflow.comparison import (
     use_weights,
     years_of,
 )
+from rareflow.metrics.elements import MAGNET_ELEMENTS
 from rareflow.results import Result
 
 INDIA = "IND"
@@ -154,6 +155,22 @@ class PauseFindings:
     unserved: pd.DataFrame  # destination's unserved by material (t/yr)
     home: pd.DataFrame  # seller region's balance items by material group (t/yr)
     exports: pd.DataFrame  # seller region's exports by destination and material (t/yr)
+    # t/yr of each magnet element in what the destination loses (empty without content data)
+    content: dict[str, float] = field(default_factory=dict)
+    price_baseline: float = float("nan")  # USD/kg of the material at the destination
+    price_scenario: float = float("nan")
+    bought_scenario: float = 0.0  # t/yr of the material the destination still buys
+    stock_release: float = 0.0  # change of the destination's draw on its stock of it, t/yr
+
+    @property
+    def value_lost_usd(self) -> float:
+        """The lost volume at the baseline's price at the destination, USD/yr."""
+        return self.loss * self.price_baseline * 1000.0
+
+    @property
+    def extra_cost_usd(self) -> float:
+        """What the destination pays more for what it still buys of the material, USD/yr."""
+        return self.bought_scenario * (self.price_scenario - self.price_baseline) * 1000.0
 
     @property
     def loss(self) -> float:
@@ -192,6 +209,16 @@ def _home_balance(
     return rate.unstack("item").reindex(columns=list(items)).fillna(0.0)
 
 
+def _mean_price(res: Result, region: str, material: str, periods: list[str]) -> float:
+    p = res.prices
+    sel = p[
+        (p["region"] == region)
+        & (p["material"] == material)
+        & p["period"].astype(str).isin(periods)
+    ]
+    return float(sel["price"].mean()) if len(sel) else float("nan")
+
+
 def pause_findings(
     name: str,
     base: Result,
@@ -199,8 +226,10 @@ def pause_findings(
     effective: pd.Timestamp,
     share: float,
     terms: AgreementTerms,
+    content: pd.DataFrame | None = None,
 ) -> PauseFindings:
-    """The pause's effect once the notice has run, averaged over the periods after it."""
+    """The pause's effect once the notice has run, averaged over the periods after it.
+    `content` (metrics.elements.content_table) turns the lost tonnes into element tonnes."""
     periods = [p for p in periods_from(scen, effective) if p in set(result_periods(base))]
     if not periods:
         raise CompareError(
@@ -245,6 +274,25 @@ def pause_findings(
     ex = _change(exports(base), exports(scen))
     ex = ex[ex["change"].abs() > 1e-6]
     ex = ex.reindex(ex["change"].abs().sort_values(ascending=False).index)
+
+    def bought(res: Result) -> float:
+        t = res.trade
+        return float(
+            _rate(
+                t[(t["destination"] == dest) & (t["material"] == mat)], periods, ["material"]
+            ).sum()
+        )
+
+    def released(res: Result) -> float:
+        f = res.flows
+        sel = f[(f["kind"] == "stock_release") & (f["region"] == dest) & (f["material"] == mat)]
+        return float(_rate(sel, periods, ["material"]).sum())
+
+    loss = contract(base) - contract(scen)
+    per_t: dict[str, float] = {}
+    if content is not None:
+        rows = content[(content["material"] == mat) & content["element"].isin(MAGNET_ELEMENTS)]
+        per_t = dict(zip(rows["element"], rows["t_per_t"].astype(float), strict=True))
     return PauseFindings(
         scenario=name,
         terms=terms,
@@ -259,6 +307,11 @@ def pause_findings(
         unserved=unserved_t,
         home=home,
         exports=ex,
+        content={e: loss * per_t[e] for e in MAGNET_ELEMENTS if e in per_t},
+        price_baseline=_mean_price(base, dest, mat, periods),
+        price_scenario=_mean_price(scen, dest, mat, periods),
+        bought_scenario=bought(scen),
+        stock_release=released(scen) - released(base),
     )
 
 

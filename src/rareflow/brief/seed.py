@@ -42,6 +42,8 @@ from rareflow.comparison import (
     run_cached,
     scenario_horizon,
 )
+from rareflow.data.loader import load_reference
+from rareflow.metrics.elements import content_table
 
 # ---------------------------------------------------------------------------------------------
 # the brief
@@ -104,10 +106,11 @@ def seed_brief(
         )
     base = runs[BASELINE].result
     terms = agreement_terms()
+    content = content_table(load_reference())
     eff, share = suspension_start(scenarios_dir / f"{PAUSE}.yaml")
-    pause = pause_findings(PAUSE, base, runs[PAUSE].result, eff, share, terms)
+    pause = pause_findings(PAUSE, base, runs[PAUSE].result, eff, share, terms, content)
     eff_s, share_s = suspension_start(scenarios_dir / f"{SEED}.yaml")
-    seed = pause_findings(SEED, base, runs[SEED].result, eff_s, share_s, terms)
+    seed = pause_findings(SEED, base, runs[SEED].result, eff_s, share_s, terms, content)
     coverage = [ndfeb_coverage(n, base, runs[n].result) for n in (CHAIN, CHAIN_SLOW)]
     binding = [
         chain_binding(n, scenarios_dir / f"{n}.yaml", runs[n].result, overrides[n])

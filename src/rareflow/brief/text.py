@@ -50,6 +50,25 @@ def pause_text(f: PauseFindings, top: int = 8) -> list[str]:
         f"{t.seller_region}: {_t(f.from_seller_baseline)} -> {_t(f.from_seller_scenario)} t/yr "
         f"({f.from_seller_scenario - f.from_seller_baseline:+,.0f}).",
     ]
+    if f.content:
+        parts = ", ".join(
+            f"{v:,.1f} t {e}" if v < 10 else f"{_t(v)} t {e}" for e, v in f.content.items()
+        )
+        lines.append(
+            f"- In element content that is {parts} a year (the {t.material} assay of "
+            "deposit_assays.csv)."
+        )
+    if not np.isnan(f.price_baseline):
+        change = f.price_scenario - f.price_baseline
+        lines.append(
+            f"- At the baseline's price of {t.material} in {t.destination} "
+            f"({f.price_baseline:,.1f} USD/kg) the lost volume is worth USD "
+            f"{f.value_lost_usd / 1e6:,.1f} M a year; under the pause {t.destination} pays "
+            f"{f.price_scenario:,.1f} USD/kg ({change:+,.1f}), USD "
+            f"{f.extra_cost_usd / 1e6:+,.1f} M a year on the {_t(f.bought_scenario)} t/yr it "
+            f"still buys; its draw on its own stock of it changes by {f.stock_release:+,.0f} "
+            "t/yr."
+        )
     flows = f.inflows.reset_index()
     same = flows[(flows["material"] == t.material) & (flows["origin"] != t.seller_region)]
     gained = same[same["change"] > 0].sort_values("change", ascending=False)
