@@ -150,3 +150,43 @@ def test_brief_unknown_topic_exits_2() -> None:
     res = CliRunner().invoke(_app(), ["brief", "moon"])
     assert res.exit_code == 2
     assert "unknown topic 'moon'" in res.output
+
+
+def test_the_scheme_needs_what_the_recipes_say() -> None:
+    from rareflow.brief.scheme import GRADES, oxide_needs, scheme_needs
+    from rareflow.data.loader import load_reference
+
+    ref = load_reference()
+    coef = ref["process_coefficients"].set_index(["process", "material"])["coefficient"]
+
+    def c(process: str, material: str) -> float:
+        return -float(coef[(process, material)])
+
+    # a t of heavy-RE-free magnet takes its NdPr alloy, the alloy its Nd and Pr metal, the metal
+    # its oxide: the product of the three recipes (no Dy or Tb)
+    lre = oxide_needs(ref, GRADES["heavy-RE-free (the scenario's grade)"])
+    alloy = c("magnet:NdFeB-LRE", "alloy:NdPr")
+    nd = alloy * c("alloying:NdPr", "metal:Nd") * c("reduction:Nd", "oxide:Nd")
+    assert lre["oxide:Nd"] == pytest.approx(nd)
+    assert lre["oxide:Dy"] == 0.0 and lre["oxide:Tb"] == 0.0
+    gbd = oxide_needs(ref, GRADES["Dy-diffused traction grade"])
+    dy = c("magnet:NdFeB-HRE-gbd", "metal:Dy") * c("reduction:Dy", "oxide:Dy")
+    assert gbd["oxide:Dy"] == pytest.approx(dy) and dy > 0
+
+    # India makes 100 t of magnets in 2026 and 40 t of Nd oxide a year, imports 60 t of
+    # Australian Nd oxide in 2026 and ships 20 t of oxide to Japan
+    flows = _flows(
+        [("process_output", "IND", "magnet:NdFeB-LRE", "2026", 100.0)]
+        + [("process_output", "IND", "oxide:Nd", y, 40.0) for y in YEARS]
+    )
+    trade = _trade(
+        [("AUS", "IND", "oxide:Nd", "2026", 60.0), ("IND", "JPN", "oxide:Nd", "2026", 20.0)]
+    )
+    s = scheme_needs("chain", _result(flows, trade), ref)
+    row = s.table.loc[2026]
+    need = 100.0 * (lre["oxide:Nd"] + lre["oxide:Pr"])
+    assert row["ndpr_oxide_needed_t"] == pytest.approx(need)
+    assert row["gap_t"] == pytest.approx(max(need - 40.0, 0.0))
+    assert row["ndpr_bearing_imports_t"] == 60.0 and row["ndpr_bearing_exports_t"] == 20.0
+    assert s.suppliers.loc[("AUS", "oxide:Nd"), "t_per_yr"] == 60.0  # the one year it runs
+    assert s.table.loc[2025, "magnets_t"] == 0.0

@@ -26,11 +26,13 @@ from rareflow.brief.findings import (
     pause_findings,
     suspension_start,
 )
+from rareflow.brief.scheme import SchemeNeeds, scheme_needs
 from rareflow.brief.text import (
     binding_text,
     coverage_text,
     md_table,
     pause_text,
+    scheme_text,
 )
 from rareflow.comparison import (
     CompareError,
@@ -57,6 +59,7 @@ class SeedBrief:
     binding: list[Binding]
     seed: PauseFindings
     seed_prices: pd.DataFrame
+    scheme: list[SchemeNeeds]
 
     def markdown(self) -> str:
         return render(self)
@@ -106,7 +109,8 @@ def seed_brief(
         )
     base = runs[BASELINE].result
     terms = agreement_terms()
-    content = content_table(load_reference())
+    reference = load_reference()
+    content = content_table(reference)
     eff, share = suspension_start(scenarios_dir / f"{PAUSE}.yaml")
     pause = pause_findings(PAUSE, base, runs[PAUSE].result, eff, share, terms, content)
     eff_s, share_s = suspension_start(scenarios_dir / f"{SEED}.yaml")
@@ -125,7 +129,8 @@ def seed_brief(
         ps = result_periods(run.result)
         step_name = run.result.summary.get("horizon", {}).get("step", "")
         spans[name] = f"{ps[0]}..{ps[-1]} {step_name}".strip()
-    return SeedBrief(spans, pause, coverage, binding, seed, seed_prices)
+    scheme = [scheme_needs(n, runs[n].result, reference) for n in (CHAIN, CHAIN_SLOW)]
+    return SeedBrief(spans, pause, coverage, binding, seed, seed_prices, scheme)
 
 
 def render(brief: SeedBrief) -> str:
@@ -149,6 +154,10 @@ def render(brief: SeedBrief) -> str:
     lines.append("")
     for c in brief.coverage:
         lines += coverage_text(c)
+        lines.append("")
+    lines += ["## 3b. What the 6,000 t/yr magnet scheme needs, and who supplies it", ""]
+    for s in brief.scheme:
+        lines += scheme_text(s)
         lines.append("")
     lines += ["## 4. Which link of India's chain binds first", ""]
     lines.append(

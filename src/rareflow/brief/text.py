@@ -11,6 +11,7 @@ from rareflow.brief.findings import (
     Coverage,
     PauseFindings,
 )
+from rareflow.brief.scheme import SCHEME_CAPACITY_T, SchemeNeeds
 
 
 def _t(x: float) -> str:
@@ -186,4 +187,49 @@ def binding_text(b: Binding) -> list[str]:
     )
     lines += ["", "Prices in India against the world (USD/kg):", ""]
     lines += md_table(b.gaps, "{:,.1f}")
+    return lines
+
+
+def scheme_text(s: SchemeNeeds, top: int = 6) -> list[str]:
+    """What the scheme needs, what India makes, who supplies the rest."""
+    lines = []
+    for grade, needs in s.per_t.items():
+        full = s.at_capacity(grade)
+        ndpr = full["oxide:Nd"] + full["oxide:Pr"]
+        lines.append(
+            f"- {grade}: {needs['oxide:Nd'] + needs['oxide:Pr']:.3f} t NdPr oxide per t of "
+            f"magnet; at {_t(SCHEME_CAPACITY_T)} t/yr {_t(ndpr)} t/yr of NdPr oxide, "
+            f"{_t(full['oxide:Dy'])} t/yr of Dy oxide and {_t(full['oxide:Tb'])} t/yr of Tb oxide."
+        )
+    tab = s.table
+    made = tab["ndpr_oxide_made_in_india_t"]
+    last = int(tab.index[-1])
+    lre = next(iter(s.per_t.values()))
+    full_ndpr = SCHEME_CAPACITY_T * (lre["oxide:Nd"] + lre["oxide:Pr"])
+    lines.append(
+        f"- {s.scenario}: India makes {_t(made.loc[last])} t of NdPr oxide in {last}, "
+        f"{made.loc[last] / full_ndpr:.0%} of what the scheme needs at full capacity (recipes "
+        "of process_coefficients.csv, yield losses included, returned scrap not credited)."
+    )
+    # what leaves beyond India's own output, up to what came in: imports passed through
+    beyond = (tab["ndpr_bearing_exports_t"] - tab["ndpr_oxide_made_in_india_t"]).clip(lower=0.0)
+    through = pd.concat([tab["ndpr_bearing_imports_t"], beyond], axis=1).min(axis=1)
+    if through.max() > 0:
+        lines.append(
+            f"- Caution: India exports more Nd/Pr-bearing material than it makes in "
+            f"{', '.join(str(y) for y in through[through > 0].index)} (up to "
+            f"{_t(through.max())} t/yr passes through India): the model lets a region that makes "
+            "and uses a material re-sell imports to its own established buyers without their "
+            "switching premium. Read those imports as transit, not as supply for the scheme."
+        )
+    lines += ["", f"{s.scenario}, by year (t):", ""]
+    lines += md_table(tab)
+    if len(s.suppliers):
+        lines += [
+            "",
+            "Who supplies India's Nd/Pr-bearing imports while its magnet plants run (t/yr of "
+            "product):",
+            "",
+        ]
+        lines += md_table(s.suppliers.head(top))
     return lines
