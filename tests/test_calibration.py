@@ -42,6 +42,11 @@ def _china_share(result: Result, form: str) -> float:
     return float(by_region.get("CHN", 0.0) / by_region.sum())
 
 
+# USGS's figure for Australia is what China imported of Australian material; Mt Weld feeds Lynas
+# in Kalgoorlie and Malaysia, which China's imports do not see (docs/calibration.md)
+IMPORT_BASED_FLOORS = ("AUS",)
+
+
 def test_mine_output_by_country_within_5_percent_of_usgs(
     reference: dict[str, pd.DataFrame], base: Result
 ) -> None:
@@ -54,6 +59,10 @@ def test_mine_output_by_country_within_5_percent_of_usgs(
     model = mined.groupby("region")["value"].sum()
     for region, published in usgs.items():
         got = float(model.get(region, 0.0))
+        if region in IMPORT_BASED_FLOORS:
+            # USGS estimates it from China's imports (MCS2025 note a): a floor, not the output
+            assert got >= 0.95 * float(published), f"{region}: {got} vs {published}"
+            continue
         assert got == pytest.approx(float(published), rel=0.05), f"{region}: {got} vs {published}"
 
 

@@ -77,11 +77,16 @@ def test_every_sample_once_and_outcomes_vary(sequential: Path) -> None:
     # the sampled values matter: outcomes differ between samples
     assert outcomes["unserved_t"].nunique() > 1
     assert "shortfall_IND_magnet" in outcomes.columns
-    # a short ban with a high approval share leaves less unserved than a long strict one
+    # a short ban with a high approval share leaves less unserved outside China than a long
+    # strict one; inside China it is the other way round (what is not exported is used at home
+    # at lower prices), so the world's total is not monotone in the licence and is not compared
     samples = EnsembleStore(sequential).samples()
     strict = samples["approval_share"].rank() + samples["ban_duration"].rank(ascending=False)
     loosest, strictest = samples.loc[strict.idxmax()], samples.loc[strict.idxmin()]
-    assert loosest["unserved_t"] <= strictest["unserved_t"]
+    outside = [c for c in outcomes.columns if c.count("_") == 1 and c.startswith("shortfall_")]
+    outside = [c for c in outside if c != "shortfall_CHN"]
+    assert loosest[outside].sum() <= strictest[outside].sum()
+    assert loosest["shortfall_CHN"] >= strictest["shortfall_CHN"]
 
 
 def test_warm_equals_cold(ensemble_file: Path, sequential: Path) -> None:
