@@ -278,12 +278,11 @@ KNOWN_PLANTS: dict[str, list[tuple[int, float, str, str]]] = {
         for f in ("irel-chavara", "irel-manavalakurichi", "irel-chhatrapur-mine")
     },
 }
-# plants standing in 2009 whose 2009 capacity is taken as today's (facility ids)
 # China's plants that have no 2009 counterpart: end-of-life magnets and imported swarf
 # reaching China's recyclers are a flow of the 2020s (the magnets of the 2010s reaching their
 # end of life); no 2009 figure was found, so the vintage leaves it out (capacity 0)
 NOT_IN_2009 = ("china-scrap-inflow",)
-
+# plants standing in 2009 whose 2009 capacity is taken as today's (facility ids)
 STANDING_AS_TODAY = (
     "irel-aluva",
     "neo-silmet",

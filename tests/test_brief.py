@@ -153,8 +153,9 @@ def test_brief_unknown_topic_exits_2() -> None:
 
 
 def test_the_scheme_needs_what_the_recipes_say() -> None:
-    from rareflow.brief.scheme import GRADES, oxide_needs, scheme_needs
+    from rareflow.brief.scheme import GRADES, scheme_needs
     from rareflow.data.loader import load_reference
+    from rareflow.metrics.elements import oxide_needs
 
     ref = load_reference()
     coef = ref["process_coefficients"].set_index(["process", "material"])["coefficient"]

@@ -242,7 +242,8 @@ def pause_findings(
         t = res.trade[res.trade["destination"] == dest]
         return _rate(t, periods, ["origin", "material"])
 
-    inflows = _change(inflow(base), inflow(scen))
+    into_scen = inflow(scen)
+    inflows = _change(inflow(base), into_scen)
     inflows = inflows[inflows["change"].abs() > 1e-6]
     inflows = inflows.reindex(inflows["change"].abs().sort_values(ascending=False).index)
 
@@ -275,14 +276,6 @@ def pause_findings(
     ex = ex[ex["change"].abs() > 1e-6]
     ex = ex.reindex(ex["change"].abs().sort_values(ascending=False).index)
 
-    def bought(res: Result) -> float:
-        t = res.trade
-        return float(
-            _rate(
-                t[(t["destination"] == dest) & (t["material"] == mat)], periods, ["material"]
-            ).sum()
-        )
-
     def released(res: Result) -> float:
         f = res.flows
         sel = f[(f["kind"] == "stock_release") & (f["region"] == dest) & (f["material"] == mat)]
@@ -310,7 +303,7 @@ def pause_findings(
         content={e: loss * per_t[e] for e in MAGNET_ELEMENTS if e in per_t},
         price_baseline=_mean_price(base, dest, mat, periods),
         price_scenario=_mean_price(scen, dest, mat, periods),
-        bought_scenario=bought(scen),
+        bought_scenario=float(into_scen[into_scen.index.get_level_values("material") == mat].sum()),
         stock_release=released(scen) - released(base),
     )
 
@@ -329,7 +322,7 @@ def full_years(result: Result) -> list[int]:
     return sorted(y for y, total in length.items() if abs(total - 1.0) < 1e-6)
 
 
-def _by_year(flows: pd.DataFrame, kind: str, region: str, pattern: str) -> pd.Series:
+def flows_by_year(flows: pd.DataFrame, kind: str, region: str, pattern: str) -> pd.Series:
     f = flows[(flows["kind"] == kind) & (flows["region"] == region)]
     keep = [fnmatch.fnmatchcase(str(m), pattern) for m in f["material"]]
     f = f[np.asarray(keep, dtype=bool)]
@@ -356,9 +349,9 @@ def ndfeb_coverage(
     if not years:
         raise CompareError(f"{name}: no full calendar year shared with the baseline")
     out = pd.DataFrame(index=pd.Index(years, name="year"))
-    out["output"] = _by_year(scen.flows, "process_output", region, pattern).reindex(years)
-    out["imports_baseline"] = _by_year(base.flows, "trade_in", region, pattern).reindex(years)
-    out["imports_scenario"] = _by_year(scen.flows, "trade_in", region, pattern).reindex(years)
+    out["output"] = flows_by_year(scen.flows, "process_output", region, pattern).reindex(years)
+    out["imports_baseline"] = flows_by_year(base.flows, "trade_in", region, pattern).reindex(years)
+    out["imports_scenario"] = flows_by_year(scen.flows, "trade_in", region, pattern).reindex(years)
     out = out.fillna(0.0)
     out["ratio"] = out["output"] / out["imports_baseline"].where(out["imports_baseline"] > 0)
     first: dict[float, int | None] = {}

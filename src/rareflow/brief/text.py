@@ -193,19 +193,18 @@ def binding_text(b: Binding) -> list[str]:
 def scheme_text(s: SchemeNeeds, top: int = 6) -> list[str]:
     """What the scheme needs, what India makes, who supplies the rest."""
     lines = []
-    for grade, needs in s.per_t.items():
+    for grade in s.per_t:
         full = s.at_capacity(grade)
-        ndpr = full["oxide:Nd"] + full["oxide:Pr"]
         lines.append(
-            f"- {grade}: {needs['oxide:Nd'] + needs['oxide:Pr']:.3f} t NdPr oxide per t of "
-            f"magnet; at {_t(SCHEME_CAPACITY_T)} t/yr {_t(ndpr)} t/yr of NdPr oxide, "
+            f"- {grade}: {s.ndpr_per_t(grade):.3f} t NdPr oxide per t of magnet; at "
+            f"{_t(SCHEME_CAPACITY_T)} t/yr {_t(SCHEME_CAPACITY_T * s.ndpr_per_t(grade))} t/yr of "
+            "NdPr oxide, "
             f"{_t(full['oxide:Dy'])} t/yr of Dy oxide and {_t(full['oxide:Tb'])} t/yr of Tb oxide."
         )
     tab = s.table
     made = tab["ndpr_oxide_made_in_india_t"]
     last = int(tab.index[-1])
-    lre = next(iter(s.per_t.values()))
-    full_ndpr = SCHEME_CAPACITY_T * (lre["oxide:Nd"] + lre["oxide:Pr"])
+    full_ndpr = SCHEME_CAPACITY_T * s.ndpr_per_t()
     lines.append(
         f"- {s.scenario}: India makes {_t(made.loc[last])} t of NdPr oxide in {last}, "
         f"{made.loc[last] / full_ndpr:.0%} of what the scheme needs at full capacity (recipes "

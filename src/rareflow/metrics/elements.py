@@ -18,6 +18,10 @@ from collections.abc import Mapping
 import pandas as pd
 
 MAGNET_ELEMENTS = ("Nd", "Pr", "Dy", "Tb")
+MAGNET_OXIDES = tuple(f"oxide:{e}" for e in MAGNET_ELEMENTS)
+NDPR_OXIDES = ("oxide:Nd", "oxide:Pr")
+# what carries Nd and Pr to a magnet maker: the oxides and what is made of them
+NDPR_BEARING = ("oxide:Nd", "oxide:Pr", "metal:Nd", "metal:Pr", "alloy:NdPr")
 _DEPTH = 4  # recipes nest: magnet <- alloy <- metal; deeper would be a cycle
 
 
@@ -43,20 +47,40 @@ def _direct(reference: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, float]
     return out
 
 
+def _inputs(coef: pd.DataFrame, process: str) -> dict[str, float]:
+    """Input -> t per t of `process`'s activity."""
+    rows = coef[(coef["process"] == process) & (coef["coefficient"].astype(float) < 0)]
+    return {str(m): -float(c) for m, c in zip(rows["material"], rows["coefficient"], strict=True)}
+
+
 def _recipes(reference: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, float]]:
     """Product -> input -> t per t of activity, of each product's reference process."""
-    processes = reference["processes"]
     coef = reference["process_coefficients"]
     recipes: dict[str, dict[str, float]] = {}
-    for row in processes.to_dict("records"):
+    for row in reference["processes"].to_dict("records"):
         product, process = str(row["reference_material"]), str(row["process"])
         if product in recipes:
             continue  # the first recipe of a product (the plain one) speaks for it
-        rows = coef[(coef["process"] == process) & (coef["coefficient"].astype(float) < 0)]
-        recipes[product] = {
-            str(m): -float(c) for m, c in zip(rows["material"], rows["coefficient"], strict=True)
-        }
+        recipes[product] = _inputs(coef, process)
     return recipes
+
+
+def oxide_needs(reference: Mapping[str, pd.DataFrame], process: str) -> dict[str, float]:
+    """t of each magnet oxide per t of `process`'s product, down the reference recipe of each
+    input (magnet <- alloy <- metal <- oxide), every yield loss included; scrap a process
+    returns to recycling is not credited (it goes to the recyclers, not back to the plant)."""
+    recipes = _recipes(reference)
+    out = dict.fromkeys(MAGNET_OXIDES, 0.0)
+
+    def walk(inputs: Mapping[str, float], amount: float, depth: int) -> None:
+        for material, t_per_t in inputs.items():
+            if material.startswith("oxide:"):
+                out[material] = out.get(material, 0.0) + amount * t_per_t
+            elif material in recipes and depth < _DEPTH:
+                walk(recipes[material], amount * t_per_t, depth + 1)
+
+    walk(_inputs(reference["process_coefficients"], process), 1.0, 0)
+    return out
 
 
 def content_table(reference: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

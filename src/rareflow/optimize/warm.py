@@ -45,6 +45,11 @@ def _period_of(labels: xr.DataArray, size: int) -> np.ndarray:
     return out
 
 
+def _changed(held: tuple[np.ndarray, np.ndarray], lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Indices whose (lower, upper) bound differs from what HiGHS holds."""
+    return np.flatnonzero((lo != held[0]) | (hi != held[1])).astype(np.int32)
+
+
 class WarmModel:
     """The LP of `inp`'s whole horizon in HiGHS, re-solved in place per window."""
 
@@ -89,15 +94,13 @@ class WarmModel:
             self._row_bounds = (self.row_lo.copy(), self.row_hi.copy())
 
     def _set_col_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
-        held_lo, held_hi = self._col_bounds
-        idx = np.flatnonzero((lo != held_lo) | (hi != held_hi)).astype(np.int32)
+        idx = _changed(self._col_bounds, lo, hi)
         if len(idx):
             self.highs.changeColsBounds(len(idx), idx, lo[idx], hi[idx])
         self._col_bounds = (lo, hi)
 
     def _set_row_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
-        held_lo, held_hi = self._row_bounds
-        idx = np.flatnonzero((lo != held_lo) | (hi != held_hi)).astype(np.int32)
+        idx = _changed(self._row_bounds, lo, hi)
         if len(idx):
             self.highs.changeRowsBounds(len(idx), idx, lo[idx], hi[idx])  # type: ignore[attr-defined]
         self._row_bounds = (lo, hi)

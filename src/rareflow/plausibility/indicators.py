@@ -13,10 +13,9 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
+from rareflow.metrics.elements import NDPR_BEARING, NDPR_OXIDES
 from rareflow.results import Result
 
-NDPR_OXIDES = ("oxide:Nd", "oxide:Pr")
-NDPR_BEARING = ("oxide:Nd", "oxide:Pr", "metal:Nd", "metal:Pr", "alloy:NdPr")
 NDFEB = ("magnet:NdFeB-HRE", "magnet:NdFeB-LRE")
 FEED_PREFIXES = ("concentrate:", "mixed:")
 STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
