@@ -213,11 +213,21 @@ def test_html_is_self_contained_with_every_section(
     assert not re.search(r"<script[^>]*\bsrc=", page)
     assert page.count("cdn.plot.ly") == get_plotlyjs().count("cdn.plot.ly")
     assert not re.search(r'<link[^>]*href="https?:', page)
-    sections = ("headline", "sankey", "prices", "shortfalls", "differences", "rerouting", "risk")
+    sections = (
+        "headline",
+        "sankey",
+        "prices",
+        "shortfalls",
+        "differences",
+        "rerouting",
+        "trade-map",
+        "risk",
+    )
     for section in (*sections, "events"):
         assert f'<section id="{section}">' in page
-    # sankey, prices, shortfalls, rerouting, and against a baseline the difference view
-    assert page.count('class="plotly-graph-div"') == 5
+    # sankey, prices, shortfalls, rerouting, the trade map, and against a baseline the
+    # difference view
+    assert page.count('class="plotly-graph-div"') == 6
     assert "Value chain of IND, 2026" in page
     assert "CHN bans exports of oxide:Nd from 2025-06-01. (source: test fixture)" in page
     assert "Concentration of world output by stage" in page
@@ -255,6 +265,7 @@ def test_pdf_has_pages_and_the_sections(dirs: tuple[Path, Path], tmp_path: Path)
         "Value chain of JPN",
         "Prices inside and outside China",
         "Trade re-routing",
+        "Trade on a map",
         "Key risk measures",
         "Sources of the inputs",
     )
@@ -404,3 +415,57 @@ def test_small_multiples_share_one_legend() -> None:
     # the legend entries are under the first chart only
     assert "China (scenario)</text>" in charts[0]
     assert "China (scenario)</text>" not in charts[1]
+
+
+def test_world_map_places_regions_and_draws_offline(
+    dirs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from rareflow.report.world_map import (
+        TOPOJSON_NAME,
+        geo_assets_script,
+        region_points,
+        trade_map_figure,
+        trade_map_flows,
+        trade_map_svg,
+    )
+
+    points = region_points()
+    # every modelled country and the EU27 group has a place; the rest of the world has none
+    assert {"CHN", "IND", "JPN", "USA", "AUS", "MYS", "DEU", "EU27", "RUS"} <= set(points)
+    assert "ROW" not in points
+    lon, lat = points["CHN"]
+    assert 95 < lon < 115 and 28 < lat < 42
+    lon, lat = points["RUS"]  # cut at the antimeridian: still in Siberia
+    assert 60 < lon < 130 and 50 < lat < 70
+    lon, lat = points["EU27"]
+    assert -10 < lon < 30 and 40 < lat < 60
+
+    trade = pd.DataFrame(
+        {
+            "arc": ["a", "b", "c", "d", "e"],
+            "origin": ["CHN", "CHN", "AUS", "ROW", "JPN"],
+            "destination": ["JPN", "JPN", "MYS", "CHN", "JPN"],
+            "material": ["oxide:Nd", "oxide:Pr", "mixed:AUS", "oxide:La", "oxide:Nd"],
+            "period": ["2025", "2025", "2025", "2025", "2025"],
+            "value": [100.0, 30.0, 500.0, 40.0, 9.0],
+        }
+    )
+    flows, unplaced = trade_map_flows(trade, ["2025"])
+    # summed by form, ROW left out (and counted), no flow from a region to itself
+    assert flows.to_dict("records") == [
+        {"origin": "AUS", "destination": "MYS", "form": "mixed", "tonnes": 500.0},
+        {"origin": "CHN", "destination": "JPN", "form": "oxide", "tonnes": 130.0},
+    ]
+    assert unplaced == 40.0
+    assert trade_map_flows(trade, ["2030"])[0].empty
+
+    fig = trade_map_figure(flows, "map")
+    assert [t.type for t in fig.data] == ["scattergeo"] * 3
+    assert fig.layout.geo.resolution == 110
+    svg = trade_map_svg(flows, "map")
+    assert svg.count("<path") >= 3 and ">AUS</text>" in svg and ">mixed</text>" in svg
+
+    # plotly.js gets the base map inline, under the name it would fetch
+    assert f'"{TOPOJSON_NAME}":{{"type":"Topology"' in geo_assets_script()
+    page = write_report(dirs[0], tmp_path / "map.html").read_text(encoding="utf-8")
+    assert '<section id="trade-map">' in page and "PlotlyGeoAssets" in page

@@ -189,6 +189,8 @@ def test_dashboard_end_to_end(server: str, tmp_path: Path) -> None:
             offline = browser.new_context(offline=True).new_page()
             offline.goto(report.as_uri())
             expect(offline.locator(".main-svg").first).to_be_visible()
+            # the trade map's base map is inline: the land is drawn without a network
+            expect(offline.locator("#trade-map .layer.land path")).to_have_count(1)
             offline.screenshot(path=str(ARTIFACTS / "05-report-offline.png"), full_page=True)
 
             # the copy the run kept is erin's own: it may be deleted

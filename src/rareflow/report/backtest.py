@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from rareflow.report.charts import fixed_colour
+from rareflow.report.style import fixed_colour
 
 # the naive forecasts are drawn dashed and faint: they are the yardstick, not the answer
 _STYLE = {

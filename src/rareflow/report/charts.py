@@ -23,41 +23,15 @@ from rareflow.report.content import (
     ReportContent,
 )
 from rareflow.report.differences import DIFFERENCE_MATERIALS
+from rareflow.report.style import empty_svg, fixed_colour, svg_open, svg_title
+from rareflow.report.world_map import trade_map_figure, trade_map_svg
 from rareflow.scenario.vocabulary import SECTORS
 
-COLOURS = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
 WHERE_COLOUR = {"China": "#d62728", "outside China": "#1f77b4"}
 # markers as well as colours: where the two prices are equal both lines stay visible
 WHERE_MARKER = {"China": "circle-open", "outside China": "x-thin-open"}
-FONT = 'font-family="Helvetica, Arial, sans-serif"'
-
-
-def _colour(i: int) -> str:
-    return COLOURS[i % len(COLOURS)]
-
-
-# one colour per material form and per sector, the same in every chart of every report (a
-# colour picked by position would change with what a chart happens to show)
 FORM_ORDER = FORMS  # data.schema: the material forms in chain order
 SECTOR_ORDER = SECTORS  # scenario.vocabulary: the sector ids
-
-
-def fixed_colour(name: str, order: Sequence[str]) -> str:
-    """The colour of `name`: its place in `order`, else a stable hash of the name."""
-    if name in order:
-        return _colour(order.index(name))
-    return _colour(len(order) + sum(name.encode()) % len(COLOURS))
 
 
 # -- Sankey ----------------------------------------------------------------------------------
@@ -112,7 +86,7 @@ def sankey_svg(links: pd.DataFrame, title: str, width: int = 900, height: int = 
     if not links.empty:
         links = links[links["value"] >= 0.002 * links["value"].max()]
     if links.empty:
-        return _empty_svg(title, "no flows in this region and period", width)
+        return empty_svg(title, "no flows in this region and period", width)
     nodes = list(dict.fromkeys([*links["source"], *links["target"]]))
     inflow = links.groupby("target")["value"].sum()
     outflow = links.groupby("source")["value"].sum()
@@ -136,7 +110,7 @@ def sankey_svg(links: pd.DataFrame, title: str, width: int = 900, height: int = 
             h = max(size[n] * scale, 1.5)
             pos[n] = (left + col * col_w, y, h)
             y += h + gap
-    parts = [_svg_open(width, height), _title(title, width)]
+    parts = [svg_open(width, height), svg_title(title, width)]
     form_colour = {f: fixed_colour(str(f), FORM_ORDER) for f in forms}
     for i, f in enumerate(forms):  # legend: rows of six under the title
         lx, ly = left + (i % 6) * 140, 26 + 14 * (i // 6)
@@ -260,7 +234,7 @@ def line_svg(
     xs = list(dict.fromkeys(x for s in series for x in s[1]))
     ys = [y for s in series for y in s[2] if y == y]
     if not xs or not ys:
-        return _empty_svg(title, "no data", width)
+        return empty_svg(title, "no data", width)
     lo, hi = min(ys), max(ys)
     pad = (hi - lo) * 0.1 or abs(hi) * 0.05 or 1.0
     # prices and tonnes are never negative: no axis tick below 0 for them
@@ -277,7 +251,7 @@ def line_svg(
     def py(y: float) -> float:
         return top + (hi - y) / (hi - lo) * ph
 
-    parts = [_svg_open(width, height), _title(title, width, 12)]
+    parts = [svg_open(width, height), svg_title(title, width, 12)]
     parts.append(_axes(left, top, pw, ph))
     for frac in (0.0, 0.5, 1.0):
         v = lo + frac * (hi - lo)
@@ -337,12 +311,12 @@ def shortfall_svg(shortfalls: pd.DataFrame, width: int = 900, height: int = 300)
     ).fillna(0.0)
     wide = wide.loc[:, wide.sum() > 0]
     if wide.empty:
-        return _empty_svg(title, "no unserved demand", width)
+        return empty_svg(title, "no unserved demand", width)
     left, right, top, bottom = 60, 170, 30, 30
     pw, ph = width - left - right, height - top - bottom
     hi = float(wide.sum(axis=1).max()) or 1.0
     bar = pw / len(wide) * 0.7
-    parts = [_svg_open(width, height), _title(title, width, 12), _axes(left, top, pw, ph)]
+    parts = [svg_open(width, height), svg_title(title, width, 12), _axes(left, top, pw, ph)]
     parts.append(
         f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" font-size="8">{hi:,.0f}</text>'
         f'<text x="{left - 4}" y="{top + ph}" text-anchor="end" font-size="8">0</text>'
@@ -414,7 +388,7 @@ def rerouting_svg(rerouting: pd.DataFrame, importers: list[str], has_base: bool)
     what = "change in inflow vs baseline" if has_base else "inflow"
     title = f"Imports of the worst-hit importers by origin: {what} (t over the horizon)"
     if totals.empty:
-        return _empty_svg(title, "no imports", 900)
+        return empty_svg(title, "no imports", 900)
     rows = [
         (str(i), str(o), float(v))
         for i, o, v in zip(totals["importer"], totals["origin"], totals["value"], strict=True)
@@ -425,7 +399,7 @@ def rerouting_svg(rerouting: pd.DataFrame, importers: list[str], has_base: bool)
     mid = label_w + (width - label_w) / 2
     half = (width - label_w) / 2 - 60
     hi = max(abs(v) for _, _, v in rows) or 1.0
-    parts = [_svg_open(width, height), _title(title, width, 12)]
+    parts = [svg_open(width, height), svg_title(title, width, 12)]
     parts.append(f'<line x1="{mid}" y1="{top - 4}" x2="{mid}" y2="{height - 16}" stroke="#888"/>')
     for i, (importer, origin, value) in enumerate(rows):
         y = top + i * row_h
@@ -449,32 +423,10 @@ def rerouting_svg(rerouting: pd.DataFrame, importers: list[str], has_base: bool)
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _svg_open(width: int, height: int) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" {FONT}>'
-    )
-
-
-def _title(text: str, width: int, size: int = 13) -> str:
-    return (
-        f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="{size}" '
-        f'font-weight="bold">{escape(text)}</text>'
-    )
-
-
 def _axes(left: float, top: float, pw: float, ph: float) -> str:
     return (
         f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#333"/>'
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#333"/>'
-    )
-
-
-def _empty_svg(title: str, message: str, width: int) -> str:
-    return (
-        f"{_svg_open(width, 60)}{_title(title, width)}"
-        f'<text x="{width / 2}" y="42" text-anchor="middle" font-size="11">{escape(message)}'
-        "</text></svg>"
     )
 
 
@@ -559,6 +511,7 @@ def figures(content: ReportContent) -> dict[str, go.Figure]:
         "shortfalls": shortfall_figure(content.shortfalls),
         "rerouting": rerouting_figure(content.rerouting, content.importers, has_base),
         "differences": difference_figure(content.price_changes, content.shortfall_changes),
+        "trade_map": trade_map_figure(content.trade_map, _map_title(content)),
     }
 
 
@@ -575,4 +528,9 @@ def svgs(content: ReportContent) -> dict[str, list[str]]:
         "shortfalls": [shortfall_svg(content.shortfalls)],
         "rerouting": [rerouting_svg(content.rerouting, content.importers, has_base)],
         "differences": difference_svgs(content.price_changes),
+        "trade_map": [trade_map_svg(content.trade_map, _map_title(content))],
     }
+
+
+def _map_title(content: ReportContent) -> str:
+    return f"Largest trade flows between regions, {content.period_label} (t)"

@@ -23,6 +23,7 @@ from rareflow.metrics.common import NON_RE_STAGES
 from rareflow.metrics.elements import content_table, element_shortfalls
 from rareflow.metrics.report import concentration_summary, cover_summary, reliance_summary
 from rareflow.report.differences import price_changes, shortfall_changes
+from rareflow.report.world_map import trade_map_flows
 from rareflow.results import Result
 
 
@@ -112,6 +113,9 @@ class ReportContent:
     headline: pd.DataFrame  # region, unserved [, unserved_base, change]
     rerouting: pd.DataFrame  # importer, origin, form, baseline, scenario, change
     importers: list[str]
+    # origin, destination, form, tonnes: the largest flows between placed regions (world_map)
+    trade_map: pd.DataFrame
+    trade_map_unplaced: float  # t to or from regions without a place on the map (ROW)
     concentration: pd.DataFrame
     reliance: pd.DataFrame
     cover: pd.DataFrame
@@ -638,6 +642,7 @@ def gather(
     if base is not None:
         prices = pd.concat([prices, price_series(base, "baseline")], ignore_index=True)
     importers = worst_importers(result, base)
+    map_flows, unplaced = trade_map_flows(result.trade, periods)
     main = [chosen, *importers, *MAIN_REGIONS]
     shown = [r for r in dict.fromkeys(main) if r in regions]
     name = str(result.summary.get("scenario", result_dir.name))
@@ -673,6 +678,8 @@ def gather(
         headline=headline(result, base),
         rerouting=rerouting(result, base, importers),
         importers=importers,
+        trade_map=map_flows,
+        trade_map_unplaced=unplaced,
         concentration=concentration_table(result, base),
         reliance=reliance_table(result, shown),
         cover=cover_summary(result, chosen),

