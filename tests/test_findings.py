@@ -46,3 +46,47 @@ def test_one_run_alone() -> None:
     text = run_findings(cut)  # type: ignore[arg-type]
     assert text[0].startswith("Unserved demand over 2025Q1..2025Q4: 30 t, 50.0%")
     assert {term for term, _ in GLOSSARY} >= {"physical shortage", "announced"}
+
+
+def test_why_names_the_binding_licence_cap_and_its_shadow_price() -> None:
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from rareflow.comparison.findings import binding_licences
+
+    arc = "CHN>JPN:oxide:Dy"
+    licences = pd.DataFrame(
+        {
+            "arc": [arc, arc],
+            "origin": ["CHN", "CHN"],
+            "destination": ["JPN", "JPN"],
+            "material": ["oxide:Dy", "oxide:Dy"],
+            "period": ["2025-04", "2025-05"],
+            "applied": [100.0, 100.0],
+            "approved": [25.0, 175.0],
+            "backlog": [75.0, 0.0],
+            "allowed": [25.0, 175.0],
+            "departed": [25.0, 175.0],
+        }
+    )
+    prices = pd.DataFrame(
+        {
+            "region": ["CHN", "JPN", "CHN", "JPN"],
+            "material": ["oxide:Dy"] * 4,
+            "period": ["2025-04", "2025-04", "2025-05", "2025-05"],
+            "price": [200.0, 260.0, 210.0, 211.0],
+        }
+    )
+    run = SimpleNamespace(licences=licences, prices=prices)
+    (text,) = binding_licences(run)  # type: ignore[arg-type]
+    # April binds (departures at the approved 25 t, 75 t waiting); May clears the backlog
+    assert "bind on oxide:Dy in 1 period from 2025-04 to 2025-04" in text
+    assert "up to 75 t wait in the backlog (most for JPN)" in text
+    # the cap's shadow price: Japan's price less China's in the binding period
+    assert "worth 60.0 USD/kg" in text
+    # nothing waits: the regime holds nothing back, and the finding says so
+    clear = SimpleNamespace(licences=licences.iloc[1:], prices=prices)
+    (text,) = binding_licences(clear)  # type: ignore[arg-type]
+    assert text.startswith("Why: no export licence holds trade back")
+    assert binding_licences(SimpleNamespace(licences=licences.iloc[:0], prices=prices)) == []  # type: ignore[arg-type]

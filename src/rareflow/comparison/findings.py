@@ -80,6 +80,8 @@ def comparison_findings(cmp: Comparison, b: Result | None = None) -> list[str]:
     out.extend(_gap_fillers(cmp))
     if b is not None:
         out.append(shortage_sentence(b, set(cmp.periods)))
+        out.extend(binding_licences(b, set(cmp.periods)))
+    out.append(_stock_draw(cmp))
     return [s for s in out if s]
 
 
@@ -170,6 +172,78 @@ def shortage_sentence(result: Result, periods: set[str] | None = None) -> str:
     return (
         f"Physical shortage {_t(short)} of the {_t(unserved)} unserved (the rest is demand "
         f"given up because of price); largest: {named}."
+    )
+
+
+def binding_licences(result: Result, periods: set[str] | None = None) -> list[str]:
+    """Why exports fall short: the licence caps that bind, by material, with their shadow
+    price. A cap binds where departures are at the approved volume while applications wait
+    in the backlog; by complementary slackness its dual is then what one more approved tonne
+    is worth, the destination's price less the origin's (both duals of the market's balance
+    rows; freight, about 0.1 USD/kg, and transit time aside)."""
+    lic = result.licences
+    if periods is not None:
+        lic = lic[lic["period"].astype(str).isin(periods)]
+    if lic.empty:
+        return []
+    tol = 1e-3 * max(1.0, float(lic["allowed"].replace(float("inf"), 0.0).max()))
+    binding = lic[(lic["backlog"] > tol) & (lic["departed"] >= lic["allowed"] - tol)]
+    if binding.empty:
+        return [
+            "Why: no export licence holds trade back; every application leaves as soon as it "
+            "is approved and none waits in a backlog at a period's end."
+        ]
+    price = result.prices.set_index(["region", "material", "period"])["price"]
+
+    def at(regions: pd.Series) -> pd.Series:
+        keys = pd.MultiIndex.from_arrays(
+            [regions.astype(str), binding["material"].astype(str), binding["period"].astype(str)]
+        )
+        return pd.Series(price.reindex(keys).to_numpy(), index=binding.index)
+
+    binding = binding.assign(gap=at(binding["destination"]) - at(binding["origin"]))
+    out = []
+    # the backlog of all destinations in a period, at its largest over the periods
+    peaks = binding.groupby(["material", "period"])["backlog"].sum().groupby(level=0).max()
+    for material in peaks.sort_values(ascending=False).index[:NAMED]:
+        part = binding[binding["material"] == material]
+        when = sorted(set(part["period"].astype(str)))
+        held = part.groupby("destination")["backlog"].sum().sort_values(ascending=False)
+        weights = part["backlog"].where(part["gap"].notna(), 0.0)
+        gap = (
+            float((part["gap"].fillna(0.0) * weights).sum() / weights.sum())
+            if weights.sum()
+            else 0.0
+        )
+        out.append(
+            f"Why: {part['origin'].iloc[0]}'s export licences bind on {material} in "
+            f"{len(when)} period{'s' if len(when) > 1 else ''} from {when[0]} to {when[-1]}: "
+            "exports leave at the approved "
+            f"volume while up to {_t(float(peaks[material]))} wait in the backlog (most for "
+            f"{', '.join(map(str, held.index[:NAMED]))}); one more tonne approved is worth "
+            f"{gap:,.1f} USD/kg there on average (the destination's price less the exporter's: "
+            "the cap's shadow price, read from the market's duals)."
+        )
+    return out
+
+
+def _stock_draw(cmp: Comparison) -> str:
+    """Why prices outside China stay down: working stocks drawn instead of bought."""
+    table = cmp["month_by_month"]
+    stocks = table[table["measure"] == "stocks_outside_china"].set_index("period")
+    if stocks.empty:
+        return ""
+    start, low = float(stocks["a"].iloc[0]), float(stocks["b"].min())
+    drawn = float((stocks["a"] - stocks["b"]).max())
+    if start <= 0 or drawn < 0.1 * start:
+        return ""
+    when = str(stocks["b"].idxmin())
+    return (
+        "Why prices outside China rise little while stock lasts: buyers there draw the working "
+        f"stocks of the restricted materials from {_t(start)} to {_t(low)} (lowest in {when}), "
+        f"at most {_t(drawn)} below the baseline's; a holder releases stock once the price is "
+        "above what it expected by the release premium (policy_rules.csv), so while stock "
+        "lasts it holds the price outside China near that level."
     )
 
 
