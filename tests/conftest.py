@@ -133,8 +133,8 @@ sector,name,description,choke_multiple,source,vintage,estimate_method
 ev_traction,EV traction,EV and hybrid traction motors,10,test-assumption,2026,fixture sector
 """,
     "demand": """\
-year,region,sector,material,quantity,unit,source,vintage,estimate_method
-2024,IND,ev_traction,oxide:Nd,100,t,test-assumption,2024,fixture demand
+year,region,sector,material,quantity,unit,closes_world_total,source,vintage,estimate_method
+2024,IND,ev_traction,oxide:Nd,100,t,,test-assumption,2024,fixture demand
 """,
     "demand_growth": """\
 region,sector,start_year,end_year,growth,source,vintage,estimate_method

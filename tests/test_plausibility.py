@@ -106,7 +106,8 @@ def _value(indicator: str, scope: str, year: int = 2025) -> float:
 def test_volumes_sum_periods_into_years() -> None:
     assert _value("mine_output", "CHN") == 150.0
     assert _value("mine_output", "CHN", 2026) == 10.0
-    assert _value("world_ndfeb_output", "world") == 40.0
+    # China's NdFeB in blanks: its finished magnets x the recipe's input per t
+    assert _value("china_ndfeb_blanks", "CHN") == pytest.approx(30.0 * 1.282)
     assert _value("dy_oxide_output", "world") == 2.0
     assert _value("lynas_ndpr", "AUS+MYS") == 10.0
     # China's NdPr oxide: its own Nd output only, not Malaysia's Nd and Pr

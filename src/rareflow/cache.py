@@ -26,7 +26,7 @@ import platformdirs
 import xarray as xr
 
 CACHE_ENV = "RAREFLOW_CACHE_DIR"
-_FORMAT = 1  # bump when the stored layout or what calibration computes changes
+_FORMAT = 2  # bump when the stored layout or what calibration computes changes
 
 
 def cache_dir() -> Path:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from rareflow.cache import (
@@ -114,11 +115,22 @@ def calibrate_demand(
     tolerance: float = 0.005,
     max_iterations: int = 12,
     options: SolveOptions | None = None,
+    residual: np.ndarray | None = None,
 ) -> tuple[Network, Calibration]:
-    """Scale demand per material until the base year clears without unserved demand."""
+    """Scale demand per material until the base year clears without unserved demand.
+
+    `residual` marks the demand rows whose region total closes a world estimate (the world
+    less the other regions' totals, which rest on customs data: demand.csv
+    `closes_world_total`). Where a material has such rows, the whole correction goes to them
+    and the anchored rows keep their measured level; elsewhere every row of the material is
+    scaled alike. The factor reported is that of the rows scaled."""
     net = network.copy()
     materials = sorted(set(net.demand["material"]))
-    factors = pd.Series(1.0, index=materials)
+    material = net.demand["material"].astype(str).to_numpy()
+    closes = (
+        np.zeros(len(net.demand), dtype=bool) if residual is None else np.asarray(residual, bool)
+    )
+    start = net.demand["quantity"].to_numpy(dtype=float).copy()
     iterations = 0
     while iterations < max_iterations:
         iterations += 1
@@ -127,9 +139,25 @@ def calibrate_demand(
         ratio = (sums["consumed"] / sums["reference"]).reindex(materials).fillna(1.0)
         if ((ratio - 1.0).abs() <= tolerance).all():
             break
-        factors *= ratio
-        net.demand["quantity"] = net.demand["quantity"] * net.demand["material"].map(ratio)
+        quantity = net.demand["quantity"].to_numpy(dtype=float).copy()
+        for m in materials:
+            rows = material == m
+            own = rows & closes
+            # the tonnes to take off (or add), put on the residual rows where there are any
+            gap = (1.0 - float(ratio[m])) * quantity[rows].sum()
+            if own.any() and quantity[own].sum() - gap > 0:
+                quantity[own] *= (quantity[own].sum() - gap) / quantity[own].sum()
+            else:
+                quantity[rows] *= float(ratio[m])
+        net.demand["quantity"] = quantity
+    factors = pd.Series(1.0, index=materials)
+    scaled = net.demand["quantity"].to_numpy(dtype=float)
+    for m in materials:
+        rows = material == m
+        own = rows & closes if (rows & closes).any() else rows
+        factors[m] = scaled[own].sum() / start[own].sum() if start[own].sum() > 0 else 1.0
     net.meta["demand_calibration"] = json.dumps({m: round(float(f), 4) for m, f in factors.items()})
+    net.meta["demand_calibration_residual"] = json.dumps(sorted(set(material[closes])))
     return net, Calibration(
         demand_factors=factors,
         margins=pd.Series(dtype=float),
@@ -137,13 +165,29 @@ def calibrate_demand(
     )
 
 
+def residual_rows(network: Network, demand: pd.DataFrame) -> np.ndarray:
+    """Which of `network.demand`'s rows close a world total (demand.csv `closes_world_total`
+    in the base year), matched by region, sector and material."""
+    if "closes_world_total" not in demand:
+        return np.zeros(len(network.demand), dtype=bool)
+    flag = demand["closes_world_total"].astype("boolean").fillna(False).astype(bool)
+    marked = demand[flag.to_numpy()]
+    keys = set(zip(marked["region"], marked["sector"], marked["material"], strict=True))
+    rows = network.demand[["region", "sector", "material"]].itertuples(index=False, name=None)
+    return np.array([tuple(r) in keys for r in rows], dtype=bool)
+
+
 def calibrate(
-    network: Network, prices: pd.DataFrame, base_year: int, options: SolveOptions | None = None
+    network: Network,
+    prices: pd.DataFrame,
+    base_year: int,
+    options: SolveOptions | None = None,
+    residual: np.ndarray | None = None,
 ) -> tuple[Network, Calibration]:
     """Calibrate the base year: processing costs consistent with the reference prices
     (`calibrate_margins`), then demand levels that clear there (`calibrate_demand`)."""
     net, margins = calibrate_margins(network, prices, base_year)
-    net, demand = calibrate_demand(net, base_year, options=options)
+    net, demand = calibrate_demand(net, base_year, options=options, residual=residual)
     return net, Calibration(
         demand_factors=demand.demand_factors,
         margins=margins,
@@ -171,7 +215,10 @@ def calibrated_network(
     spent = 0.0
     if values is None or not _fits(values, net):
         start = time.perf_counter()
-        cal_net, _ = calibrate(net, tables["prices"], opt.base_year)
+        base = tables["demand"][tables["demand"]["year"] == opt.base_year]
+        cal_net, _ = calibrate(
+            net, tables["prices"], opt.base_year, residual=residual_rows(net, base)
+        )
         spent = time.perf_counter() - start
         values = CalibratedValues(
             demand_quantity=cal_net.demand["quantity"].to_numpy(dtype=float),

@@ -92,7 +92,7 @@ PLAUSIBILITY_INDICATORS = (
     "mine_output",
     "china_share_separation",
     "china_share_magnet",
-    "world_ndfeb_output",
+    "china_ndfeb_blanks",
     "china_ndfeb_exports",
     "dy_oxide_output",
     "china_ndpr_oxide_output",
@@ -368,6 +368,16 @@ SPECS: tuple[TableSpec, ...] = (
             Column("material", references="materials.material"),
             Column("quantity", "float", nonnegative=True),
             Column("unit"),
+            Column(
+                "closes_world_total",
+                "bool",
+                required=False,
+                description=(
+                    "true: this region's total is a world estimate less the other regions' "
+                    "(which rest on customs data); the base-year calibration scales these rows "
+                    "of the material only"
+                ),
+            ),
         ),
         key=("year", "region", "sector", "material"),
         units=("t",),
@@ -452,7 +462,7 @@ SPECS: tuple[TableSpec, ...] = (
             Column("note", required=False),
         ),
         key=("subject", "metric", "period", "source"),
-        units=("t", "t REO", "t/yr", "USD", "INR crore", "USD/kg", "t magnet", "fraction"),
+        units=("t", "t REO", "t/yr", "USD", "INR crore", "USD/kg", "t magnet", "fraction", "ratio"),
     ),
     TableSpec(
         "governance",

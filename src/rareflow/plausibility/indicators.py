@@ -85,8 +85,15 @@ def china_share_magnet(result: Result, scope: str, prices: pd.DataFrame) -> pd.S
     return _china_share(_output(result, NDFEB), _years(result), result)
 
 
-def world_ndfeb_output(result: Result, scope: str, prices: pd.DataFrame) -> pd.Series:
-    return _yearly(_output(result, NDFEB), _years(result), result)
+# t of sintered blank per t of finished magnet: the recipe's input per t of magnet
+# (process_coefficients.csv: yield 0.78, 0.282 t of scrap), all of the loss taken as machined
+# off the blank; China's magnet statistics count blanks (adamas-2020-02-china-ndfeb-2019)
+BLANK_PER_MAGNET = 1.282
+
+
+def china_ndfeb_blanks(result: Result, scope: str, prices: pd.DataFrame) -> pd.Series:
+    f = _output(result, NDFEB)
+    return _yearly(f[f["region"] == "CHN"], _years(result), result) * BLANK_PER_MAGNET
 
 
 def dy_oxide_output(result: Result, scope: str, prices: pd.DataFrame) -> pd.Series:
@@ -228,7 +235,7 @@ MEASURES: Mapping[str, Measure] = {
     "mine_output": mine_output,
     "china_share_separation": china_share_separation,
     "china_share_magnet": china_share_magnet,
-    "world_ndfeb_output": world_ndfeb_output,
+    "china_ndfeb_blanks": china_ndfeb_blanks,
     "china_ndfeb_exports": china_ndfeb_exports,
     "dy_oxide_output": dy_oxide_output,
     "tb_oxide_output": tb_oxide_output,
