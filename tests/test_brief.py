@@ -12,6 +12,9 @@ from typer.testing import CliRunner
 
 from rareflow.brief import (
     AgreementTerms,
+    DemandRange,
+    demand_coverage,
+    india_demand_range,
     ndfeb_coverage,
     pause_findings,
     suspension_start,
@@ -54,6 +57,39 @@ def test_coverage_years_and_never() -> None:
     assert c.table.loc[2027, "ratio"] == pytest.approx(0.6)
     # SmCo magnets are not NdFeB: they do not count
     assert c.table.loc[2025, "output"] == 0.0
+
+
+def test_output_against_the_demand_range() -> None:
+    # 1,000-2,000 t in 2025, doubling in two years: x sqrt(2) a year
+    wanted = DemandRange(2025, 1000.0, 2000.0, growth_by=2027, growth=2.0, sources="s")
+    assert wanted.at(2027) == pytest.approx((2000.0, 4000.0))
+    assert wanted.at(2028) == pytest.approx((2000.0 * 2**0.5, 4000.0 * 2**0.5))
+    output = [500.0, 1500.0, 2500.0, 6000.0]
+    scen = _result(
+        _flows(
+            [
+                ("process_output", "IND", "magnet:NdFeB-HRE", y, v)
+                for y, v in zip(YEARS, output, strict=True)
+            ]
+        )
+    )
+    c = demand_coverage("chain", scen, wanted)
+    # low end 1,000, 1,414, 2,000, 2,828: reached in 2026; high end 2,000 ... 5,657: in 2028
+    assert (c.first_low, c.first_high) == (2026, 2028)
+    assert c.table.loc[2027, "share_low"] == pytest.approx(2500.0 / 2000.0)
+    never = demand_coverage("base", _result(_flows([])), wanted)
+    assert never.first_low is None and never.table["output"].eq(0.0).all()
+    # the shipped figures: the value-based NdFeB estimate, the industry's high end, the
+    # Cabinet's doubling by 2030
+    from rareflow.data.loader import load_reference
+
+    shipped = india_demand_range(load_reference()["reported_figures"])
+    assert (shipped.low, shipped.high, shipped.growth_by, shipped.growth) == (
+        4067.0,
+        7500.0,
+        2030,
+        2.0,
+    )
 
 
 def _trade(rows: list[tuple[str, str, str, str, float]]) -> pd.DataFrame:
@@ -143,6 +179,7 @@ def test_brief_seed_prints_its_answers(tmp_path: Path) -> None:
     for scenario in ("india-value-chain-2030", "india-value-chain-2030-slow"):
         assert f"- {scenario}: a quarter of the imports:" in text
         assert f"- {scenario}: first link to bind:" in text
+        assert f"- {scenario}: India's own NdFeB output " in text
     assert "oxide:Tb" in text
 
 

@@ -9,7 +9,9 @@ see `rareflow.comparison.run_cached`) and states:
    agreement's material and of separated oxides);
 3. in which year India's own NdFeB output covers a quarter, a half and all of its NdFeB
    imports (the imports of the baseline in the same year), under india-value-chain-2030 and
-   its slow variant;
+   its slow variant; and in which year it reaches the low and the high end of India's NdFeB
+   demand as its sources put it (4,067-7,500 t in FY25, doubling by 2030: reported_figures.csv),
+   under the baseline and both chain scenarios;
 4. which link of India's chain binds first: the stage (mining, cracking, separation, reduction,
    alloying, magnet) whose capacity is fully used first, and the chain material whose Indian
    price stands furthest above the world's;
@@ -36,10 +38,14 @@ from rareflow.brief.findings import (
     AgreementTerms,
     Binding,
     Coverage,
+    DemandCoverage,
+    DemandRange,
     PauseFindings,
     agreement_terms,
     chain_binding,
+    demand_coverage,
     full_years,
+    india_demand_range,
     ndfeb_coverage,
     pause_findings,
     periods_from,
@@ -67,11 +73,15 @@ __all__ = [
     "AgreementTerms",
     "Binding",
     "Coverage",
+    "DemandCoverage",
+    "DemandRange",
     "PauseFindings",
     "SeedBrief",
     "agreement_terms",
     "chain_binding",
+    "demand_coverage",
     "full_years",
+    "india_demand_range",
     "ndfeb_coverage",
     "pause_findings",
     "periods_from",

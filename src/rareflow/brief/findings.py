@@ -361,6 +361,82 @@ def ndfeb_coverage(
     return Coverage(name, out, first)
 
 
+@dataclass(frozen=True)
+class DemandRange:
+    """India's NdFeB demand as its sources put it: a range in a base year, growing."""
+
+    year: int  # the base year of the range (FY2025 read as calendar 2025)
+    low: float  # t of magnet a year
+    high: float
+    growth_by: int  # the year by which demand has grown by `growth` times
+    growth: float
+    sources: str  # the source ids, for the brief to cite
+
+    def at(self, year: int) -> tuple[float, float]:
+        """(low, high) t/yr in `year`, grown at the rate that reaches `growth` by
+        `growth_by`, and at the same rate after it (an assumption the brief states)."""
+        rate = self.growth ** (1.0 / (self.growth_by - self.year))
+        k = rate ** (year - self.year)
+        return self.low * k, self.high * k
+
+
+def india_demand_range(figures: pd.DataFrame) -> DemandRange:
+    """From reported_figures.csv: the low end is the NdFeB estimate from the value of India's
+    FY25 magnet imports (4,067 t), the high end the industry's 7,500 t; growth: the Cabinet's
+    'expected to double by 2030 from 2025'."""
+
+    def row(subject: str, metric: str) -> pd.Series:
+        hit = figures[(figures["subject"] == subject) & (figures["metric"] == metric)]
+        if hit.empty:
+            raise CompareError(f"reported_figures.csv: no row {subject}/{metric}")
+        return hit.iloc[0]
+
+    low, high = row("india", "ndfeb_imports_estimate"), row("india", "magnet_demand_high")
+    growth = row("india", "repm_consumption_growth")
+    ids = ";".join(dict.fromkeys(f"{low['source']};{high['source']};{growth['source']}".split(";")))
+    return DemandRange(
+        year=2025,
+        low=float(low["value"]),
+        high=float(high["value"]),
+        growth_by=int(str(growth["period"])[-4:]),
+        growth=float(growth["value"]),
+        sources=ids,
+    )
+
+
+@dataclass
+class DemandCoverage:
+    """India's own NdFeB output against its demand range, by calendar year."""
+
+    scenario: str
+    demand: DemandRange
+    table: pd.DataFrame  # year: output, demand_low, demand_high, share_low, share_high
+    first_low: int | None  # first year output covers the low end of demand
+    first_high: int | None
+
+
+def demand_coverage(
+    name: str, scen: Result, demand: DemandRange, region: str = INDIA
+) -> DemandCoverage:
+    years = full_years(scen)
+    if not years:
+        raise CompareError(f"{name}: no full calendar year in the run")
+    out = pd.DataFrame(index=pd.Index(years, name="year"))
+    out["output"] = flows_by_year(scen.flows, "process_output", region, NDFEB).reindex(years)
+    out = out.fillna(0.0)
+    ranges = [demand.at(y) for y in years]
+    out["demand_low"] = [r[0] for r in ranges]
+    out["demand_high"] = [r[1] for r in ranges]
+    out["share_low"] = out["output"] / out["demand_low"]
+    out["share_high"] = out["output"] / out["demand_high"]
+
+    def first(column: str) -> int | None:
+        hit = out.index[out[column] >= 1.0 - 1e-9]
+        return int(hit[0]) if len(hit) else None
+
+    return DemandCoverage(name, demand, out, first("share_low"), first("share_high"))
+
+
 # ---------------------------------------------------------------------------------------------
 # which link binds first
 

@@ -19,9 +19,12 @@ from rareflow.brief.findings import (
     SEED,
     Binding,
     Coverage,
+    DemandCoverage,
     PauseFindings,
     agreement_terms,
     chain_binding,
+    demand_coverage,
+    india_demand_range,
     ndfeb_coverage,
     pause_findings,
     suspension_start,
@@ -30,6 +33,8 @@ from rareflow.brief.scheme import SchemeNeeds, scheme_needs
 from rareflow.brief.text import (
     binding_text,
     coverage_text,
+    demand_coverage_text,
+    demand_range_note,
     md_table,
     pause_text,
     scheme_text,
@@ -56,6 +61,7 @@ class SeedBrief:
     periods: dict[str, str]  # scenario -> "start..end step"
     pause: PauseFindings
     coverage: list[Coverage]
+    demand: list[DemandCoverage]
     binding: list[Binding]
     seed: PauseFindings
     seed_prices: pd.DataFrame
@@ -116,6 +122,8 @@ def seed_brief(
     eff_s, share_s = suspension_start(scenarios_dir / f"{SEED}.yaml")
     seed = pause_findings(SEED, base, runs[SEED].result, eff_s, share_s, terms, content)
     coverage = [ndfeb_coverage(n, base, runs[n].result) for n in (CHAIN, CHAIN_SLOW)]
+    wanted = india_demand_range(reference["reported_figures"])
+    demand = [demand_coverage(n, runs[n].result, wanted) for n in (BASELINE, CHAIN, CHAIN_SLOW)]
     binding = [
         chain_binding(n, scenarios_dir / f"{n}.yaml", runs[n].result, overrides[n])
         for n in (CHAIN, CHAIN_SLOW)
@@ -130,7 +138,7 @@ def seed_brief(
         step_name = run.result.summary.get("horizon", {}).get("step", "")
         spans[name] = f"{ps[0]}..{ps[-1]} {step_name}".strip()
     scheme = [scheme_needs(n, runs[n].result, reference) for n in (CHAIN, CHAIN_SLOW)]
-    return SeedBrief(spans, pause, coverage, binding, seed, seed_prices, scheme)
+    return SeedBrief(spans, pause, coverage, demand, binding, seed, seed_prices, scheme)
 
 
 def render(brief: SeedBrief) -> str:
@@ -154,6 +162,13 @@ def render(brief: SeedBrief) -> str:
     lines.append("")
     for c in brief.coverage:
         lines += coverage_text(c)
+        lines.append("")
+    lines += ["## 3a. India's own NdFeB output against its demand", ""]
+    if brief.demand:
+        lines.append(demand_range_note(brief.demand[0].demand))
+        lines.append("")
+    for d in brief.demand:
+        lines += demand_coverage_text(d)
         lines.append("")
     lines += ["## 3b. What the 6,000 t/yr magnet scheme needs, and who supplies it", ""]
     for s in brief.scheme:

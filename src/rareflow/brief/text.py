@@ -9,6 +9,8 @@ from rareflow.brief.findings import (
     GAP_NOTABLE_PCT,
     Binding,
     Coverage,
+    DemandCoverage,
+    DemandRange,
     PauseFindings,
 )
 from rareflow.brief.scheme import SCHEME_CAPACITY_T, SchemeNeeds
@@ -126,6 +128,46 @@ def coverage_text(c: Coverage) -> list[str]:
     ]
     lines += md_table(tab.rename(columns={"output": "India NdFeB output t"}), "{:,.2f}")
     return lines
+
+
+def demand_coverage_text(c: DemandCoverage) -> list[str]:
+    last_year = int(c.table.index[-1])
+    last = c.table.iloc[-1]
+
+    def reach(year: int | None, end: str) -> str:
+        if year is None:
+            return f"does not reach the {end} of its demand by {last_year}"
+        return f"reaches the {end} of its demand in {year}"
+
+    lines = [
+        f"- {c.scenario}: India's own NdFeB output {reach(c.first_low, 'low end')} and "
+        f"{reach(c.first_high, 'high end')}. In {last_year} it makes {_t(last['output'])} t "
+        f"against a demand of {_t(last['demand_low'])}-{_t(last['demand_high'])} t "
+        f"({last['share_low']:.0%} of the low end, {last['share_high']:.0%} of the high end).",
+        "",
+    ]
+    lines += md_table(
+        c.table.rename(
+            columns={
+                "output": "India NdFeB output t",
+                "demand_low": "demand low t",
+                "demand_high": "demand high t",
+                "share_low": "share of low",
+                "share_high": "share of high",
+            }
+        ),
+        "{:,.2f}",
+    )
+    return lines
+
+
+def demand_range_note(d: DemandRange) -> str:
+    return (
+        f"India's NdFeB demand: {_t(d.low)}-{_t(d.high)} t in FY{d.year} (the low end from the "
+        f"value of its rare earth magnet imports at China's export unit value, the high end an "
+        f"industry estimate), growing {d.growth:g}x by {d.growth_by} as the Cabinet expects, "
+        f"and at the same rate after it (an assumption); sources: {d.sources}."
+    )
 
 
 def binding_text(b: Binding) -> list[str]:
