@@ -24,7 +24,7 @@ def _scenario(tiny_dir: Path) -> Path:
         )
     )
     t = "test-assumption,2026,fixture"
-    _append(tiny_dir / "demand.csv", f"2024,JPN,ev_traction,oxide:Nd,50,t,{t}\n")
+    _append(tiny_dir / "demand.csv", f"2024,JPN,ev_traction,oxide:Nd,50,t,,{t}\n")
     _append(
         tiny_dir / "processes.csv",
         f"cracking:monazite,cracking,mixed:monazite,1000,USD/t,Cracking,,{t}\n",

@@ -138,3 +138,13 @@ def test_the_market_clears_on_the_planned_capacity_and_the_plan_is_cached(
     again = planned_network(net, tables, 2025, 2029, store=PlanStore(tmp_path), options=ONE_BLOCK)
     assert again.meta["planning_s"] == "0.000"
     assert again.meta["investment_plan"] == first.meta["investment_plan"]
+
+
+def test_an_empty_plan_keeps_its_columns_on_disk(tmp_path: Path) -> None:
+    # a network whose plan builds nothing: read back from disk by a second process, the table
+    # must still have its columns (it had none, and planned_network failed on 'candidate')
+    empty = pd.DataFrame(columns=["candidate", "year", "capacity"])
+    PlanStore(tmp_path).put("k", empty)
+    again = PlanStore(tmp_path).get("k")
+    assert again is not None and again.empty
+    assert list(again.columns) == ["candidate", "year", "capacity"]

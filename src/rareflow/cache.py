@@ -174,8 +174,9 @@ class PlanStore:
         if key in self._memory:
             return self._memory[key].copy()
         try:
-            text = self._path(key).read_text(encoding="utf-8")
-            frame = pd.DataFrame(json.loads(text)["rows"])
+            stored = json.loads(self._path(key).read_text(encoding="utf-8"))
+            # the columns are kept apart: a plan that builds nothing has no rows to name them
+            frame = pd.DataFrame(stored["rows"], columns=stored.get("columns"))
         except (OSError, ValueError, KeyError, TypeError):
             return None  # absent or unreadable: plan again
         self._memory[key] = frame
@@ -188,7 +189,8 @@ class PlanStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
             rows = json.loads(plan.to_json(orient="records"))
-            tmp.write_text(json.dumps({"rows": rows}), encoding="utf-8")
+            text = json.dumps({"columns": [str(c) for c in plan.columns], "rows": rows})
+            tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, path)
         except OSError:
             pass
