@@ -558,3 +558,71 @@ def test_us_import_ban_and_145_percent_tariff_validate_on_the_shipped_data(
     words = " ".join(describe_scenario(sc, vocab))
     assert "USA bans imports of magnet:NdFeB-*" in words
     assert "145% ad valorem tariff" in words
+
+
+def test_a_new_agreement_holds_its_volume_and_can_be_suspended_later() -> None:
+    # China sells Japan 30 t/yr of Nd oxide under a new deal from April, suspended in October
+    sc = scenario(
+        [
+            {
+                "type": "agreement_new",
+                "agreement": "chn-jpn-deal",
+                "seller": "CHN",
+                "buyer": "JPN",
+                "material": "oxide:Nd",
+                "start": "2025-04",
+                "volume_min": "30 t/yr",
+                "volume_max": "30 t/yr",
+            },
+            {
+                "type": "agreement_suspend",
+                "agreement": "chn-jpn-deal",
+                "start": "2025-10",
+            },
+        ]
+    )
+    out = apply(sc, india_japan(), VOCAB)
+    deal = out.network.agreements.set_index("agreement").loc["chn-jpn-deal"]
+    assert (deal["seller_region"], deal["buyer_region"], deal["volume_min"]) == ("CHN", "JPN", 30.0)
+    assert out.levers.agreement_suspensions["agreement"].tolist() == ["chn-jpn-deal"]
+    run = solve(out.network, out.horizon, out.levers, options=ONE_BLOCK)
+    flow = run.arc_flow("CHN>JPN:oxide:Nd").to_numpy()
+    # from April to September at least the contracted 2.5 t a month (more if the market wants)
+    assert (flow[3:9] >= 30.0 / 12 - 1e-6).all()
+
+
+def test_a_new_agreement_without_a_trade_route_is_refused() -> None:
+    sc = scenario(
+        [
+            {
+                "type": "agreement_new",
+                "agreement": "jpn-chn-dy",
+                "seller": "JPN",
+                "buyer": "CHN",
+                "material": "concentrate:monazite",
+                "start": "2025-04",
+                "volume_min": "5 t/yr",
+            }
+        ]
+    )
+    with pytest.raises(ScenarioError, match="no trade route from JPN to CHN for concentrate"):
+        apply(sc, india_japan(), VOCAB)
+
+
+def test_a_new_agreement_id_must_be_new_and_its_regions_known(tmp_path: Path) -> None:
+    head = "name: t\nbase: baseline\nevents:\n"
+    deal = (
+        "  - {type: agreement_new, agreement: %s, seller: %s, buyer: IND,"
+        " material: magnet:NdFeB-LRE, start: 2026-04, volume_min: 480 t/yr}\n"
+    )
+    taken = tmp_path / "taken.yaml"
+    taken.write_text(head + deal % ("irel-toyotsu", "JPN"))
+    with pytest.raises(ScenarioError, match="agreement irel-toyotsu already exists"):
+        load_scenario(taken)
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text(head + deal % ("jpn-ind", "JAPAN"))
+    with pytest.raises(ScenarioError, match="unknown region 'JAPAN'"):
+        load_scenario(unknown)
+    # the shipped swap: a new agreement, described in words
+    swap = load_scenario(SCENARIOS_DIR / "negotiated-swap.yaml")
+    assert any(getattr(e, "agreement", "") == "jpn-ind-magnet-swap" for e in swap.events)

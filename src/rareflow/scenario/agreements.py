@@ -1,5 +1,6 @@
-"""Agreement events: changes edit the network's agreements (split at the dates they take
-effect), suspensions become lever rows. Resolved together, after the other events."""
+"""Agreement events: new agreements join the network's table, changes edit it (split at the
+dates they take effect), suspensions become lever rows. Resolved together, after the other
+events, so a later event can change or suspend an agreement an earlier one made."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pandas as pd
 
 from rareflow.network import Network
 from rareflow.scenario.errors import ScenarioError
-from rareflow.scenario.schema import AgreementChange, AgreementSuspend, EventBase
+from rareflow.scenario.schema import AgreementChange, AgreementNew, AgreementSuspend, EventBase
 from rareflow.scenario.timing import DAYS_PER_MONTH, in_force, iso
 
 
@@ -39,10 +40,57 @@ def _split_agreements(network: Network, cuts: dict[str, set[dt.date]]) -> pd.Dat
     return pd.DataFrame(rows, columns=columns)
 
 
+def _new_agreements(events: Sequence[tuple[str, EventBase]], network: Network) -> pd.DataFrame:
+    """The network's agreements with the rows of `agreement_new` events added, each checked
+    against the network: a new id, known regions, a trade arc seller -> buyer for the material."""
+    table = network.agreements
+    rows = []
+    known = set(table["agreement"].astype(str))
+    regions = set(network.regions["region"].astype(str))
+    arcs = set(
+        zip(
+            network.arcs["origin"],
+            network.arcs["destination"],
+            network.arcs["material"],
+            strict=True,
+        )
+    )
+    for label, ev in events:
+        if not isinstance(ev, AgreementNew):
+            continue
+        if ev.agreement in known:
+            raise ScenarioError(f"{label}: agreement {ev.agreement} already exists")
+        for field, code in (("seller", ev.seller), ("buyer", ev.buyer)):
+            if code not in regions:
+                raise ScenarioError(f"{label}.{field}: unknown region '{code}'")
+        if (ev.seller, ev.buyer, ev.material) not in arcs:
+            raise ScenarioError(
+                f"{label}: no trade route from {ev.seller} to {ev.buyer} for {ev.material}"
+            )
+        known.add(ev.agreement)
+        rows.append(
+            {
+                "agreement": ev.agreement,
+                "seller_region": ev.seller,
+                "buyer_region": ev.buyer,
+                "material": ev.material,
+                "start": pd.Timestamp(ev.start),
+                "end": pd.Timestamp(ev.end) if ev.end is not None else pd.NaT,
+                "volume_min": float(ev.volume_min),
+                "volume_max": float(ev.volume_max) if ev.volume_max is not None else float("nan"),
+            }
+        )
+    if not rows:
+        return table
+    return pd.concat([table, pd.DataFrame(rows, columns=table.columns)], ignore_index=True)
+
+
 def resolve_agreements(
     events: Sequence[tuple[str, EventBase]], network: Network
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Edited agreements table and the suspension lever rows."""
+    network = network.copy()
+    network.agreements = _new_agreements(events, network)
     cuts: dict[str, set[dt.date]] = {}
     for _, ev in events:
         if isinstance(ev, AgreementChange):

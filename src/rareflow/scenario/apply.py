@@ -25,7 +25,13 @@ from rareflow.optimize.levers import LEVER_COLUMNS, Levers
 from rareflow.scenario.agreements import resolve_agreements
 from rareflow.scenario.errors import ScenarioError
 from rareflow.scenario.events import HANDLERS, SWITCHABLE, EventContext
-from rareflow.scenario.schema import AgreementChange, AgreementSuspend, Parameter, Scenario
+from rareflow.scenario.schema import (
+    AgreementChange,
+    AgreementNew,
+    AgreementSuspend,
+    Parameter,
+    Scenario,
+)
 from rareflow.scenario.timing import engine_horizon, in_force
 from rareflow.scenario.vocabulary import Vocabulary, load_vocabulary
 
@@ -180,7 +186,7 @@ def apply(scenario: Scenario, network: Network, vocabulary: Vocabulary | None = 
         # a new plant needs trade routes for what it takes and makes, and its recipe variants
         base_year = int(net.meta.get("base_year", int(periods["year"].min())))
         net = complete_network(net, base_year)
-    if any(isinstance(ev, AgreementChange | AgreementSuspend) for _, ev in labelled):
+    if any(isinstance(ev, AgreementChange | AgreementSuspend | AgreementNew) for _, ev in labelled):
         net.agreements, tables["agreement_suspensions"] = resolve_agreements(labelled, net)
     frames = {}
     for name, rows in tables.items():

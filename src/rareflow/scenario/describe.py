@@ -7,6 +7,7 @@ from typing import Any
 
 from rareflow.scenario.schema import (
     AgreementChange,
+    AgreementNew,
     AgreementSuspend,
     Capacity,
     Demand,
@@ -111,6 +112,17 @@ def describe(ev: EventBase, vocab: Vocabulary | None = None) -> str:
         return (
             f"Agreement {ev.agreement}: {ev.share:.0%} of the contracted volume suspended"
             f"{when}, effective after {ev.notice:g} months' notice."
+        )
+    if isinstance(ev, AgreementNew):
+        if ev.volume_max is None:
+            volume = f"at least {_num(ev.volume_min)} t/yr"
+        elif ev.volume_max == ev.volume_min:
+            volume = f"{_num(ev.volume_min)} t/yr"
+        else:
+            volume = f"{_num(ev.volume_min)} to {_num(ev.volume_max)} t/yr"
+        return (
+            f"New agreement {ev.agreement}: {ev.seller} supplies {ev.buyer} with {ev.material}, "
+            f"{volume}{when}."
         )
     if isinstance(ev, AgreementChange):
         parts: list[str] = []

@@ -20,6 +20,7 @@ from rareflow.network import Network
 from rareflow.scenario.errors import ScenarioError
 from rareflow.scenario.schema import (
     AgreementChange,
+    AgreementNew,
     AgreementSuspend,
     Capacity,
     Demand,
@@ -658,6 +659,7 @@ HANDLERS: dict[type, Handler] = {
     Stockpile: _on_stockpile,
     Substitution: _on_substitution,
     AgreementChange: _later,
+    AgreementNew: _later,
     AgreementSuspend: _later,
     Parameter: _later,
 }

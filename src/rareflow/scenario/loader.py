@@ -280,6 +280,8 @@ _NAME_FIELDS: dict[str, str] = {
     "end_users": "sector",
     "sector": "sector",
     "agreement": "agreement",
+    "seller": "region",
+    "buyer": "region",
     "stage": "stage",
 }
 
@@ -385,10 +387,16 @@ def _event_names(event: Any) -> Iterator[tuple[Loc, str, str]]:
 
 def check_names(doc: Document, parsed: ScenarioFile, vocab: Vocabulary) -> None:
     """Every region, material, facility ... an event names exists in `vocab`."""
+    created: set[str] = set()  # agreements an earlier agreement_new of this file made
     for i, event in enumerate(parsed.events):
         loc: Loc = ("events", i)
         for rel, kind, value in _event_names(event):
-            _check_name(doc, (*loc, *rel), kind, value, vocab)
+            if kind == "agreement" and event.type == "agreement_new":
+                if value in vocab.agreements or value in created:
+                    raise doc.error((*loc, *rel), f"agreement {value} already exists")
+                created.add(value)
+            elif not (kind == "agreement" and value in created):
+                _check_name(doc, (*loc, *rel), kind, value, vocab)
         if event.type == "parameter":
             _check_parameter(doc, loc, event, vocab)
         if event.type == "capacity":

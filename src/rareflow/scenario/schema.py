@@ -372,6 +372,32 @@ class AgreementChange(EventBase):
         return self
 
 
+class AgreementNew(EventBase):
+    """A new contracted flow of `material` from region `seller` to region `buyer`: at least
+    `volume_min` and at most `volume_max` t/yr from `start` (to `end`); a negotiated deal such
+    as a swap or an offtake the data do not hold."""
+
+    type: Literal["agreement_new"]
+    agreement: str = Field(pattern=NAME_PATTERN, description="Lowercase id of the new agreement.")
+    seller: str = Field(description="Region code of the seller.")
+    buyer: str = Field(description="Region code of the buyer.")
+    material: str
+    start: Date
+    volume_min: MassRate = 0.0  # type: ignore[valid-type]
+    volume_max: MassRate | None = None  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _volumes(self) -> AgreementNew:
+        if self.seller == self.buyer:
+            raise ValueError(f"expected a buyer other than the seller {self.seller}")
+        if self.volume_max is not None and self.volume_min > self.volume_max:
+            raise ValueError(
+                f"expected volume_min <= volume_max, got {self.volume_min:g} > "
+                f"{self.volume_max:g} t/yr"
+            )
+        return self
+
+
 class Capacity(EventBase):
     """A facility's capacity path: t/yr from each date (of `material` if given)."""
 
@@ -500,6 +526,7 @@ Event = Annotated[
     | ImportBan
     | AgreementSuspend
     | AgreementChange
+    | AgreementNew
     | Capacity
     | Outage
     | Demand
@@ -518,6 +545,7 @@ EVENT_MODELS: dict[str, type[EventBase]] = {
     "import_ban": ImportBan,
     "agreement_suspend": AgreementSuspend,
     "agreement_change": AgreementChange,
+    "agreement_new": AgreementNew,
     "capacity": Capacity,
     "outage": Outage,
     "demand": Demand,
