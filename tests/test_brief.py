@@ -181,6 +181,12 @@ def test_brief_seed_prints_its_answers(tmp_path: Path) -> None:
         assert f"- {scenario}: first link to bind:" in text
         assert f"- {scenario}: India's own NdFeB output " in text
     assert "oxide:Tb" in text
+    # the three negotiated resolutions side by side: the swap restores the whole volume and
+    # returns 480 t/yr of magnets; the quota half of it
+    assert "## 6. Three negotiated resolutions of the pause, side by side" in text
+    assert "- negotiated-swap: Japan gets 1,000 t/yr of the agreement's material" in text
+    assert "(480 from Japan)" in text
+    assert "- negotiated-quota: Japan gets 500 t/yr" in text
 
 
 def test_brief_unknown_topic_exits_2() -> None:

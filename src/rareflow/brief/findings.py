@@ -32,7 +32,10 @@ PAUSE = "india-pauses-toyotsu"
 CHAIN = "india-value-chain-2030"
 CHAIN_SLOW = "india-value-chain-2030-slow"
 SEED = "seed"
-SCENARIOS: tuple[str, ...] = (BASELINE, PAUSE, CHAIN, CHAIN_SLOW, SEED)
+# three negotiated resolutions of the pause, compared with it from when they diverge
+RESOLUTIONS: tuple[str, ...] = ("negotiated-quota", "negotiated-swap", "negotiated-redirect")
+RESOLVED_FROM = pd.Timestamp("2026-04-01")
+SCENARIOS: tuple[str, ...] = (BASELINE, PAUSE, CHAIN, CHAIN_SLOW, SEED, *RESOLUTIONS)
 NDFEB = "magnet:NdFeB-*"
 COVER_LEVELS: tuple[float, ...] = (0.25, 0.5, 1.0)
 # India's chain to NdFeB magnets: stage -> processes (fnmatch patterns)
@@ -435,6 +438,65 @@ def demand_coverage(
         return int(hit[0]) if len(hit) else None
 
     return DemandCoverage(name, demand, out, first("share_low"), first("share_high"))
+
+
+# ---------------------------------------------------------------------------------------------
+# negotiated resolutions, side by side
+
+
+RESOLUTION_COLUMNS: tuple[str, ...] = (
+    "JPN gets from IND t/yr",
+    "JPN loses Nd+Pr t/yr",
+    "JPN loses USD M/yr",
+    "IND NdFeB output t/yr",
+    "IND NdFeB imports t/yr",
+    "of which from JPN t/yr",
+    "JPN unserved change t/yr",
+    "IND unserved change t/yr",
+)
+
+
+def resolution_row(pause: PauseFindings, base: Result, scen: Result) -> dict[str, float]:
+    """One row of the side-by-side table: what Japan gets and loses of the agreement, and
+    India's magnet supply, t/yr over the pause findings' periods, against the baseline."""
+    periods = pause.periods
+    nd_pr = sum(pause.content.get(e, 0.0) for e in ("Nd", "Pr"))  # t/yr in the lost volume
+
+    def rate(res: Result, kind: str, region: str) -> float:
+        f = res.flows[res.flows["period"].astype(str).isin(periods)]
+        return float(flows_by_year(f, kind, region, NDFEB).sum()) / _years_in(periods)
+
+    def from_japan(res: Result) -> float:
+        t = res.trade[
+            (res.trade["origin"] == JAPAN)
+            & (res.trade["destination"] == INDIA)
+            & res.trade["period"].astype(str).isin(periods)
+        ]
+        keep = [fnmatch.fnmatchcase(str(m), NDFEB) for m in t["material"]]
+        return float(t.loc[np.asarray(keep, dtype=bool), "value"].sum()) / _years_in(periods)
+
+    def unserved_change(region: str) -> float:
+        def total(res: Result) -> float:
+            s = res.shortfalls
+            s = s[(s["region"] == region) & s["period"].astype(str).isin(periods)]
+            return float(s["unserved"].sum()) / _years_in(periods)
+
+        return total(scen) - total(base)
+
+    return {
+        "JPN gets from IND t/yr": pause.contract_scenario,
+        "JPN loses Nd+Pr t/yr": nd_pr,
+        "JPN loses USD M/yr": pause.value_lost_usd / 1e6,
+        "IND NdFeB output t/yr": rate(scen, "process_output", INDIA),
+        "IND NdFeB imports t/yr": rate(scen, "trade_in", INDIA),
+        "of which from JPN t/yr": from_japan(scen),
+        "JPN unserved change t/yr": unserved_change(JAPAN),
+        "IND unserved change t/yr": unserved_change(INDIA),
+    }
+
+
+def _years_in(periods: list[str]) -> float:
+    return float(sum(period_years(p) for p in periods)) or 1.0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,9 @@ from rareflow.brief.findings import (
     CHAIN_SLOW,
     FULL_USE,
     PAUSE,
+    RESOLUTION_COLUMNS,
+    RESOLUTIONS,
+    RESOLVED_FROM,
     SCENARIOS,
     SEED,
     Binding,
@@ -27,6 +30,7 @@ from rareflow.brief.findings import (
     india_demand_range,
     ndfeb_coverage,
     pause_findings,
+    resolution_row,
     suspension_start,
 )
 from rareflow.brief.scheme import SchemeNeeds, scheme_needs
@@ -37,6 +41,7 @@ from rareflow.brief.text import (
     demand_range_note,
     md_table,
     pause_text,
+    resolution_text,
     scheme_text,
 )
 from rareflow.comparison import (
@@ -66,6 +71,7 @@ class SeedBrief:
     seed: PauseFindings
     seed_prices: pd.DataFrame
     scheme: list[SchemeNeeds]
+    resolutions: pd.DataFrame  # scenario x RESOLUTION_COLUMNS, from RESOLVED_FROM on
 
     def markdown(self) -> str:
         return render(self)
@@ -138,7 +144,15 @@ def seed_brief(
         step_name = run.result.summary.get("horizon", {}).get("step", "")
         spans[name] = f"{ps[0]}..{ps[-1]} {step_name}".strip()
     scheme = [scheme_needs(n, runs[n].result, reference) for n in (CHAIN, CHAIN_SLOW)]
-    return SeedBrief(spans, pause, coverage, demand, binding, seed, seed_prices, scheme)
+    rows = {}
+    for name in (PAUSE, *RESOLUTIONS):
+        found = pause_findings(name, base, runs[name].result, RESOLVED_FROM, 1.0, terms, content)
+        rows[name] = resolution_row(found, base, runs[name].result)
+    resolutions = pd.DataFrame.from_dict(rows, orient="index", columns=list(RESOLUTION_COLUMNS))
+    resolutions.index.name = "scenario"
+    return SeedBrief(
+        spans, pause, coverage, demand, binding, seed, seed_prices, scheme, resolutions
+    )
 
 
 def render(brief: SeedBrief) -> str:
@@ -192,4 +206,6 @@ def render(brief: SeedBrief) -> str:
         "",
     ]
     lines += md_table(sp[["china_a", "outside_a", "china_b", "outside_b", "gap_b"]], "{:,.1f}")
+    lines += ["", "## 6. Three negotiated resolutions of the pause, side by side", ""]
+    lines += resolution_text(brief.resolutions, RESOLVED_FROM)
     return "\n".join(lines) + "\n"

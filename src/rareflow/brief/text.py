@@ -170,6 +170,31 @@ def demand_range_note(d: DemandRange) -> str:
     )
 
 
+def resolution_text(table: pd.DataFrame, since: pd.Timestamp) -> list[str]:
+    """The side-by-side table with a sentence per variant."""
+    lines = [
+        f"Each against the baseline, t/yr averaged from {since:%Y-%m} to the end of the run "
+        "(when the variants part ways): india-pauses-toyotsu, the pause that stands; "
+        "negotiated-quota, half the contracted volume resumes; negotiated-swap, the full "
+        "volume resumes and Japan returns heavy-RE-free magnets made from its Nd and Pr "
+        "(480 t/yr); negotiated-redirect, the pause stands and India's magnet scheme uses the "
+        "material. The terms of the three are assumptions (their scenario files say which).",
+        "",
+    ]
+    for name, row in table.iterrows():
+        lines.append(
+            f"- {name}: Japan gets {_t(row['JPN gets from IND t/yr'])} t/yr of the agreement's "
+            f"material and loses {_t(row['JPN loses Nd+Pr t/yr'])} t/yr of Nd and Pr in it "
+            f"(USD {row['JPN loses USD M/yr']:,.1f} M/yr at the baseline's price); India makes "
+            f"{_t(row['IND NdFeB output t/yr'])} t/yr of NdFeB and imports "
+            f"{_t(row['IND NdFeB imports t/yr'])} t/yr ({_t(row['of which from JPN t/yr'])} "
+            "from Japan)."
+        )
+    lines.append("")
+    lines += md_table(table, "{:,.1f}")
+    return lines
+
+
 def binding_text(b: Binding) -> list[str]:
     if b.first:
         stage = ", ".join(b.first)
