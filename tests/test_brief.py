@@ -137,7 +137,16 @@ def test_the_loss_in_element_content_and_dollars() -> None:
         _flows([("stock_release", "JPN", "mixed:monazite", y, 50.0) for y in YEARS]),
         _trade([("AUS", "JPN", "mixed:monazite", y, 700.0) for y in YEARS]),
     )
-    scen.prices = base.prices.assign(price=8.0)
+    scen.prices = pd.concat(
+        [
+            base.prices.assign(price=8.0),
+            pd.DataFrame(
+                [("JPN", "oxide:Nd", y, 60.0) for y in YEARS],
+                columns=["region", "material", "period", "price"],
+            ),
+        ],
+        ignore_index=True,
+    )
     content = pd.DataFrame(
         [("mixed:monazite", "Nd", 0.15), ("mixed:monazite", "Pr", 0.04), ("oxide:Nd", "Nd", 0.86)],
         columns=["material", "element", "t_per_t"],
@@ -149,7 +158,13 @@ def test_the_loss_in_element_content_and_dollars() -> None:
     assert f.value_lost_usd == pytest.approx(6.0e6)
     assert f.extra_cost_usd == pytest.approx(1.4e6)
     assert f.stock_release == pytest.approx(50.0)
+    # replaced as separated oxide at Japan's price under the pause: 150 / 0.86 t of Nd oxide
+    # at 60 USD/kg (Pr has no oxide price here, so it is left out rather than guessed)
+    assert list(f.replacement) == ["oxide:Nd"]
+    assert f.replacement["oxide:Nd"] == pytest.approx((150.0 / 0.86, 60.0))
+    assert f.replacement_usd == pytest.approx(150.0 / 0.86 * 60.0 * 1000.0)
     text = "\n".join(pause_text(f))
+    assert "would cost USD 10.5 M a year" in text
     assert "150 t Nd, 40 t Pr a year" in text
     assert "worth USD 6.0 M a year" in text and "USD +1.4 M a year on the 700 t/yr" in text
 

@@ -164,6 +164,14 @@ class PauseFindings:
     price_scenario: float = float("nan")
     bought_scenario: float = 0.0  # t/yr of the material the destination still buys
     stock_release: float = 0.0  # change of the destination's draw on its stock of it, t/yr
+    # what buying the lost element content as separated oxides would cost the destination at
+    # its prices under the scenario: oxide -> (t/yr of oxide, USD/kg)
+    replacement: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def replacement_usd(self) -> float:
+        """USD/yr to replace the lost content with separated oxides."""
+        return sum(t * price * 1000.0 for t, price in self.replacement.values())
 
     @property
     def value_lost_usd(self) -> float:
@@ -286,9 +294,17 @@ def pause_findings(
 
     loss = contract(base) - contract(scen)
     per_t: dict[str, float] = {}
+    replacement: dict[str, tuple[float, float]] = {}
     if content is not None:
         rows = content[(content["material"] == mat) & content["element"].isin(MAGNET_ELEMENTS)]
         per_t = dict(zip(rows["element"], rows["t_per_t"].astype(float), strict=True))
+        for element, share in per_t.items():
+            oxide = f"oxide:{element}"
+            metal = content[(content["material"] == oxide) & (content["element"] == element)]
+            price = _mean_price(scen, dest, oxide, periods)
+            if loss > 0 and len(metal) and np.isfinite(price):
+                tonnes = loss * share / float(metal["t_per_t"].iloc[0])
+                replacement[oxide] = (tonnes, price)
     return PauseFindings(
         scenario=name,
         terms=terms,
@@ -308,6 +324,7 @@ def pause_findings(
         price_scenario=_mean_price(scen, dest, mat, periods),
         bought_scenario=float(into_scen[into_scen.index.get_level_values("material") == mat].sum()),
         stock_release=released(scen) - released(base),
+        replacement=replacement,
     )
 
 

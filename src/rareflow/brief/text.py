@@ -72,6 +72,17 @@ def pause_text(f: PauseFindings, top: int = 8) -> list[str]:
             f"still buys; its draw on its own stock of it changes by {f.stock_release:+,.0f} "
             "t/yr."
         )
+    if f.replacement:
+        parts = ", ".join(
+            f"{tonnes:,.1f} t {oxide} at {price:,.1f} USD/kg"
+            for oxide, (tonnes, price) in f.replacement.items()
+        )
+        lines.append(
+            f"- Replacing that content with separated oxides at {t.destination}'s prices under "
+            f"the pause ({parts}) would cost USD {f.replacement_usd / 1e6:,.1f} M a year: the "
+            "upper bound of what the loss is worth, since the mixed compound still has to be "
+            "separated."
+        )
     flows = f.inflows.reset_index()
     same = flows[(flows["material"] == t.material) & (flows["origin"] != t.seller_region)]
     gained = same[same["change"] > 0].sort_values("change", ascending=False)
