@@ -173,7 +173,9 @@ table.sources td { word-break: break-word; }
 @page { size: A4; margin: 14mm 12mm; @bottom-right { content: counter(page) " / " counter(pages);
         font-size: 9px; } }
 body { margin: 0; max-width: none; font-size: 10.5px; padding: 0; }
-h2 { break-after: avoid; } table { page-break-inside: auto; } tr { break-inside: avoid; }
+h2, h3 { break-after: avoid; } table { page-break-inside: auto; } tr { break-inside: avoid; }
+/* a heading and its note stay with the chart they introduce: no heading alone at a page foot */
+p.note { break-after: avoid; } .charts svg { break-inside: avoid; }
 .small-multiples svg { width: 31%; }
 {% endif %}
 </style>
