@@ -16,6 +16,7 @@ from rareflow.comparison import (
     compare_results,
     load_input,
 )
+from rareflow.errors import UserError
 from rareflow.results import Result
 
 PERIODS = ["2025", "2026"]
@@ -140,9 +141,9 @@ def test_bad_inputs(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(CompareError, match="not a result directory"):
         load_input(tmp_path / "empty", tmp_path)
-    with pytest.raises(CompareError, match="--until: expected a month YYYY-MM"):
+    with pytest.raises(UserError, match="--until: expected a month YYYY-MM"):
         HorizonOverride(end="2026-13")
-    with pytest.raises(CompareError, match="--step"):
+    with pytest.raises(UserError, match="--step"):
         HorizonOverride(step="week")
 
 

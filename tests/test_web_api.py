@@ -216,6 +216,15 @@ def test_shipped_scenario_with_horizon_override_and_cancel(client: TestClient) -
         headers=h,
     )
     assert bad.status_code == 422 and "horizon.start" in bad.json()["detail"]
+    # the request's horizon is the scenario file's: an end before the start is refused at once
+    backwards = client.post(
+        "/api/runs",
+        json={"scenario_id": "baseline", "horizon": {"start": "2026-06", "end": "2025-12"}},
+        headers=h,
+    )
+    assert backwards.status_code == 422
+    (problem,) = backwards.json()["detail"]
+    assert problem["loc"] == ["body", "horizon", "end"] and "not before start" in problem["msg"]
 
 
 def test_access_other_users_get_404(client: TestClient) -> None:

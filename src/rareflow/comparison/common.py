@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rareflow.errors import UserError
-from rareflow.pipeline.options import HorizonOverride as _HorizonOverride
+
+# the pipeline's horizon override, one type for run, compare and the brief (a bad value raises
+# its OptionError, a UserError: one line and exit 2 like every user mistake)
+from rareflow.pipeline.options import HorizonOverride as HorizonOverride
 from rareflow.results import Result
 
 KEY_MATERIALS: tuple[str, ...] = ("oxide:Nd", "oxide:Pr", "oxide:Dy", "oxide:Tb", "magnet:*")
@@ -26,12 +29,6 @@ SOLVE_PACKAGES = ("optimize", "scenario", "data", "pipeline")
 
 class CompareError(UserError, ValueError):
     """Inputs that cannot be compared (a missing file, no common periods); one line."""
-
-
-class HorizonOverride(_HorizonOverride):
-    """A horizon override whose bad values raise CompareError (see the pipeline's)."""
-
-    error: ClassVar[type[Exception]] = CompareError
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 from rareflow.errors import UserError
 
@@ -25,17 +24,17 @@ class HorizonOverride:
     start: str | None = None
     end: str | None = None
     step: str | None = None
-    # the error raised for a bad value (compare raises its own)
-    error: ClassVar[type[Exception]] = OptionError
 
     def __post_init__(self) -> None:
         for name in ("start", "end"):
             value = getattr(self, name)
             if value is not None and not _MONTH.fullmatch(str(value)):
                 option = "--until" if name == "end" else "--start"
-                raise self.error(f"{option}: expected a month YYYY-MM, got '{value}'")
+                raise OptionError(f"{option}: expected a month YYYY-MM, got '{value}'")
         if self.step is not None and self.step not in STEP_MONTHS:
-            raise self.error(f"--step: expected one of {', '.join(STEP_MONTHS)}, got '{self.step}'")
+            raise OptionError(
+                f"--step: expected one of {', '.join(STEP_MONTHS)}, got '{self.step}'"
+            )
 
     @property
     def empty(self) -> bool:
@@ -45,7 +44,7 @@ class HorizonOverride:
         """The scenario's horizon (YYYY-MM strings) with this override applied."""
         out = {"start": self.start or start, "end": self.end or end, "step": self.step or step}
         if out["end"] < out["start"]:
-            raise self.error(
+            raise OptionError(
                 f"horizon end {out['end']} is before its start {out['start']} "
                 "(check --until / --start)"
             )

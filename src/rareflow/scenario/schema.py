@@ -154,11 +154,20 @@ class Period(_Model):
 
 
 class Horizon(_Model):
-    """The months modelled: from the first day of `start` to the last day of `end`."""
+    """The months modelled: from the first day of `start` to the last day of `end`. The one
+    horizon a user writes, in a scenario file and in the service's run requests."""
 
     start: Month
     end: Month
     step: Step = "month"
+
+    def to_dict(self) -> dict[str, str]:
+        """As a scenario file writes it: months YYYY-MM and the step."""
+        return {
+            "start": self.start.strftime("%Y-%m"),
+            "end": self.end.strftime("%Y-%m"),
+            "step": self.step,
+        }
 
     @field_validator("end")
     @classmethod

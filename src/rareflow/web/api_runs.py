@@ -24,7 +24,6 @@ from rareflow.web.deps import (
     _ProblemError,
 )
 from rareflow.web.models import (
-    HorizonIn,
     Problem,
     RunIn,
     RunOut,
@@ -92,9 +91,7 @@ def submit_run(svc: ServiceDep, body: RunIn, user: UserDep, session: SessionDep)
         if body.with_baseline and "baseline" in svc.shipped and body.scenario_id != "baseline":
             # the baseline covers the periods of the run it is compared with
             own = svc.check(run.yaml).scenario.horizon
-            horizon = body.horizon or HorizonIn(
-                start=own.start.strftime("%Y-%m"), end=own.end.strftime("%Y-%m"), step=own.step
-            )
+            horizon = body.horizon or own
             base = svc.queue_run(
                 session,
                 user,

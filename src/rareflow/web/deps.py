@@ -300,7 +300,7 @@ class Service:
     def queue_run(
         self, session: Session, user: User, sc: Scenario | Shipped, body: RunIn, scenario_id: str
     ) -> Run:
-        horizon = body.horizon.model_dump() if body.horizon else None
+        horizon = body.horizon.to_dict() if body.horizon else None
         try:
             text = with_horizon(sc.yaml, horizon, body.foresight)
             checked = self.check(text)

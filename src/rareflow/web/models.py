@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from rareflow.scenario.schema import Horizon
 from rareflow.web import auth
 from rareflow.web.scenarios import (
     MAX_SCENARIO_BYTES,
@@ -89,18 +90,9 @@ class ShareIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
 
 
-Step = Literal["month", "quarter", "year"]
-
-
-class HorizonIn(BaseModel):
-    start: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
-    end: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
-    step: Step = "month"
-
-
 class RunIn(BaseModel):
     scenario_id: str = Field(min_length=1, max_length=200)
-    horizon: HorizonIn | None = Field(None, description="Replace the scenario's horizon.")
+    horizon: Horizon | None = Field(None, description="Replace the scenario's horizon.")
     foresight: str | None = Field(
         None, pattern=r"^(perfect|myopic|window \d{1,3})$", description="perfect|myopic|window N"
     )
