@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from engine_fixtures import ONE_BLOCK, two_region
+import pytest
+
+from engine_fixtures import ONE_BLOCK, chain, two_region
 from rareflow.comparison import compare_results
 from rareflow.comparison.findings import (
     GLOSSARY,
@@ -90,3 +92,24 @@ def test_why_names_the_binding_licence_cap_and_its_shadow_price() -> None:
     (text,) = binding_licences(clear)  # type: ignore[arg-type]
     assert text.startswith("Why: no export licence holds trade back")
     assert binding_licences(SimpleNamespace(licences=licences.iloc[:0], prices=prices)) == []  # type: ignore[arg-type]
+
+
+def test_the_capacity_table_and_why_a_plant_binds() -> None:
+    from rareflow.comparison.findings import binding_plants
+
+    year = Horizon("2025-01", "2025-12", "year")
+    base = solve(chain(), year, options=ONE_BLOCK)
+    tight = chain()
+    tight.facility_capacity["capacity"] = 300.0
+    cut = solve(tight, year, options=ONE_BLOCK)
+    row = cut.capacity.set_index("plant").loc["sep-a"]
+    # 300 t of separation make 180 t of X, short of the 240 t wanted in B: the plant runs
+    # full; a tonne more earns 0.6 t of X at A's price (B's 50,000 less the 1,000 arc) less
+    # the concentrate (1,000) and the separation cost (2,000); Y is in surplus at 0
+    assert (row["activity"], row["capacity"], row["use"]) == pytest.approx((300.0, 300.0, 1.0))
+    assert row["rent"] == pytest.approx((0.6 * 49_000 - 1_000 - 2_000) / 1000)
+    assert base.capacity.set_index("plant").loc["sep-a", "use"] < 0.99
+    (text,) = binding_plants(base, cut, set(cut.periods))
+    assert text.startswith("Why: the capacity of sep-a (A, sep) binds in 1 periods from 2025")
+    assert "(baseline: 0)" in text and "26.40 USD/kg" in text
+    assert binding_plants(base, base, set(base.periods)) == []

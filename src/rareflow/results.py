@@ -49,6 +49,12 @@ TABLES: dict[str, tuple[str, ...]] = {
         "allowed",
         "departed",
     ),
+    # each plant (a capacity group: the alternative recipes of one plant share its capacity)
+    # per period: activity and capacity in t of its process's reference material, the share
+    # used, and the rent of its capacity, USD/kg: the value of its outputs less its inputs
+    # (balance duals) and its operating cost, per unit of activity of its busiest recipe;
+    # the shadow price of its capacity where the plant runs full
+    "capacity": ("plant", "region", "process", "period", "activity", "capacity", "use", "rent"),
     # capacity the annual planning stage built (rareflow.planning): t/yr standing in `year`,
     # `added` that year, capex USD per t/yr, annuity USD per t/yr per year, and the price of
     # the output that year in the plan (USD/kg), the incentive that paid for it
@@ -84,6 +90,12 @@ UNITS: dict[str, dict[str, str]] = {
     "in_transit": {"value": "t (at the horizon's end)"},
     "licences": {
         c: "t per period" for c in ("applied", "approved", "backlog", "allowed", "departed")
+    },
+    "capacity": {
+        "activity": "t per period",
+        "capacity": "t per period",
+        "use": "fraction of capacity",
+        "rent": "USD/kg of activity",
     },
     "investments": {
         "capacity": "t/yr",
@@ -121,6 +133,7 @@ class Result:
     welfare: pd.DataFrame = field(default_factory=lambda: _empty("welfare"))
     in_transit: pd.DataFrame = field(default_factory=lambda: _empty("in_transit"))
     licences: pd.DataFrame = field(default_factory=lambda: _empty("licences"))
+    capacity: pd.DataFrame = field(default_factory=lambda: _empty("capacity"))
     investments: pd.DataFrame = field(default_factory=lambda: _empty("investments"))
     summary: dict[str, Any] = field(default_factory=dict)
 

@@ -118,7 +118,7 @@ def compare(
         f"{cmp.years:.2f} years); tonnes over these periods unless marked t/yr"
     )
     console.print("[bold]Key findings[/bold]")
-    for sentence in comparison_findings(cmp, lb.result):
+    for sentence in comparison_findings(cmp, lb.result, la.result):
         console.print(f"  - {sentence}", highlight=False)
     short = {"reference_a": T, "unserved_a": T, "unserved_b": T, "change_t": T, "share_a": P}
     short["share_b"] = P

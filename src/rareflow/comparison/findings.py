@@ -71,9 +71,12 @@ def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
-def comparison_findings(cmp: Comparison, b: Result | None = None) -> list[str]:
+def comparison_findings(
+    cmp: Comparison, b: Result | None = None, a: Result | None = None
+) -> list[str]:
     """Sentences on B against A over their common periods (`b`, when given, adds B's
-    physical shortage)."""
+    physical shortage and the licences that bind; with `a` too, the plants whose capacity
+    binds more often than in A)."""
     span = f"{cmp.periods[0]}..{cmp.periods[-1]}"
     out = [_unserved_change(cmp, span)]
     out.extend(_price_moves(cmp))
@@ -81,6 +84,8 @@ def comparison_findings(cmp: Comparison, b: Result | None = None) -> list[str]:
     if b is not None:
         out.append(shortage_sentence(b, set(cmp.periods)))
         out.extend(binding_licences(b, set(cmp.periods)))
+        if a is not None:
+            out.extend(binding_plants(a, b, set(cmp.periods)))
     out.append(_stock_draw(cmp))
     return [s for s in out if s]
 
@@ -223,6 +228,44 @@ def binding_licences(result: Result, periods: set[str] | None = None) -> list[st
             f"{', '.join(map(str, held.index[:NAMED]))}); one more tonne approved is worth "
             f"{gap:,.1f} USD/kg there on average (the destination's price less the exporter's: "
             "the cap's shadow price, read from the market's duals)."
+        )
+    return out
+
+
+# a plant runs full at this share of its capacity (solver tolerance); a rent below this
+# (USD/kg) is a tie, not a shadow price worth naming
+FULL = 0.99
+RENT_NOTABLE = 0.01
+
+
+def _binding_periods(result: Result, periods: set[str]) -> pd.DataFrame:
+    """Per plant: the periods it runs full with a rent, the first of them, the mean rent."""
+    cap = result.capacity
+    cap = cap[cap["period"].astype(str).isin(periods)]
+    full = cap[(cap["use"] >= FULL) & (cap["rent"] > RENT_NOTABLE)]
+    return full.groupby(["plant", "region", "process"]).agg(
+        n=("period", "size"), first=("period", "min"), rent=("rent", "mean")
+    )
+
+
+def binding_plants(a: Result, b: Result, periods: set[str]) -> list[str]:
+    """Why supply falls short or shifts: the plants that run full, with a rent, in more
+    periods under B than under A. The rent of a full plant's capacity is its shadow price:
+    its output's value less its inputs and operating cost at the market's prices."""
+    in_b, in_a = _binding_periods(b, periods), _binding_periods(a, periods)
+    if in_b.empty:
+        return []
+    more = in_b["n"] - in_a["n"].reindex(in_b.index, fill_value=0)
+    table = in_b.assign(more=more, n_a=in_a["n"].reindex(in_b.index, fill_value=0))
+    table = table[table["more"] > 0].sort_values(["more", "rent"], ascending=False)
+    out = []
+    for r in table.head(NAMED).reset_index().to_dict("records"):
+        out.append(
+            f"Why: the capacity of {r['plant']} ({r['region']}, {r['process']}) binds in "
+            f"{int(r['n'])} periods from {r['first']} (baseline: {int(r['n_a'])}); one more "
+            f"tonne of it would earn {float(r['rent']):,.2f} USD/kg on average (its output's "
+            "value less its inputs and operating cost at the market's prices: the capacity's "
+            "shadow price)."
         )
     return out
 

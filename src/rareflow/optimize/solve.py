@@ -599,9 +599,59 @@ def _result(
         welfare=welfare,
         in_transit=transit.reset_index(drop=True),
         licences=licences,
+        capacity=_capacity_table(inp, sol),
         investments=_investments(network),
         summary=summary,
     )
+
+
+def _capacity_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
+    """Each plant's activity, capacity, use and rent per period (results.TABLES["capacity"]).
+    A plant is a capacity group (recipe variants of one plant share its capacity). The rent
+    of a recipe is what one unit of its activity earns at the period's prices, the balance
+    duals: sum of coefficient x price over its materials less its operating cost; a plant's
+    rent is its busiest recipe's, which, where the plant runs full, is the dual of its
+    capacity (every active recipe of a full plant earns the same)."""
+    fac = inp.facilities
+    if len(fac) == 0:
+        return pd.DataFrame(columns=list(TABLES["capacity"]))
+    coef = inp.coefficients
+    price = sol.price.sel(node=coef["node"].to_numpy()).to_numpy()  # [fm, period] USD/t
+    by_recipe = (
+        pd.DataFrame(price * coef["coefficient"].to_numpy()[:, None])
+        .groupby(coef["facility"].to_numpy())
+        .sum()
+    )
+    facilities = list(fac.index)
+    earned = by_recipe.reindex(facilities, fill_value=0.0).to_numpy()
+    rent = (earned - fac["cost"].to_numpy(dtype=float)[:, None]) / 1000.0  # USD/kg
+    activity = sol.activity.sel(facility=facilities).to_numpy()
+    capacity = inp.facility_cap.sel(facility=facilities).to_numpy()
+    group = fac["capacity_group"].astype(str).to_numpy()
+    periods = list(inp.periods.index)
+    rows = []
+    for plant in dict.fromkeys(group):
+        members = np.flatnonzero(group == plant)
+        act = activity[members]
+        busiest = members[np.argmax(act, axis=0)]  # the recipe that runs most, per period
+        main = members[0]
+        rows.append(
+            pd.DataFrame(
+                {
+                    "plant": plant,
+                    "region": fac["region"].iloc[main],
+                    "process": str(fac["process"].iloc[main]).split("~")[0],
+                    "period": periods,
+                    "activity": act.sum(axis=0),
+                    "capacity": capacity[members].max(axis=0),
+                    "rent": rent[busiest, np.arange(len(periods))],
+                }
+            )
+        )
+    table = pd.concat(rows, ignore_index=True)
+    table = table[table["capacity"] > 1e-9]
+    table["use"] = (table["activity"] / table["capacity"]).clip(upper=1.0)
+    return table[list(TABLES["capacity"])].reset_index(drop=True)
 
 
 def _investments(network: Network) -> pd.DataFrame:

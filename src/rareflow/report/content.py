@@ -541,7 +541,7 @@ def findings(result: Result, base: Result | None, name: str, base_name: str | No
     if base is None:
         return run_findings(result)
     cmp = compare_results(base, result, (base_name or "baseline", name))
-    return comparison_findings(cmp, result)
+    return comparison_findings(cmp, result, base)
 
 
 def plan_summary(investments: pd.DataFrame, top: int = 5) -> str:
