@@ -14,7 +14,6 @@ import pandas as pd
 
 from rareflow.comparison import (
     CompareError,
-    HorizonOverride,
     period_mid,
     period_years,
     result_periods,
@@ -537,77 +536,23 @@ def _matches(name: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(name, x) for x in patterns)
 
 
-def _chain_capacity(path: Path, override: HorizonOverride | None) -> pd.DataFrame:
-    """Capacity (t per period) of India's chain facilities by stage, the engine's own
-    expansion of capacities, capacity events and outages."""
-    from rareflow import pipeline
-    from rareflow.optimize.inputs import SolveOptions, build_inputs
-
-    options = pipeline.RunOptions()
-    if override is not None and not override.empty:
-        options = pipeline.RunOptions(start=override.start, until=override.end, step=override.step)
-    applied = pipeline.prepare(pipeline.load(path, options))
-    # licences do not touch capacities; dropping them spares the reference solve they need
-    inp = build_inputs(applied.network, applied.horizon, applied.levers.reference(), SolveOptions())
-    rows = []
-    fac = inp.facilities[inp.facilities["region"] == INDIA]
+def _chain_use(result: Result, region: str = INDIA) -> pd.DataFrame:
+    """Capacity and activity (t of each process's reference material per period) of the
+    region's chain by stage, from the result's capacity table (its plants and mines): the
+    engine's own capacities, after capacity events and outages."""
+    cap = result.capacity[result.capacity["region"] == region]
+    frames = []
     for stage, patterns in CHAIN_PROCESSES.items():
-        if stage == "mining":
-            steps = inp.steps[(inp.steps["region"] == INDIA) & (inp.steps["stage"] == "mining")]
-            cap = inp.supply_cap.sel(step=list(steps.index)).sum("step")
-        else:
-            hit = fac[fac["process"].map(lambda p, pats=patterns: _matches(p, pats))]
-            if hit.empty:
-                cap = inp.facility_cap.isel(facility=[]).sum("facility")
-            else:
-                sel = inp.facility_cap.sel(facility=list(hit.index))
-                groups = hit["capacity_group"].reindex(sel["facility"].to_numpy())
-                cap = (
-                    sel.groupby(sel["facility"].copy(data=groups.to_numpy())).max().sum("facility")
-                )
-        series = cap.to_series()
-        rows.append(pd.DataFrame({"stage": stage, "period": series.index, "capacity": series}))
-    return pd.concat(rows, ignore_index=True)
+        hit = cap[cap["process"].map(lambda p, pats=patterns: _matches(str(p), pats))]
+        sums = hit.groupby("period")[["capacity", "activity"]].sum()
+        sums = sums.reindex(result_periods(result), fill_value=0.0)
+        frames.append(sums.rename_axis("period").reset_index().assign(stage=stage))
+    return pd.concat(frames, ignore_index=True)[["stage", "period", "capacity", "activity"]]
 
 
-def _chain_activity(result: Result, region: str = INDIA) -> pd.DataFrame:
-    """Activity (t of reference material per period) of India's chain by stage, from flows."""
-    from rareflow.data.loader import load_reference
-
-    ref = load_reference()
-    procs = ref["processes"].set_index("process")
-    coef = ref["process_coefficients"]
-    flows = result.flows[result.flows["region"] == region]
-    flows = flows.assign(value=flows["value"].abs())
-    rows = []
-    for stage, patterns in CHAIN_PROCESSES.items():
-        names = [p for p in procs.index if any(fnmatch.fnmatch(p, x) for x in patterns)]
-        if stage == "mining":
-            sel = flows[(flows["kind"] == "production") & flows["material"].str.startswith("conc")]
-            rows.append(sel.groupby("period")["value"].sum().rename(stage))
-            continue
-        # activity is measured in t of the reference material: its output (+1) or input (-1);
-        # alternative recipes share a reference material, so each material counts once
-        parts: dict[tuple[str, str], pd.Series] = {}
-        for p in names:
-            m = str(procs.loc[p, "reference_material"])
-            c = coef[(coef["process"] == p) & (coef["material"] == m)]["coefficient"]
-            kind = "process_output" if len(c) and float(c.iloc[0]) > 0 else "process_input"
-            sel = flows[(flows["kind"] == kind) & (flows["material"] == m)]
-            parts[(m, kind)] = sel.groupby("period")["value"].sum()
-        total = pd.concat(parts.values(), axis=1).sum(axis=1) if parts else pd.Series(dtype=float)
-        rows.append(total.rename(stage))
-    out = pd.concat(rows, axis=1).reindex(result_periods(result)).fillna(0.0)
-    out.index.name = "period"
-    return out.reset_index().melt(id_vars="period", var_name="stage", value_name="activity")
-
-
-def chain_binding(
-    name: str, path: Path, result: Result, override: HorizonOverride | None
-) -> Binding:
-    cap = _chain_capacity(path, override)
-    act = _chain_activity(result)
-    both = cap.merge(act, on=["stage", "period"], how="left").fillna({"activity": 0.0})
+def chain_binding(name: str, result: Result) -> Binding:
+    """Which link of India's chain binds first, from the result alone."""
+    both = _chain_use(result)
     both["use"] = both["activity"] / both["capacity"].where(both["capacity"] > 1e-9)
     order = {p: i for i, p in enumerate(result_periods(result))}
     both = both[both["period"].isin(order)].assign(_o=lambda x: x["period"].map(order))

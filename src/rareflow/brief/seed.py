@@ -130,10 +130,7 @@ def seed_brief(
     coverage = [ndfeb_coverage(n, base, runs[n].result) for n in (CHAIN, CHAIN_SLOW)]
     wanted = india_demand_range(reference["reported_figures"])
     demand = [demand_coverage(n, runs[n].result, wanted) for n in (BASELINE, CHAIN, CHAIN_SLOW)]
-    binding = [
-        chain_binding(n, scenarios_dir / f"{n}.yaml", runs[n].result, overrides[n])
-        for n in (CHAIN, CHAIN_SLOW)
-    ]
+    binding = [chain_binding(n, runs[n].result) for n in (CHAIN, CHAIN_SLOW)]
     common = [p for p in result_periods(runs[SEED].result) if p in set(result_periods(base))]
     seed_prices, _ = price_change(
         base, runs[SEED].result, common, ("oxide:Dy", "oxide:Tb"), (BASELINE, SEED)

@@ -606,15 +606,30 @@ def _result(
 
 
 def _capacity_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
-    """Each plant's activity, capacity, use and rent per period (results.TABLES["capacity"]).
-    A plant is a capacity group (recipe variants of one plant share its capacity). The rent
-    of a recipe is what one unit of its activity earns at the period's prices, the balance
-    duals: sum of coefficient x price over its materials less its operating cost; a plant's
-    rent is its busiest recipe's, which, where the plant runs full, is the dual of its
-    capacity (every active recipe of a full plant earns the same)."""
+    """Each plant's and mine's activity, capacity, use and rent per period
+    (results.TABLES["capacity"]). A plant is a capacity group (recipe variants of one plant
+    share its capacity). The rent of a recipe is what one unit of its activity earns at the
+    period's prices, the balance duals: sum of coefficient x price over its materials less
+    its operating cost; a plant's rent is its busiest recipe's, which, where the plant runs
+    full, is the dual of its capacity (every active recipe of a full plant earns the same).
+    A mine (a supply step) earns its material's price less its cost; its process is
+    `mining:<deposit>` for concentrates, `supply:<material>` for other supply."""
+    periods = list(inp.periods.index)
+    rows = [_plant_rows(inp, sol, periods), _mine_rows(inp, sol, periods)]
+    table = (
+        pd.concat([r for r in rows if len(r)], ignore_index=True)
+        if any(map(len, rows))
+        else (pd.DataFrame(columns=list(TABLES["capacity"])))
+    )
+    table = table[table["capacity"] > 1e-9].copy()
+    table["use"] = (table["activity"] / table["capacity"]).clip(upper=1.0)
+    return table[list(TABLES["capacity"])].reset_index(drop=True)
+
+
+def _plant_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:
     fac = inp.facilities
     if len(fac) == 0:
-        return pd.DataFrame(columns=list(TABLES["capacity"]))
+        return pd.DataFrame()
     coef = inp.coefficients
     price = sol.price.sel(node=coef["node"].to_numpy()).to_numpy()  # [fm, period] USD/t
     by_recipe = (
@@ -628,14 +643,13 @@ def _capacity_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
     activity = sol.activity.sel(facility=facilities).to_numpy()
     capacity = inp.facility_cap.sel(facility=facilities).to_numpy()
     group = fac["capacity_group"].astype(str).to_numpy()
-    periods = list(inp.periods.index)
-    rows = []
+    frames = []
     for plant in dict.fromkeys(group):
         members = np.flatnonzero(group == plant)
         act = activity[members]
         busiest = members[np.argmax(act, axis=0)]  # the recipe that runs most, per period
         main = members[0]
-        rows.append(
+        frames.append(
             pd.DataFrame(
                 {
                     "plant": plant,
@@ -648,10 +662,33 @@ def _capacity_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
                 }
             )
         )
-    table = pd.concat(rows, ignore_index=True)
-    table = table[table["capacity"] > 1e-9]
-    table["use"] = (table["activity"] / table["capacity"]).clip(upper=1.0)
-    return table[list(TABLES["capacity"])].reset_index(drop=True)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _mine_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:
+    steps = inp.steps
+    if len(steps) == 0:
+        return pd.DataFrame()
+    ids = list(steps.index)
+    price = sol.price.sel(node=steps["node"].to_numpy()).to_numpy()  # [step, period] USD/t
+    rent = (price - steps["cost"].to_numpy(dtype=float)[:, None]) / 1000.0
+    kind = np.where(steps["stage"].to_numpy() == "mining", "mining", "supply")
+    material = steps["material"].astype(str)
+    process = np.where(
+        kind == "mining", "mining:" + material.str.split(":").str[-1], "supply:" + material
+    )
+    n = len(periods)
+    return pd.DataFrame(
+        {
+            "plant": np.repeat(ids, n),
+            "region": np.repeat(steps["region"].to_numpy(), n),
+            "process": np.repeat(process, n),
+            "period": np.tile(periods, len(ids)),
+            "activity": sol.supply.sel(step=ids).to_numpy().ravel(),
+            "capacity": inp.supply_cap.sel(step=ids).to_numpy().ravel(),
+            "rent": rent.ravel(),
+        }
+    )
 
 
 def _investments(network: Network) -> pd.DataFrame:
