@@ -225,9 +225,9 @@ def test_html_is_self_contained_with_every_section(
     )
     for section in (*sections, "events"):
         assert f'<section id="{section}">' in page
-    # sankey, prices, shortfalls, rerouting, the trade map, and against a baseline the
-    # difference view
-    assert page.count('class="plotly-graph-div"') == 6
+    # sankey, prices, shortfalls, element content, rerouting, the trade map, and against a
+    # baseline the difference view
+    assert page.count('class="plotly-graph-div"') == 7
     assert "Value chain of IND, 2026" in page
     assert "CHN bans exports of oxide:Nd from 2025-06-01. (source: test fixture)" in page
     assert "Concentration of world output by stage" in page
@@ -469,3 +469,23 @@ def test_world_map_places_regions_and_draws_offline(
     assert f'"{TOPOJSON_NAME}":{{"type":"Topology"' in geo_assets_script()
     page = write_report(dirs[0], tmp_path / "map.html").read_text(encoding="utf-8")
     assert '<section id="trade-map">' in page and "PlotlyGeoAssets" in page
+
+
+def test_element_content_chart_beside_the_table() -> None:
+    from rareflow.report.charts import element_figure, element_svg
+
+    elements = pd.DataFrame(
+        {
+            "region": ["JPN", "JPN", "IND", "all regions"],
+            "element": ["Nd", "Dy", "Nd", "Nd"],
+            "consumed": [100.0, 5.0, 40.0, 140.0],
+            "unserved": [10.0, 1.0, 4.0, 14.0],
+        }
+    )
+    fig = element_figure(elements)
+    # one bar trace per element, its colour fixed; the total row stays in the table
+    assert [t.name for t in fig.data] == ["Nd", "Dy"]
+    assert list(fig.data[0].x) == ["JPN", "IND"]
+    svg = element_svg(elements)
+    assert ">JPN</text>" in svg and "all regions" not in svg
+    assert "no unserved demand" in element_svg(elements.assign(unserved=0.0))

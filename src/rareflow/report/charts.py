@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from rareflow.data.schema import FORMS
+from rareflow.metrics.elements import MAGNET_ELEMENTS
 from rareflow.report.content import (
     CONSUMER,
     FORM_LABEL,
@@ -348,6 +349,82 @@ def shortfall_svg(shortfalls: pd.DataFrame, width: int = 900, height: int = 300)
     return "\n".join(parts)
 
 
+# -- element content --------------------------------------------------------------------------
+
+ELEMENT_ORDER = MAGNET_ELEMENTS  # metrics.elements: Nd, Pr, Dy, Tb, one colour each
+ALL_REGIONS = "all regions"  # the element table's total row (metrics.elements)
+ELEMENT_TITLE = "Unserved demand in element content by region, whole horizon (t of element)"
+
+
+def element_figure(elements: pd.DataFrame) -> go.Figure:
+    """Grouped bars: the Nd, Pr, Dy and Tb held in each region's unserved demand, so that
+    magnets, metals and oxides add up (metrics.elements). The table's all-regions row is left
+    to the table: it would flatten every region's bars."""
+    elements = elements[elements["region"] != ALL_REGIONS]
+    fig = go.Figure()
+    for element in [e for e in ELEMENT_ORDER if e in set(elements["element"])]:
+        part = elements[elements["element"] == element]
+        fig.add_trace(
+            go.Bar(
+                x=part["region"],
+                y=part["unserved"],
+                name=element,
+                marker_color=fixed_colour(element, ELEMENT_ORDER),
+            )
+        )
+    fig.update_layout(
+        barmode="group",
+        height=360,
+        title=ELEMENT_TITLE,
+        yaxis_title="t of element",
+        margin={"l": 60, "r": 20, "t": 40, "b": 40},
+    )
+    return fig
+
+
+def element_svg(elements: pd.DataFrame, width: int = 900, height: int = 260) -> str:
+    """The same grouped bars as SVG."""
+    elements = elements[elements["region"] != ALL_REGIONS]
+    wide = elements.pivot_table(
+        index="region", columns="element", values="unserved", aggfunc="sum", sort=False
+    ).fillna(0.0)
+    wide = wide[[e for e in ELEMENT_ORDER if e in wide.columns]]
+    if wide.empty or float(wide.to_numpy().max()) <= 0:
+        return empty_svg(ELEMENT_TITLE, "no unserved demand", width)
+    left, right, top, bottom = 60, 80, 30, 30
+    pw, ph = width - left - right, height - top - bottom
+    hi = float(wide.to_numpy().max())
+    slot = pw / len(wide)
+    bar = slot * 0.8 / len(wide.columns)
+    parts = [svg_open(width, height), svg_title(ELEMENT_TITLE, width, 12), _axes(left, top, pw, ph)]
+    parts.append(
+        f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" font-size="8">{hi:,.0f}</text>'
+        f'<text x="{left - 4}" y="{top + ph}" text-anchor="end" font-size="8">0</text>'
+    )
+    for i, (region, row) in enumerate(wide.iterrows()):
+        x0 = left + i * slot + slot * 0.1
+        for k, value in enumerate(row):
+            h = float(value) / hi * ph
+            parts.append(
+                f'<rect x="{x0 + k * bar:.1f}" y="{top + ph - h:.1f}" width="{bar:.1f}" '
+                f'height="{h:.1f}" fill="{fixed_colour(str(wide.columns[k]), ELEMENT_ORDER)}"/>'
+            )
+        parts.append(
+            f'<text x="{x0 + slot * 0.4:.1f}" y="{top + ph + 12}" text-anchor="middle" '
+            f'font-size="8">{escape(str(region))}</text>'
+        )
+    for k, element in enumerate(wide.columns):
+        y = top + 13 * k
+        parts.append(
+            f'<rect x="{width - right + 12}" y="{y}" width="9" height="9" '
+            f'fill="{fixed_colour(str(element), ELEMENT_ORDER)}"/>'
+            f'<text x="{width - right + 25}" y="{y + 8}" font-size="9">{escape(str(element))}'
+            "</text>"
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
 # -- trade re-routing ------------------------------------------------------------------------
 
 
@@ -509,6 +586,7 @@ def figures(content: ReportContent) -> dict[str, go.Figure]:
         ),
         "prices": price_figure(content.prices, PRICE_MATERIALS),
         "shortfalls": shortfall_figure(content.shortfalls),
+        "elements": element_figure(content.element_shortfalls),
         "rerouting": rerouting_figure(content.rerouting, content.importers, has_base),
         "differences": difference_figure(content.price_changes, content.shortfall_changes),
         "trade_map": trade_map_figure(content.trade_map, _map_title(content)),
@@ -526,6 +604,7 @@ def svgs(content: ReportContent) -> dict[str, list[str]]:
         ],
         "prices": price_svgs(content.prices, PRICE_MATERIALS),
         "shortfalls": [shortfall_svg(content.shortfalls)],
+        "elements": [element_svg(content.element_shortfalls)],
         "rerouting": [rerouting_svg(content.rerouting, content.importers, has_base)],
         "differences": difference_svgs(content.price_changes),
         "trade_map": [trade_map_svg(content.trade_map, _map_title(content))],

@@ -238,6 +238,7 @@ metals and oxides add up (an NdFeB magnet with Dy holds 0.199 t Nd, 0.066 t Pr, 
 0.005 t Tb per t; an oxide its metal share; rareflow.metrics.elements). The regions with the
 most unserved content{% if c.base_scenario %}, and the change against
 {{ c.base_scenario }}{% endif %}.</p>
+<div class="charts">{{ charts.elements }}</div>
 {{ t.element_shortfalls }}
 </section>
 
