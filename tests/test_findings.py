@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from engine_fixtures import ONE_BLOCK, chain, two_region
@@ -113,3 +114,37 @@ def test_the_capacity_table_and_why_a_plant_binds() -> None:
     assert text.startswith("Why: the capacity of sep-a (A, sep) binds in 1 periods from 2025")
     assert "(baseline: 0)" in text and "26.40 USD/kg" in text
     assert binding_plants(base, base, set(base.periods)) == []
+
+
+def test_why_an_agreement_holds_a_route_against_the_market() -> None:
+    from engine_fixtures import two_way
+    from rareflow.comparison.findings import binding_agreements
+
+    # B imports 60 t/yr from A at 15 USD/kg (A's 10 plus the 5 arc); an agreement on the
+    # route, suspended to nothing, holds it at 0 while B pays more than A
+    year = Horizon("2025-01", "2025-12", "year")
+    base = solve(two_way(), year, options=ONE_BLOCK)
+    held = two_way()
+    held.agreements = pd.DataFrame(
+        [
+            {
+                "agreement": "deal",
+                "seller_region": "A",
+                "buyer_region": "B",
+                "material": "oxide:M",
+                "start": "2020-01-01",
+                "end": None,
+                "volume_min": 0.0,
+                "volume_max": 0.0,
+            }
+        ]
+    )
+    cut = solve(held, year, options=ONE_BLOCK)
+    row = cut.agreements.iloc[0]
+    assert (row["flow"], row["volume_max"]) == pytest.approx((0.0, 0.0))
+    # with nothing from A, B's own supply at 40 USD/kg sets its price: the gap is 30 USD/kg
+    assert row["gap"] == pytest.approx(40.0 - 10.0)
+    (text,) = binding_agreements(base, cut, set(cut.periods))
+    assert "holds A -> B oxide:M at its maximum of 0 t/yr while B pays 30.0 USD/kg more" in text
+    assert "(baseline: 0)" in text
+    assert binding_agreements(cut, cut, set(cut.periods)) == []

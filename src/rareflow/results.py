@@ -55,6 +55,22 @@ TABLES: dict[str, tuple[str, ...]] = {
     # (balance duals) and its operating cost, per unit of activity of its busiest recipe;
     # the shadow price of its capacity where the plant runs full
     "capacity": ("plant", "region", "process", "period", "activity", "capacity", "use", "rent"),
+    # each trade route an agreement binds, per period: the flow, the contracted minimum and
+    # maximum after suspensions (t per period; no maximum: NaN), the minimum left unmet, and
+    # the destination's price less the origin's (USD/kg): where the flow sits at a bound,
+    # what the agreement holds against the market
+    "agreements": (
+        "arc",
+        "origin",
+        "destination",
+        "material",
+        "period",
+        "flow",
+        "volume_min",
+        "volume_max",
+        "unmet",
+        "gap",
+    ),
     # capacity the annual planning stage built (rareflow.planning): t/yr standing in `year`,
     # `added` that year, capex USD per t/yr, annuity USD per t/yr per year, and the price of
     # the output that year in the plan (USD/kg), the incentive that paid for it
@@ -90,6 +106,13 @@ UNITS: dict[str, dict[str, str]] = {
     "in_transit": {"value": "t (at the horizon's end)"},
     "licences": {
         c: "t per period" for c in ("applied", "approved", "backlog", "allowed", "departed")
+    },
+    "agreements": {
+        "flow": "t per period",
+        "volume_min": "t per period",
+        "volume_max": "t per period",
+        "unmet": "t per period",
+        "gap": "USD/kg",
     },
     "capacity": {
         "activity": "t per period",
@@ -134,6 +157,7 @@ class Result:
     in_transit: pd.DataFrame = field(default_factory=lambda: _empty("in_transit"))
     licences: pd.DataFrame = field(default_factory=lambda: _empty("licences"))
     capacity: pd.DataFrame = field(default_factory=lambda: _empty("capacity"))
+    agreements: pd.DataFrame = field(default_factory=lambda: _empty("agreements"))
     investments: pd.DataFrame = field(default_factory=lambda: _empty("investments"))
     summary: dict[str, Any] = field(default_factory=dict)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from rareflow.comparison.common import period_years
 from rareflow.comparison.measures import Comparison
 from rareflow.results import Result
 
@@ -86,6 +87,7 @@ def comparison_findings(
         out.extend(binding_licences(b, set(cmp.periods)))
         if a is not None:
             out.extend(binding_plants(a, b, set(cmp.periods)))
+            out.extend(binding_agreements(a, b, set(cmp.periods)))
     out.append(_stock_draw(cmp))
     return [s for s in out if s]
 
@@ -266,6 +268,72 @@ def binding_plants(a: Result, b: Result, periods: set[str]) -> list[str]:
             f"tonne of it would earn {float(r['rent']):,.2f} USD/kg on average (its output's "
             "value less its inputs and operating cost at the market's prices: the capacity's "
             "shadow price)."
+        )
+    return out
+
+
+# a gap smaller than this share of the destination's price is freight or a tie, not an
+# agreement holding the market back
+GAP_NOTABLE = 0.02
+
+
+def _agreement_binds(result: Result, periods: set[str]) -> pd.DataFrame:
+    """Per contracted route and side: periods the flow sits at a bound against the market (at
+    its maximum while the destination pays more; at its minimum while it pays less), the
+    first, the mean bound (t per period) and the mean gap (USD/kg)."""
+    ag = result.agreements
+    ag = ag[ag["period"].astype(str).isin(periods)]
+    if ag.empty:
+        return pd.DataFrame()
+    tol = 1e-6 * max(1.0, float(ag["flow"].abs().max()))
+    price = result.prices.set_index(["region", "material", "period"])["price"]
+    keys = pd.MultiIndex.from_arrays(
+        [ag["destination"].astype(str), ag["material"].astype(str), ag["period"].astype(str)]
+    )
+    notable = GAP_NOTABLE * pd.Series(price.reindex(keys).to_numpy(), index=ag.index).abs()
+    at_max = ag["volume_max"].notna() & (ag["flow"] >= ag["volume_max"] - tol)
+    at_max &= ag["gap"] > notable
+    at_min = (ag["volume_min"] > tol) & (ag["flow"] <= ag["volume_min"] + tol)
+    at_min &= ag["gap"] < -notable
+    sides = [
+        ag[at_max].assign(side="maximum", bound=ag["volume_max"]),
+        ag[at_min].assign(side="minimum", bound=ag["volume_min"]),
+    ]
+    both = pd.concat([x for x in sides if len(x)]) if any(len(x) for x in sides) else None
+    if both is None:
+        return pd.DataFrame()
+    return both.groupby(["origin", "destination", "material", "side"]).agg(
+        n=("period", "size"), first=("period", "min"), bound=("bound", "mean"), gap=("gap", "mean")
+    )
+
+
+def binding_agreements(a: Result, b: Result, periods: set[str]) -> list[str]:
+    """Why a trade flow does not follow the market: the agreements that hold a route at a
+    bound against the price gap in more periods under B than under A (a suspension holds
+    it at a maximum of 0 while the destination would pay more)."""
+    in_b, in_a = _agreement_binds(b, periods), _agreement_binds(a, periods)
+    if in_b.empty:
+        return []
+    n_a = in_a["n"].reindex(in_b.index, fill_value=0) if len(in_a) else 0
+    table = in_b.assign(n_a=n_a, more=in_b["n"] - n_a)
+    table = table[table["more"] > 0].sort_values(["more", "gap"], ascending=False)
+    out = []
+    for r in table.head(NAMED).reset_index().to_dict("records"):
+        per_year = float(r["bound"]) / period_years(str(r["first"]))
+        gap = abs(float(r["gap"]))
+        if r["side"] == "maximum":
+            what = (
+                f"holds {r['origin']} -> {r['destination']} {r['material']} at its maximum of "
+                f"{_t(per_year)}/yr while {r['destination']} pays {gap:,.1f} USD/kg more"
+            )
+        else:
+            what = (
+                f"forces at least {_t(per_year)}/yr of {r['material']} from {r['origin']} to "
+                f"{r['destination']} while {r['destination']} pays {gap:,.1f} USD/kg less"
+            )
+        out.append(
+            f"Why: an agreement {what}, in {int(r['n'])} periods from {r['first']} (baseline: "
+            f"{int(r['n_a'])}); that gap is what a tonne more (or less) under it would be worth."
         )
     return out
 

@@ -24,7 +24,7 @@ from rareflow.optimize.balance import (
     tidy_flows,
 )
 from rareflow.optimize.horizon import Horizon
-from rareflow.optimize.inputs import Inputs, SolveOptions, build_inputs
+from rareflow.optimize.inputs import Inputs, SolveOptions, build_inputs, node_ids
 from rareflow.optimize.levers import Levers, frame_hash
 from rareflow.optimize.model import Solution, solve_model
 from rareflow.optimize.timings import Timings
@@ -600,6 +600,7 @@ def _result(
         in_transit=transit.reset_index(drop=True),
         licences=licences,
         capacity=_capacity_table(inp, sol),
+        agreements=_agreement_table(inp, sol),
         investments=_investments(network),
         summary=summary,
     )
@@ -624,6 +625,36 @@ def _capacity_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
     table = table[table["capacity"] > 1e-9].copy()
     table["use"] = (table["activity"] / table["capacity"]).clip(upper=1.0)
     return table[list(TABLES["capacity"])].reset_index(drop=True)
+
+
+def _agreement_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
+    """Each contracted route per period (results.TABLES["agreements"]): flow, the bounds the
+    agreements on it set after suspensions, the unmet minimum, and the price gap."""
+    if inp.agree_min.sizes.get("arc", 0) == 0:
+        return pd.DataFrame(columns=list(TABLES["agreements"]))
+    arcs = list(inp.agree_min.indexes["arc"])
+    periods = list(inp.periods.index)
+    route = inp.arcs.loc[arcs]
+    origin = node_ids(route["origin"], route["material"]).to_numpy()
+    dest = node_ids(route["destination"], route["material"]).to_numpy()
+    price = sol.price / 1000.0
+    gap = price.sel(node=dest).to_numpy() - price.sel(node=origin).to_numpy()
+    vmax = inp.agree_max.sel(arc=arcs).to_numpy()
+    n = len(periods)
+    return pd.DataFrame(
+        {
+            "arc": np.repeat(arcs, n),
+            "origin": np.repeat(route["origin"].to_numpy(), n),
+            "destination": np.repeat(route["destination"].to_numpy(), n),
+            "material": np.repeat(route["material"].to_numpy(), n),
+            "period": np.tile(periods, len(arcs)),
+            "flow": sol.trade.sel(arc=arcs).to_numpy().ravel(),
+            "volume_min": inp.agree_min.sel(arc=arcs).to_numpy().ravel(),
+            "volume_max": np.where(np.isfinite(vmax), vmax, np.nan).ravel(),
+            "unmet": sol.shortfall.sel(arc=arcs).to_numpy().ravel(),
+            "gap": gap.ravel(),
+        }
+    )
 
 
 def _plant_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:
