@@ -338,15 +338,19 @@ def shortfall_svg(shortfalls: pd.DataFrame, width: int = 900, height: int = 300)
                 f'<text x="{x + bar / 2:.1f}" y="{top + ph + 12}" text-anchor="middle" '
                 f'font-size="8">{escape(str(period))}</text>'
             )
-    for k, sector in enumerate(wide.columns):
-        y = top + 13 * k
-        parts.append(
-            f'<rect x="{width - right + 12}" y="{y}" width="9" height="9" '
-            f'fill="{fixed_colour(str(sector), SECTOR_ORDER)}"/>'
-            f'<text x="{width - right + 25}" y="{y + 8}" font-size="9">{escape(str(sector))}</text>'
-        )
+    parts.append(_key_svg(list(wide.columns), SECTOR_ORDER, width - right + 12, top))
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _key_svg(names: list[object], order: Sequence[str], x: float, top: float) -> str:
+    """A colour key, one swatch and name per line, at (x, top)."""
+    return "".join(
+        f'<rect x="{x}" y="{top + 13 * k}" width="9" height="9" '
+        f'fill="{fixed_colour(str(name), order)}"/>'
+        f'<text x="{x + 13}" y="{top + 13 * k + 8}" font-size="9">{escape(str(name))}</text>'
+        for k, name in enumerate(names)
+    )
 
 
 # -- element content --------------------------------------------------------------------------
@@ -413,14 +417,7 @@ def element_svg(elements: pd.DataFrame, width: int = 900, height: int = 260) -> 
             f'<text x="{x0 + slot * 0.4:.1f}" y="{top + ph + 12}" text-anchor="middle" '
             f'font-size="8">{escape(str(region))}</text>'
         )
-    for k, element in enumerate(wide.columns):
-        y = top + 13 * k
-        parts.append(
-            f'<rect x="{width - right + 12}" y="{y}" width="9" height="9" '
-            f'fill="{fixed_colour(str(element), ELEMENT_ORDER)}"/>'
-            f'<text x="{width - right + 25}" y="{y + 8}" font-size="9">{escape(str(element))}'
-            "</text>"
-        )
+    parts.append(_key_svg(list(wide.columns), ELEMENT_ORDER, width - right + 12, top))
     parts.append("</svg>")
     return "\n".join(parts)
 
