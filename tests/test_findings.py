@@ -148,3 +148,42 @@ def test_why_an_agreement_holds_a_route_against_the_market() -> None:
     assert "holds A -> B oxide:M at its maximum of 0 t/yr while B pays 30.0 USD/kg more" in text
     assert "(baseline: 0)" in text
     assert binding_agreements(cut, cut, set(cut.periods)) == []
+
+
+def test_supplier_swaps_at_unchanged_prices_are_one_sentence() -> None:
+    from types import SimpleNamespace
+
+    from rareflow.comparison.findings import _gap_fillers
+
+    replacements = pd.DataFrame(
+        {
+            "destination": ["ROW", "DEU"],
+            "material": ["oxide:La", "magnet:NdFeB-HRE"],
+            "lost_t": [1700.0, 1300.0],
+            "gained_t": [1700.0, 900.0],
+            "net_t": [0.0, -400.0],
+            "losers": ["CHN 1,700", "CHN 1,300"],
+            "replaced_by": ["MYS 1,700", "JPN 900"],
+        }
+    )
+
+    def run(la: float, magnet: float) -> SimpleNamespace:
+        prices = pd.DataFrame(
+            {
+                "region": ["ROW", "DEU"],
+                "material": ["oxide:La", "magnet:NdFeB-HRE"],
+                "period": ["2025", "2025"],
+                "price": [la, magnet],
+            }
+        )
+        return SimpleNamespace(prices=prices, periods=["2025"])
+
+    cmp = {"replacements": replacements}
+    # La changes supplier at the same price: a swap; the magnets are a real loss
+    text = _gap_fillers(cmp, run(2.0, 60.0), run(2.0, 66.0))  # type: ignore[arg-type]
+    assert text[0] == (
+        "DEU loses 1,300 t of magnet:NdFeB-HRE from CHN 1,300 and makes up 900 t from JPN 900."
+    )
+    assert text[1].startswith("Supplier swaps at unchanged prices (ROW oxide:La; 1,700 t in all)")
+    # without the runs every re-routing stands on its own
+    assert len(_gap_fillers(cmp)) == 2  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ words the sentences use; the report prints both, `rareflow compare` the findings
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from rareflow.comparison.common import period_years
@@ -81,7 +82,7 @@ def comparison_findings(
     span = f"{cmp.periods[0]}..{cmp.periods[-1]}"
     out = [_unserved_change(cmp, span)]
     out.extend(_price_moves(cmp))
-    out.extend(_gap_fillers(cmp))
+    out.extend(_gap_fillers(cmp, a, b))
     if b is not None:
         out.append(shortage_sentence(b, set(cmp.periods)))
         out.extend(binding_licences(b, set(cmp.periods)))
@@ -130,18 +131,52 @@ def _price_moves(cmp: Comparison) -> list[str]:
     ]
 
 
-def _gap_fillers(cmp: Comparison) -> list[str]:
+# a re-routing counts as a swap between suppliers, not news, when what arrives is within this
+# share of what was lost and the destination's price moves less than this share
+SWAP_NET = 0.05
+SWAP_PRICE = 0.01
+
+
+def _price_change(a: Result, b: Result, region: str, material: str) -> float:
+    """Relative change of the mean price of `material` in `region`, B against A, over the
+    periods both share (NaN where there is no price)."""
+
+    def mean(res: Result, periods: set[str]) -> float:
+        p = res.prices
+        sel = p[(p["region"] == region) & (p["material"] == material)]
+        sel = sel[sel["period"].astype(str).isin(periods)]
+        return float(sel["price"].mean()) if len(sel) else float("nan")
+
+    common = set(map(str, a.periods)) & set(map(str, b.periods))
+    before, after = mean(a, common), mean(b, common)
+    return (after - before) / before if before else float("nan")
+
+
+def _gap_fillers(cmp: Comparison, a: Result | None = None, b: Result | None = None) -> list[str]:
+    """Who loses which product and who fills the gap. With both runs, a swap between
+    suppliers at an unchanged price (the LP moving between routes of near-equal cost) is
+    summed into one sentence instead of standing as a finding of its own."""
     table = cmp["replacements"]
     if table.empty:
         return []
     # the gaps buyers of products feel (feed reshuffles between mines and plants aside),
     # largest loss first
     products = table[~table["material"].astype(str).str.startswith(FEEDS)]
-    top = products.sort_values("lost_t", ascending=False).head(NAMED)
-    out = []
-    for r in top.to_dict("records"):
+    products = products.sort_values("lost_t", ascending=False)
+    out: list[str] = []
+    swaps: list[str] = []
+    swapped = 0.0
+    for r in products.to_dict("records"):
         lost, gained = float(r["lost_t"]), float(r["gained_t"])
         if lost <= 0:
+            continue
+        if a is not None and b is not None and abs(gained - lost) <= SWAP_NET * lost:
+            move = _price_change(a, b, str(r["destination"]), str(r["material"]))
+            if np.isfinite(move) and abs(move) <= SWAP_PRICE:
+                swaps.append(f"{r['destination']} {r['material']}")
+                swapped += lost
+                continue
+        if len(out) >= NAMED:
             continue
         made_up = (
             f"makes up {_t(gained)} from {r['replaced_by']}"
@@ -151,6 +186,14 @@ def _gap_fillers(cmp: Comparison) -> list[str]:
         out.append(
             f"{r['destination']} loses {_t(lost)} of {r['material']} from {r['losers']} and "
             f"{made_up}."
+        )
+    if swaps:
+        named = ", ".join(swaps[:NAMED]) + (
+            f" and {len(swaps) - NAMED} more" if len(swaps) > NAMED else ""
+        )
+        out.append(
+            f"Supplier swaps at unchanged prices ({named}; {_t(swapped)} in all): routes of "
+            "near-equal cost trading places in the LP, not a change a buyer feels."
         )
     return out
 
