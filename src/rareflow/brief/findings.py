@@ -14,6 +14,7 @@ import pandas as pd
 
 from rareflow.comparison import (
     CompareError,
+    mean_price,
     period_mid,
     period_years,
     result_periods,
@@ -219,16 +220,6 @@ def _home_balance(
     return rate.unstack("item").reindex(columns=list(items)).fillna(0.0)
 
 
-def _mean_price(res: Result, region: str, material: str, periods: list[str]) -> float:
-    p = res.prices
-    sel = p[
-        (p["region"] == region)
-        & (p["material"] == material)
-        & p["period"].astype(str).isin(periods)
-    ]
-    return float(sel["price"].mean()) if len(sel) else float("nan")
-
-
 def pause_findings(
     name: str,
     base: Result,
@@ -300,7 +291,7 @@ def pause_findings(
         for element, share in per_t.items():
             oxide = f"oxide:{element}"
             metal = content[(content["material"] == oxide) & (content["element"] == element)]
-            price = _mean_price(scen, dest, oxide, periods)
+            price = mean_price(scen, dest, oxide, periods)
             if loss > 0 and len(metal) and np.isfinite(price):
                 tonnes = loss * share / float(metal["t_per_t"].iloc[0])
                 replacement[oxide] = (tonnes, price)
@@ -319,8 +310,8 @@ def pause_findings(
         home=home,
         exports=ex,
         content={e: loss * per_t[e] for e in MAGNET_ELEMENTS if e in per_t},
-        price_baseline=_mean_price(base, dest, mat, periods),
-        price_scenario=_mean_price(scen, dest, mat, periods),
+        price_baseline=mean_price(base, dest, mat, periods),
+        price_scenario=mean_price(scen, dest, mat, periods),
         bought_scenario=float(into_scen[into_scen.index.get_level_values("material") == mat].sum()),
         stock_release=released(scen) - released(base),
         replacement=replacement,

@@ -59,6 +59,28 @@ def period_mid(label: str) -> pd.Timestamp:
     return start + pd.Timedelta(days=365.25 * period_years(label) / 2.0)
 
 
+def mean_price(result: Result, region: str, material: str, periods: Iterable[str]) -> float:
+    """Mean price (USD/kg) of `material` in `region` over `periods`; NaN where it has none."""
+    p = result.prices
+    sel = p[
+        (p["region"] == region)
+        & (p["material"] == material)
+        & p["period"].astype(str).isin(set(map(str, periods)))
+    ]
+    return float(sel["price"].mean()) if len(sel) else float("nan")
+
+
+def prices_at(
+    result: Result, regions: pd.Series, materials: pd.Series, periods: pd.Series
+) -> np.ndarray:
+    """The price (USD/kg) of each row's region, material and period; NaN where none."""
+    price = result.prices.set_index(["region", "material", "period"])["price"]
+    keys = pd.MultiIndex.from_arrays(
+        [regions.astype(str), materials.astype(str), periods.astype(str)]
+    )
+    return np.asarray(price.reindex(keys).to_numpy(), dtype=float)
+
+
 def result_periods(result: Result) -> list[str]:
     """Periods of a result: from its summary, else from its tables."""
     if result.periods:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rareflow.comparison.common import period_years
+from rareflow.comparison.common import mean_price, period_years, prices_at
 from rareflow.comparison.measures import Comparison
 from rareflow.results import Result
 
@@ -140,15 +140,8 @@ SWAP_PRICE = 0.01
 def _price_change(a: Result, b: Result, region: str, material: str) -> float:
     """Relative change of the mean price of `material` in `region`, B against A, over the
     periods both share (NaN where there is no price)."""
-
-    def mean(res: Result, periods: set[str]) -> float:
-        p = res.prices
-        sel = p[(p["region"] == region) & (p["material"] == material)]
-        sel = sel[sel["period"].astype(str).isin(periods)]
-        return float(sel["price"].mean()) if len(sel) else float("nan")
-
     common = set(map(str, a.periods)) & set(map(str, b.periods))
-    before, after = mean(a, common), mean(b, common)
+    before, after = mean_price(a, region, material, common), mean_price(b, region, material, common)
     return (after - before) / before if before else float("nan")
 
 
@@ -243,13 +236,9 @@ def binding_licences(result: Result, periods: set[str] | None = None) -> list[st
             "Why: no export licence holds trade back; every application leaves as soon as it "
             "is approved and none waits in a backlog at a period's end."
         ]
-    price = result.prices.set_index(["region", "material", "period"])["price"]
 
-    def at(regions: pd.Series) -> pd.Series:
-        keys = pd.MultiIndex.from_arrays(
-            [regions.astype(str), binding["material"].astype(str), binding["period"].astype(str)]
-        )
-        return pd.Series(price.reindex(keys).to_numpy(), index=binding.index)
+    def at(regions: pd.Series) -> np.ndarray:
+        return prices_at(result, regions, binding["material"], binding["period"])
 
     binding = binding.assign(gap=at(binding["destination"]) - at(binding["origin"]))
     out = []
@@ -329,21 +318,19 @@ def _agreement_binds(result: Result, periods: set[str]) -> pd.DataFrame:
     if ag.empty:
         return pd.DataFrame()
     tol = 1e-6 * max(1.0, float(ag["flow"].abs().max()))
-    price = result.prices.set_index(["region", "material", "period"])["price"]
-    keys = pd.MultiIndex.from_arrays(
-        [ag["destination"].astype(str), ag["material"].astype(str), ag["period"].astype(str)]
-    )
-    notable = GAP_NOTABLE * pd.Series(price.reindex(keys).to_numpy(), index=ag.index).abs()
+    price = prices_at(result, ag["destination"], ag["material"], ag["period"])
+    notable = GAP_NOTABLE * pd.Series(np.abs(price), index=ag.index)
     at_max = ag["volume_max"].notna() & (ag["flow"] >= ag["volume_max"] - tol)
     at_max &= ag["gap"] > notable
     at_min = (ag["volume_min"] > tol) & (ag["flow"] <= ag["volume_min"] + tol)
     at_min &= ag["gap"] < -notable
-    sides = [
-        ag[at_max].assign(side="maximum", bound=ag["volume_max"]),
-        ag[at_min].assign(side="minimum", bound=ag["volume_min"]),
-    ]
-    both = pd.concat([x for x in sides if len(x)]) if any(len(x) for x in sides) else None
-    if both is None:
+    both = pd.concat(
+        [
+            ag[at_max].assign(side="maximum", bound=ag["volume_max"]),
+            ag[at_min].assign(side="minimum", bound=ag["volume_min"]),
+        ]
+    )
+    if both.empty:
         return pd.DataFrame()
     return both.groupby(["origin", "destination", "material", "side"]).agg(
         n=("period", "size"), first=("period", "min"), bound=("bound", "mean"), gap=("gap", "mean")

@@ -616,11 +616,8 @@ def _capacity_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
     A mine (a supply step) earns its material's price less its cost; its process is
     `mining:<deposit>` for concentrates, `supply:<material>` for other supply."""
     periods = list(inp.periods.index)
-    rows = [_plant_rows(inp, sol, periods), _mine_rows(inp, sol, periods)]
-    table = (
-        pd.concat([r for r in rows if len(r)], ignore_index=True)
-        if any(map(len, rows))
-        else (pd.DataFrame(columns=list(TABLES["capacity"])))
+    table = pd.concat(
+        [_plant_rows(inp, sol, periods), _mine_rows(inp, sol, periods)], ignore_index=True
     )
     table = table[table["capacity"] > 1e-9].copy()
     table["use"] = (table["activity"] / table["capacity"]).clip(upper=1.0)
@@ -660,7 +657,7 @@ def _agreement_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
 def _plant_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:
     fac = inp.facilities
     if len(fac) == 0:
-        return pd.DataFrame()
+        return pd.DataFrame(columns=list(TABLES["capacity"]))
     coef = inp.coefficients
     price = sol.price.sel(node=coef["node"].to_numpy()).to_numpy()  # [fm, period] USD/t
     by_recipe = (
@@ -699,7 +696,7 @@ def _plant_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:
 def _mine_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:
     steps = inp.steps
     if len(steps) == 0:
-        return pd.DataFrame()
+        return pd.DataFrame(columns=list(TABLES["capacity"]))
     ids = list(steps.index)
     price = sol.price.sel(node=steps["node"].to_numpy()).to_numpy()  # [step, period] USD/t
     rent = (price - steps["cost"].to_numpy(dtype=float)[:, None]) / 1000.0

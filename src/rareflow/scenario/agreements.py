@@ -16,10 +16,10 @@ from rareflow.scenario.schema import AgreementChange, AgreementNew, AgreementSus
 from rareflow.scenario.timing import DAYS_PER_MONTH, in_force, iso
 
 
-def _split_agreements(network: Network, cuts: dict[str, set[dt.date]]) -> pd.DataFrame:
+def _split_agreements(agreements: pd.DataFrame, cuts: dict[str, set[dt.date]]) -> pd.DataFrame:
     """Agreement rows cut at the given dates: parts `id`, `id@YYYY-MM-DD`, ..."""
     rows = []
-    for row in network.agreements.to_dict("records"):
+    for row in agreements.to_dict("records"):
         dates = sorted(cuts.get(str(row["agreement"]), set()))
         start = pd.Timestamp(row["start"]) if pd.notna(row["start"]) else None
         end = pd.Timestamp(row["end"]) if pd.notna(row["end"]) else None
@@ -36,7 +36,7 @@ def _split_agreements(network: Network, cuts: dict[str, set[dt.date]]) -> pd.Dat
             if i > 0:
                 part["agreement"] = f"{row['agreement']}@{bounds[i - 1].date().isoformat()}"
             rows.append(part)
-    columns = [*network.agreements.columns, "part_of"]
+    columns = [*agreements.columns, "part_of"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -89,8 +89,7 @@ def resolve_agreements(
     events: Sequence[tuple[str, EventBase]], network: Network
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Edited agreements table and the suspension lever rows."""
-    network = network.copy()
-    network.agreements = _new_agreements(events, network)
+    agreements = _new_agreements(events, network)
     cuts: dict[str, set[dt.date]] = {}
     for _, ev in events:
         if isinstance(ev, AgreementChange):
@@ -102,7 +101,7 @@ def resolve_agreements(
             for _lo, hi in in_force(ev):
                 if hi is not None:
                     cuts.setdefault(ev.agreement, set()).add(hi)
-    table = _split_agreements(network, cuts)
+    table = _split_agreements(agreements, cuts)
     starts = pd.to_datetime(table["start"])
     # changes, in order: a later change overrides an earlier one on the parts it covers
     for _, ev in events:
