@@ -90,9 +90,14 @@ def node_flows(inp: Inputs, sol: Solution) -> dict[str, xr.DataArray]:
 
 def residuals(flows: dict[str, xr.DataArray]) -> xr.DataArray:
     """Sources minus sinks at every node and period (t)."""
-    sources = sum((flows[k] for k in SOURCES), xr.zeros_like(flows["disposal"]))
-    sinks = sum((flows[k] for k in SINKS), xr.zeros_like(flows["disposal"]))
-    return sources - sinks
+    # plain arrays: every kind is [node, period] on the same coordinates (node_flows)
+    like = flows["disposal"]
+    net = np.zeros(like.shape)
+    for kind in SOURCES:
+        net += flows[kind].to_numpy()
+    for kind in SINKS:
+        net -= flows[kind].to_numpy()
+    return like.copy(data=net)
 
 
 def check_mass_balance(
@@ -104,9 +109,9 @@ def check_mass_balance(
     tolerance).
     """
     res = residuals(flows)
-    scale = max([1.0] + [float(np.abs(f).max()) for f in flows.values() if f.size])
+    scale = max([1.0] + [float(np.abs(f.to_numpy()).max()) for f in flows.values() if f.size])
     tol = rel_tol * scale
-    worst = float(np.abs(res).max()) if res.size else 0.0
+    worst = float(np.abs(res.to_numpy()).max()) if res.size else 0.0
     if worst > tol:
         table = res.to_series().rename("residual").reset_index()
         table = table.reindex(table["residual"].abs().sort_values(ascending=False).index)

@@ -86,9 +86,9 @@ def build_model(inp: Inputs, fixed_arrivals: xr.DataArray | None = None) -> lino
 Values = Callable[[str], xr.DataArray | None]
 
 
-def _solution(values: Values, name: str, like: xr.DataArray) -> xr.DataArray:
+def _solution(values: Values, name: str, like: Callable[[], xr.DataArray]) -> xr.DataArray:
     found = values(name)
-    return found.fillna(0.0) if found is not None else xr.zeros_like(like)
+    return found.fillna(0.0) if found is not None else xr.zeros_like(like())
 
 
 def apply_kernel(
@@ -152,48 +152,35 @@ def read_back(
 ) -> Solution:
     """The Solution of `inp`'s periods from primal values by variable and balance duals."""
     pidx = inp.period_index
-    arcs = list(inp.arcs.index)
-    zero = {
-        "step": xr.DataArray(
-            np.zeros((len(inp.steps), len(pidx))),
-            coords={"step": list(inp.steps.index), "period": pidx},
-            dims=["step", "period"],
-        ),
-        "facility": xr.zeros_like(inp.facility_cap),
-        "arc": xr.DataArray(
-            np.zeros((len(arcs), len(pidx))),
-            coords={"arc": arcs, "period": pidx},
-            dims=["arc", "period"],
-        ),
-        "dem": xr.zeros_like(inp.demand_ref),
-        "node": xr.DataArray(
-            np.zeros((len(inp.stocks), len(pidx))),
-            coords={"node": list(inp.stocks.index), "period": pidx},
-            dims=["node", "period"],
-        ),
-        "agree": xr.zeros_like(inp.agree_min),
-    }
-    trade = _solution(values, "trade", zero["arc"])
+
+    def zeros(dim: str, items: pd.Index) -> Callable[[], xr.DataArray]:
+        # built only when the model lacks the variable (most windows have them all)
+        shape = (len(items), len(pidx))
+        return lambda: xr.DataArray(
+            np.zeros(shape), coords={dim: list(items), "period": pidx}, dims=[dim, "period"]
+        )
+
+    trade = _solution(values, "trade", zeros("arc", inp.arcs.index))
     found = values("consumption")
     if found is not None:
         blocks = found.fillna(0.0)
         consumption = blocks.sum("block")
         value = (blocks * inp.wtp).sum("block")
     else:
-        consumption = value = zero["dem"]
+        consumption = value = xr.zeros_like(inp.demand_ref)
     disposal = values("disposal")
     assert disposal is not None  # every model has disposal
     return Solution(
-        supply=_solution(values, "supply", zero["step"]),
-        activity=_solution(values, "activity", zero["facility"]),
+        supply=_solution(values, "supply", zeros("step", inp.steps.index)),
+        activity=_solution(values, "activity", lambda: inp.facility_cap),
         trade=trade,
         arrivals=apply_kernel(inp, trade, fixed_arrivals),
         consumption=consumption,
         consumer_value=value,
-        stock_level=_solution(values, "stock_level", zero["node"]),
+        stock_level=_solution(values, "stock_level", zeros("node", inp.stocks.index)),
         stock_start=inp.stock_initial.copy(),
         disposal=disposal.fillna(0.0),
-        shortfall=_solution(values, "agreement_shortfall", zero["agree"]),
+        shortfall=_solution(values, "agreement_shortfall", lambda: inp.agree_min),
         price=(dual / inp.discount).fillna(0.0),
         objective=objective,
         status="ok",

@@ -1,31 +1,37 @@
-"""Build the LP once, re-solve it in place: rolling horizons without rebuilding per period.
+"""Build the LP once, re-solve it per window: rolling horizons without rebuilding per period.
 
 `WarmModel` builds the LP of the whole horizon once with linopy (the same constraint
-families as `model.build_model`) and hands it to HiGHS once. A rolling window [k, stop) is
-then solved by changing bounds only (HiGHS keeps its basis between runs, a warm start):
+families as `model.build_model`) and keeps its matrix. A rolling window [k, stop) is solved
+as the window's part of that matrix, cut out with array operations, not a linopy build:
 
-- columns of periods before k are fixed at the values kept from earlier windows, so stocks,
-  shipments still travelling and used quotas carry over exactly as in a rebuilt window;
-- columns of periods from `stop` on are fixed at 0 and their rows are made free, so what a
-  window ships beyond its end is in transit, as in a rebuilt window;
-- rows of periods before k are made free (they hold already; freeing them avoids reporting
-  tolerance-level violations of fixed columns as infeasibility).
+- columns of periods before k hold the values kept from earlier windows: they leave the LP
+  and their terms move into the right-hand sides, so stocks, shipments still travelling and
+  used quotas carry over exactly as in a rebuilt window;
+- columns of periods from `stop` on are 0 (what a window ships beyond its end is in
+  transit, as in a rebuilt window) and leave the LP with the rows of those periods;
+- rows of periods before k hold already and leave the LP.
 
-Discount factors are counted from the horizon start in both paths, so the window's objective
-is the full objective minus the constant of the fixed columns. The structure never changes
-between windows (every lever is already data of the one model), so nothing is rebuilt here;
-a changed network or lever set needs a new WarmModel. `resolve` re-solves the whole horizon
-with new column bounds and costs, the entry point for warm variants (ensembles, SPOF).
+HiGHS gets a window-sized LP, the size a rebuilt window has. When a window's matrix is the
+one HiGHS holds (same columns, rows and coefficients: the usual case from one month to the
+next), only the bounds, costs and right-hand sides that differ are sent (`changeColsBounds`,
+`changeColsCost`, `changeRowsBounds`); otherwise the window's matrix is passed anew
+(`_load` says which, counted in `reloads`). Discount factors are counted from the horizon
+start in both paths, so the window's objective is the full objective minus the constant of
+the fixed columns. Every lever is already data of the one model, so nothing is rebuilt with
+linopy here; a changed network or lever set needs a new WarmModel. `resolve` re-solves the
+whole horizon with new column bounds, the entry point for warm variants.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import highspy
 import linopy
 import numpy as np
 import xarray as xr
+from scipy import sparse
 
 from rareflow.optimize.constraints import restocking_yield
 from rareflow.optimize.inputs import Inputs
@@ -48,6 +54,25 @@ def _period_of(labels: xr.DataArray, size: int) -> np.ndarray:
 def _changed(held: tuple[np.ndarray, np.ndarray], lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Indices whose (lower, upper) bound differs from what HiGHS holds."""
     return np.flatnonzero((lo != held[0]) | (hi != held[1])).astype(np.int32)
+
+
+@dataclass
+class _Loaded:
+    """The window LP HiGHS holds: its matrix and what was last sent of bounds and costs."""
+
+    matrix: sparse.csr_matrix
+    bounds: tuple[np.ndarray, np.ndarray]
+    cost: np.ndarray
+    row_bounds: tuple[np.ndarray, np.ndarray]
+
+    def same_matrix(self, other: sparse.csr_matrix) -> bool:
+        a = self.matrix
+        return (
+            a.shape == other.shape
+            and np.array_equal(a.indptr, other.indptr)
+            and np.array_equal(a.indices, other.indices)
+            and np.array_equal(a.data, other.data)
+        )
 
 
 class WarmModel:
@@ -73,7 +98,13 @@ class WarmModel:
             self.row_hi = np.where(sense != ">", b, np.inf)
             rows = mat.A
             assert rows is not None  # every model has its balance rows
-            self.highs = self._highs(rows.tocsr())
+            self.matrix = rows.tocsr()
+            self.highs = highspy.Highs()
+            self.highs.setOptionValue("output_flag", False)
+            for key, value in inp.options.solver_options.items():
+                self.highs.setOptionValue(key, value)
+            self.loaded: _Loaded | None = None  # the window LP HiGHS holds
+            self.reloads = 0  # windows whose matrix differed from the one held
             nvar = 1 + max(int(m.variables[v].labels.max()) for v in m.variables)
             ncon = 1 + max(int(m.constraints[c].labels.max()) for c in m.constraints)
             col_period = np.full(nvar, -1, dtype=np.int64)
@@ -85,25 +116,51 @@ class WarmModel:
             self.col_period = col_period[self.vlabels]
             self.row_period = row_period[self.clabels]
             self.x = np.zeros(len(self.vlabels))
+            self.dual = np.zeros(len(self.clabels))  # row duals of the last solve
             self.nvar, self.ncon = nvar, ncon
             self.buffer_cols, self.buffer_period, self.buffer_cap = self._buffer_columns()
             self.held_rows = self._rows_of("stock_held")
-            # the bounds HiGHS holds now: a window only sends the ones that change (the
-            # periods it fixes and frees), since HiGHS's edit costs grow with what is sent
-            self._col_bounds = (self.lb.copy(), self.ub.copy())
-            self._row_bounds = (self.row_lo.copy(), self.row_hi.copy())
 
-    def _set_col_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
-        idx = _changed(self._col_bounds, lo, hi)
-        if len(idx):
-            self.highs.changeColsBounds(len(idx), idx, lo[idx], hi[idx])
-        self._col_bounds = (lo, hi)
-
-    def _set_row_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
-        idx = _changed(self._row_bounds, lo, hi)
-        if len(idx):
-            self.highs.changeRowsBounds(len(idx), idx, lo[idx], hi[idx])  # type: ignore[attr-defined]
-        self._row_bounds = (lo, hi)
+    def _load(
+        self,
+        part: sparse.csr_matrix,
+        bounds: tuple[np.ndarray, np.ndarray],
+        cost: np.ndarray,
+        row_bounds: tuple[np.ndarray, np.ndarray],
+    ) -> None:
+        """Give HiGHS the window LP with matrix `part` and these bounds and costs: in place
+        when HiGHS holds the same matrix, else passed anew."""
+        held = self.loaded
+        if held is not None and held.same_matrix(part):
+            # HiGHS's edit costs grow with what is sent: only what differs
+            idx = _changed(held.bounds, *bounds)
+            if len(idx):
+                self.highs.changeColsBounds(len(idx), idx, bounds[0][idx], bounds[1][idx])
+            idx = np.flatnonzero(cost != held.cost).astype(np.int32)
+            if len(idx):
+                self.highs.changeColsCost(len(idx), idx, cost[idx])
+            idx = _changed(held.row_bounds, *row_bounds)
+            if len(idx):
+                lo, hi = row_bounds[0][idx], row_bounds[1][idx]
+                self.highs.changeRowsBounds(len(idx), idx, lo, hi)  # type: ignore[attr-defined]
+        else:
+            # another shape (the horizon's last windows, a period with other coefficients)
+            self.reloads += 1
+            h = self.highs
+            h.clearModel()
+            n = part.shape[1]
+            h.addVars(n, bounds[0], bounds[1])
+            h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+            h.addRows(
+                part.shape[0],
+                row_bounds[0],
+                row_bounds[1],
+                part.nnz,
+                part.indptr,
+                part.indices,
+                part.data,
+            )
+        self.loaded = _Loaded(part, bounds, cost, row_bounds)
 
     def _rows_of(self, constraint: str) -> np.ndarray:
         """Which matrix rows belong to `constraint` (all False when the model has none)."""
@@ -139,55 +196,31 @@ class WarmModel:
         self.buffer_yield = np.broadcast_to(earn, cols.shape)[ok] * float(inp.stocks_held)
         return cols[ok], period[ok], cap[ok]
 
-    def _highs(self, a: object) -> highspy.Highs:
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        for key, value in self.inp.options.solver_options.items():
-            h.setOptionValue(key, value)
-        n = len(self.vlabels)
-        h.addVars(n, self.lb, self.ub)
-        h.changeColsCost(n, np.arange(n, dtype=np.int32), self.cost)
-        csr = a  # scipy csr matrix of the rows
-        h.addRows(
-            len(self.clabels),
-            self.row_lo,
-            self.row_hi,
-            csr.nnz,  # type: ignore[attr-defined]
-            csr.indptr,  # type: ignore[attr-defined]
-            csr.indices,  # type: ignore[attr-defined]
-            csr.data,  # type: ignore[attr-defined]
-        )
-        return h
-
     def solve_window(self, k: int, stop: int, part: Inputs, fixed: xr.DataArray) -> Solution:
         """Solve periods [k, stop) with earlier periods fixed; `part` and `fixed` are the
         window's inputs and earlier arrivals, used only to read the solution back."""
         with self.timings.stage("update_s"):
             cp, rp = self.col_period, self.row_period
-            before, after = (cp >= 0) & (cp < k), cp >= stop
-            lo = np.where(before, self.x, np.where(after, 0.0, self.lb))
-            hi = np.where(before, self.x, np.where(after, 0.0, self.ub))
+            before = (cp >= 0) & (cp < k)
+            cols = (cp < 0) | ((cp >= k) & (cp < stop))
+            lo, hi = self.lb.copy(), self.ub.copy()
             b, bp = self.buffer_cols, self.buffer_period
             end = bp == stop - 1
             earlier = (bp >= k) & (bp < stop - 1) & (self.buffer_yield > 0)
-            hi[b] = np.where(bp < k, self.x[b], np.where(end | earlier, self.buffer_cap, 0.0))
+            hi[b] = np.where(end | earlier, self.buffer_cap, 0.0)
             cost = self.cost.copy()
             if len(b):
                 cost[b] = -np.where(end, self.buffer_value, np.where(earlier, self.buffer_yield, 0))
-                self.highs.changeColsCost(len(b), b.astype(np.int32), cost[b])
-            free = (rp >= 0) & ((rp < k) | (rp >= stop))
-            free |= self.held_rows & (rp == k)  # a window's first period decides its stocks
-            self._set_col_bounds(lo, hi)
-            self._set_row_bounds(
-                np.where(free, -np.inf, self.row_lo), np.where(free, np.inf, self.row_hi)
-            )
-        x, dual = self._run(part)
+            rows = ~((rp >= 0) & ((rp < k) | (rp >= stop)))
+            rows &= ~(self.held_rows & (rp == k))  # a window's first period decides its stocks
+            held = np.where(before, self.x, 0.0)
+        x = self._run(cols, rows, (lo, hi), cost, held, part)
         with self.timings.stage("readback_s"):
             # fixed columns keep the value they were fixed at, not the solver's rounding of it
             self.x = np.where(before, self.x, x)
             inside = (cp >= k) & (cp < stop)
             objective = float(cost[inside] @ x[inside])
-            return self._solution(x, dual, objective, part, fixed, slice(k, stop))
+            return self._solution(x, self.dual, objective, part, fixed, slice(k, stop))
 
     def repeat_period(self, source: int, target: int) -> None:
         """Keep for period `target` the values kept for period `source` (its window was the
@@ -211,13 +244,13 @@ class WarmModel:
         with self.timings.stage("update_s"):
             lo = self.lb if lower is None else np.asarray(lower, dtype=float)
             hi = self.ub if upper is None else np.asarray(upper, dtype=float)
-            self._set_col_bounds(lo, hi)
-            self._set_row_bounds(self.row_lo, self.row_hi)
-        x, dual = self._run(self.inp)
+            every = np.ones(len(self.vlabels), dtype=bool)
+            rows = np.ones(len(self.clabels), dtype=bool)
+        x = self._run(every, rows, (lo, hi), self.cost, np.zeros(len(every)), self.inp)
         with self.timings.stage("readback_s"):
             self.x = x
             objective = float(self.cost @ x)
-            return self._solution(x, dual, objective, self.inp, None, slice(None))
+            return self._solution(x, self.dual, objective, self.inp, None, slice(None))
 
     def column(self, variable: str) -> xr.DataArray:
         """Model column of every cell of `variable` (-1 where masked), for `resolve`."""
@@ -226,7 +259,24 @@ class WarmModel:
         pos[self.vlabels] = np.arange(len(self.vlabels))
         return labels.copy(data=np.where(labels.to_numpy() >= 0, pos[labels.to_numpy()], -1))
 
-    def _run(self, part: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    def _run(
+        self,
+        cols: np.ndarray,
+        rows: np.ndarray,
+        bounds: tuple[np.ndarray, np.ndarray],
+        cost: np.ndarray,
+        held: np.ndarray,
+        part: Inputs,
+    ) -> np.ndarray:
+        """Solve the LP of `cols` x `rows`, the other columns held at `held` (their terms moved
+        into the right-hand sides); the primal values of every column (`held` outside `cols`),
+        the row duals in `self.dual` (0 outside `rows`)."""
+        with self.timings.stage("update_s"):
+            window_rows = self.matrix[rows]
+            shift = window_rows @ held
+            row_bounds = (self.row_lo[rows] - shift, self.row_hi[rows] - shift)
+            part = window_rows[:, cols]
+            self._load(part, (bounds[0][cols], bounds[1][cols]), cost[cols], row_bounds)
         start = time.perf_counter()
         if not self.warm_start:
             self.highs.clearSolver()  # same vertex as a fresh model when optima tie
@@ -238,8 +288,13 @@ class WarmModel:
                 f"HiGHS did not find an optimal solution ({self.highs.modelStatusToString(status)})"
                 f" for periods {part.periods.index[0]}..{part.periods.index[-1]}"
             )
-        sol = self.highs.getSolution()
-        return np.asarray(sol.col_value, dtype=float), np.asarray(sol.row_dual, dtype=float)
+        with self.timings.stage("readback_s"):
+            sol = self.highs.getSolution()
+            x = held.copy()
+            x[cols] = np.asarray(sol.col_value, dtype=float)
+            self.dual = np.zeros(len(self.clabels))
+            self.dual[rows] = np.asarray(sol.row_dual, dtype=float)
+        return x
 
     def _solution(
         self,
