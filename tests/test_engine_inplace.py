@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 from engine_fixtures import ONE_BLOCK, chain
 from rareflow.optimize import Horizon, solve
-from rareflow.optimize.inputs import build_inputs
+from rareflow.optimize.balance import MassBalanceError, check_rows
+from rareflow.optimize.inputs import Inputs, build_inputs
 from rareflow.optimize.levers import Levers
 from rareflow.optimize.model import solve_model
 from rareflow.optimize.warm import WarmModel
@@ -65,3 +68,28 @@ def test_resolve_with_changed_bounds_and_back() -> None:
     assert tight.objective > base.objective
     again = model.resolve()  # back to the built model's own bounds
     assert again.objective == pytest.approx(base.objective, rel=1e-9)
+
+
+def test_balance_rows_checked_after_every_window() -> None:
+    """A window solved in place is checked on its LP's balance rows; a row off by more than
+    the tolerance stops the run with the periods named."""
+    horizon = Horizon("2025-01", "2025-12", "quarter")
+    inp = build_inputs(chain(), horizon, Levers(), ONE_BLOCK, None)
+    model = WarmModel(inp)
+    model.solve_window(0, 2, inp.window(0, 2), _no_arrivals(inp, 0, 2))
+    worst, tol = model.balance
+    assert 0.0 <= worst <= tol and tol > 0.0
+    with pytest.raises(MassBalanceError, match=re.escape(ROW_OFF)):
+        check_rows(np.array([0.0, -0.5]), 100.0, inp.window(0, 2).periods.index)
+
+
+ROW_OFF = "periods 2025Q1..2025Q2: a balance row is off by 0.5 t (tolerance 0.0001 t)"
+
+
+def _no_arrivals(inp: Inputs, start: int, stop: int) -> xr.DataArray:
+    part = inp.window(start, stop)
+    return xr.DataArray(
+        np.zeros((len(inp.arcs), stop - start)),
+        coords={"arc": list(inp.arcs.index), "period": part.period_index},
+        dims=["arc", "period"],
+    )

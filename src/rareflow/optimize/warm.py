@@ -28,11 +28,12 @@ import time
 from dataclasses import dataclass
 
 import highspy
-import linopy
 import numpy as np
+import pandas as pd
 import xarray as xr
 from scipy import sparse
 
+from rareflow.optimize.balance import check_rows
 from rareflow.optimize.constraints import restocking_yield
 from rareflow.optimize.inputs import Inputs
 from rareflow.optimize.model import Solution, SolveError, build_model, read_back
@@ -73,6 +74,24 @@ class _Loaded:
             and np.array_equal(a.indices, other.indices)
             and np.array_equal(a.data, other.data)
         )
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """A variable's (or constraint's) labels as a plain array, for reading a window back."""
+
+    raw: np.ndarray
+    dims: tuple[str, ...]
+    coords: dict[str, pd.Index]  # of the dimensions other than the period
+
+    @classmethod
+    def of(cls, labels: xr.DataArray) -> _Labels:
+        dims = tuple(str(d) for d in labels.dims)
+        coords = {d: labels.indexes[d] for d in dims if d != "period"}
+        return cls(labels.to_numpy(), dims, coords)
+
+    def window(self, periods: slice) -> np.ndarray:
+        return self.raw[tuple(periods if d == "period" else slice(None) for d in self.dims)]
 
 
 class WarmModel:
@@ -120,6 +139,15 @@ class WarmModel:
             self.nvar, self.ncon = nvar, ncon
             self.buffer_cols, self.buffer_period, self.buffer_cap = self._buffer_columns()
             self.held_rows = self._rows_of("stock_held")
+            self.balance_rows = self._rows_of("balance")
+            # the labels of every variable by period (and of the balance rows), for read-back
+            self.labels = {
+                name: _Labels.of(m.variables[name].labels)
+                for name in m.variables
+                if "period" in m.variables[name].labels.dims
+            }
+            self.balance_labels = _Labels.of(m.constraints["balance"].labels)
+            self.balance = (0.0, 0.0)  # (largest residual, tolerance) of the last solve
 
     def _load(
         self,
@@ -275,8 +303,8 @@ class WarmModel:
             window_rows = self.matrix[rows]
             shift = window_rows @ held
             row_bounds = (self.row_lo[rows] - shift, self.row_hi[rows] - shift)
-            part = window_rows[:, cols]
-            self._load(part, (bounds[0][cols], bounds[1][cols]), cost[cols], row_bounds)
+            lp = window_rows[:, cols]
+            self._load(lp, (bounds[0][cols], bounds[1][cols]), cost[cols], row_bounds)
         start = time.perf_counter()
         if not self.warm_start:
             self.highs.clearSolver()  # same vertex as a fresh model when optima tie
@@ -294,6 +322,11 @@ class WarmModel:
             x[cols] = np.asarray(sol.col_value, dtype=float)
             self.dual = np.zeros(len(self.clabels))
             self.dual[rows] = np.asarray(sol.row_dual, dtype=float)
+            # the solve's mass balance: the window's balance rows at the solution, in t
+            balance = self.balance_rows[rows]
+            residual = (window_rows @ x)[balance] - self.row_lo[rows][balance]
+            scale = float(np.abs(x[cols]).max()) if cols.any() else 0.0
+            self.balance = check_rows(residual, scale, part.periods.index)
         return x
 
     def _solution(
@@ -309,18 +342,18 @@ class WarmModel:
         by_label[self.vlabels] = x
         duals = np.full(self.ncon, np.nan)
         duals[self.clabels] = dual
-        m: linopy.Model = self.model
         pidx = part.period_index
 
-        def pick(labels: xr.DataArray, source: np.ndarray) -> xr.DataArray:
-            # the window's periods first: reading the whole horizon per window is quadratic
-            window = labels.isel(period=periods)
-            raw = window.to_numpy()
+        def pick(labels: _Labels, source: np.ndarray) -> xr.DataArray:
+            # the window's periods only (reading the whole horizon per window is quadratic),
+            # on plain arrays: xarray's indexing and alignment cost more than the solve
+            raw = labels.window(periods)
             data = np.where(raw >= 0, source[np.maximum(raw, 0)], np.nan)
-            return window.copy(data=data).assign_coords(period=pidx)
+            return xr.DataArray(data, coords={**labels.coords, "period": pidx}, dims=labels.dims)
 
         def values(name: str) -> xr.DataArray | None:
-            return pick(m.variables[name].labels, by_label) if name in m.variables else None
+            found = self.labels.get(name)
+            return pick(found, by_label) if found is not None else None
 
-        balance = pick(m.constraints["balance"].labels, duals)
+        balance = pick(self.balance_labels, duals)
         return read_back(values, balance, objective, part, fixed)
