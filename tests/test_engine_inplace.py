@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -13,9 +14,10 @@ import xarray as xr
 from engine_fixtures import ONE_BLOCK, chain
 from rareflow.optimize import Horizon, solve
 from rareflow.optimize.balance import MassBalanceError, check_rows
-from rareflow.optimize.inputs import Inputs, build_inputs
+from rareflow.optimize.inputs import Inputs, SolveOptions, build_inputs
 from rareflow.optimize.levers import Levers
 from rareflow.optimize.model import solve_model
+from rareflow.optimize.solve import information_states, reference_flow
 from rareflow.optimize.warm import WarmModel
 from rareflow.scenario import load_scenario, prepare
 
@@ -93,3 +95,45 @@ def _no_arrivals(inp: Inputs, start: int, stop: int) -> xr.DataArray:
         coords={"arc": list(inp.arcs.index), "period": part.period_index},
         dims=["arc", "period"],
     )
+
+
+@pytest.mark.parametrize("name", ["seed", "china-2025-04-licensing"])
+def test_refreshed_model_is_the_built_model(name: str) -> None:
+    """One model refreshed from information state to information state has, row for row and
+    column for column, the bounds, costs and right-hand sides of a model built for each state;
+    rows a state no longer needs (a suspended agreement) are free."""
+    applied = prepare(load_scenario(SCENARIOS / f"{name}.yaml"))
+    kwargs = applied.solve_kwargs("myopic")
+    options = kwargs.get("options") or SolveOptions()
+    levers = applied.levers
+    normal = (
+        reference_flow(applied.network, SHORT, levers.reference(), 4, options)
+        if levers.needs_normal_flow()
+        else None
+    )
+    full = build_inputs(applied.network, SHORT, levers, options, normal)
+    states = information_states(applied.network, SHORT, levers, options, normal, full, 1)
+    assert len(states) > 1
+    model = WarmModel(states[0].inputs)
+    for state in states[1:]:
+        built = WarmModel(state.inputs)
+        assert model.refresh(state.inputs)
+        assert np.array_equal(model.vlabels, built.vlabels)
+        for attr in ("lb", "ub", "cost"):
+            np.testing.assert_array_equal(getattr(model, attr), getattr(built, attr))
+        position = {int(label): i for i, label in enumerate(model.clabels)}
+        rows = np.array([position[int(label)] for label in built.clabels])
+        np.testing.assert_array_equal(model.row_lo[rows], built.row_lo)
+        np.testing.assert_array_equal(model.row_hi[rows], built.row_hi)
+        assert (model.matrix[rows] != built.matrix).nnz == 0
+        extra = np.setdiff1d(np.arange(len(model.clabels)), rows)
+        assert np.isinf(model.row_lo[extra]).all() and np.isinf(model.row_hi[extra]).all()
+
+
+def test_refresh_refuses_another_structure() -> None:
+    horizon = Horizon("2025-01", "2025-12", "quarter")
+    inp = build_inputs(chain(), horizon, Levers(), ONE_BLOCK, None)
+    model = WarmModel(inp)
+    other = dataclasses.replace(inp, stocks_held=not inp.stocks_held)
+    assert not model.refresh(other)
+    assert model.inp is inp

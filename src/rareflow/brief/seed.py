@@ -108,7 +108,10 @@ def seed_brief(
     if missing:
         raise CompareError(f"{scenarios_dir}: no scenario file {missing[0]}.yaml")
     overrides = _horizons(scenarios_dir, until, step)
+    from rareflow.optimize.warm import ModelStore
+
     runs: dict[str, Loaded] = {}
+    models = ModelStore()  # the scenarios share one in-place model where they can
     for name in SCENARIOS:
         if callable(announce):
             announce(name)
@@ -118,6 +121,7 @@ def seed_brief(
             overrides[name],
             foresight=foresight,
             progress=progress,
+            models=models,
         )
     base = runs[BASELINE].result
     terms = agreement_terms()

@@ -100,12 +100,22 @@ def compare(
     cache = (out / "runs") if out is not None else default_cache_dir()
     try:
         override = _override(until, step)
+        from rareflow.optimize.warm import ModelStore
+
         loaded = []
+        models = ModelStore()  # B's solve refreshes A's model where only bounds differ
         for path in (a, b):
             if path.is_file():
                 console.print(f"solving {path} (or reusing a cached result) ...")
             loaded.append(
-                load_input(path, cache, override, foresight=foresight, progress=_progress(console))
+                load_input(
+                    path,
+                    cache,
+                    override,
+                    foresight=foresight,
+                    progress=_progress(console),
+                    models=models,
+                )
             )
         la, lb = loaded
         names = (la.name, lb.name) if la.name != lb.name else (f"A:{la.name}", f"B:{lb.name}")

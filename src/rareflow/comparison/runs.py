@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rareflow.comparison.common import (
     SOLVE_MODULES,
@@ -23,6 +23,9 @@ from rareflow.comparison.common import (
 from rareflow.results import Result
 from rareflow.scenario import ScenarioError
 from rareflow.scenario.shipped import find_scenario
+
+if TYPE_CHECKING:
+    from rareflow.optimize.warm import ModelStore
 
 
 @dataclass
@@ -81,11 +84,13 @@ def run_cached(
     override: HorizonOverride | None = None,
     foresight: str | None = None,
     progress: Progress | None = None,
+    models: ModelStore | None = None,
 ) -> Loaded:
     """Solve the scenario file `path` (horizon optionally overridden), or reuse the cached
     result of an identical solve in `cache_dir`.
 
-    The run goes through the pipeline exactly as `rareflow run` does.
+    The run goes through the pipeline exactly as `rareflow run` does; `models` lets the
+    scenarios of one comparison share the in-place model (optimize.solve).
     """
     from rareflow import pipeline
 
@@ -109,7 +114,7 @@ def run_cached(
     # solve into a scratch directory and move it in place: a killed run leaves no half cache
     scratch = cache_dir / f".{scenario.name}-{key}-{os.getpid()}"
     try:
-        result = pipeline.run(scenario, options, progress=progress)
+        result = pipeline.run(scenario, options, progress=progress, models=models)
         result.to_dir(scratch)
         if target.exists():
             shutil.rmtree(target)
@@ -126,6 +131,7 @@ def load_input(
     override: HorizonOverride | None = None,
     foresight: str | None = None,
     progress: Progress | None = None,
+    models: ModelStore | None = None,
 ) -> Loaded:
     """A result directory as it is, or a scenario file solved (cached)."""
     if path.is_dir():
@@ -147,4 +153,4 @@ def load_input(
         raise CompareError(
             f"{path}: expected a scenario file (.yaml) or a result directory (with summary.json)"
         )
-    return run_cached(path, cache_dir, override, foresight, progress)
+    return run_cached(path, cache_dir, override, foresight, progress, models)

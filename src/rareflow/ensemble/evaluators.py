@@ -11,10 +11,12 @@ once. A sample then only
 - rebuilds (and recalibrates) the network only when a sample changes a reference value, through
   `prepare` so that warm and cold give the same network; cached by the overrides, so a discrete
   `choice` builds each variant once (a continuous reference value is effectively cold);
-- re-solves. The LP itself is rebuilt per sample: levers change the rows of the model (licence
-  and capacity rows come and go with dates), so linopy's in-place edits of bounds would not
-  cover them; the engine's cache of reference ("normal flow") solves is reused whenever a
-  sample leaves the reference levers unchanged.
+- re-solves on the worker's in-place LP (`optimize.warm.ModelStore`): a sample whose levers
+  change only bounds, costs and right-hand sides (dates, shares, capacity paths) refreshes
+  the model the sample before left; one that changes the LP's structure (a network variant,
+  an agreement row the model lacks) builds a model, which later samples then refresh. The
+  engine's cache of reference ("normal flow") solves is reused whenever a sample leaves the
+  reference levers unchanged.
 Cold (`warm=False`, for benchmarks) reloads the reference data and rebuilds the network for
 every sample, as `rareflow run` does.
 """
@@ -35,6 +37,7 @@ import pandas as pd
 from rareflow.ensemble.spec import EnsembleSpec, reference_overrides, substitute
 from rareflow.lifetime import die_with_parent
 from rareflow.network import Network
+from rareflow.optimize.warm import ModelStore
 from rareflow.pipeline import prepare, solve_applied
 from rareflow.results import Result
 from rareflow.scenario import Scenario, apply, load_vocabulary
@@ -116,6 +119,8 @@ class WarmModel:
         self._base_overrides = len(reference_overrides(spec.scenario))
         self._networks: OrderedDict[str, Network] = OrderedDict()
         self.network = self._built(spec.scenario, [])
+        # the in-place LP, refreshed from sample to sample where only bounds and costs change
+        self.models = ModelStore()
 
     def _built(self, scenario: Scenario, extra: list[Parameter]) -> Network:
         """The network `prepare` makes for the scenario's reference overrides plus `extra`
@@ -138,7 +143,7 @@ class WarmModel:
         extra = reference_overrides(scenario)[self._base_overrides :]
         network = self._built(scenario, extra) if extra else self.network
         applied = apply(scenario, network, self.vocabulary)
-        return solve_applied(applied)
+        return solve_applied(applied, models=self.models)
 
 
 def evaluate_cold(spec: EnsembleSpec, values: Mapping[str, float]) -> Result:

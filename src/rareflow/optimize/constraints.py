@@ -71,17 +71,32 @@ def add_activity(m: linopy.Model, inp: Inputs) -> NodeTerm | None:
 def add_shared_capacity(m: linopy.Model, inp: Inputs, activity: linopy.Variable) -> None:
     """Facilities of one capacity group (alternative recipes of one plant) share its capacity:
     sum of their activities <= the largest capacity among them."""
+    label = _shared_groups(inp)
+    if label is None:
+        return
+    total = activity.sel(facility=list(label.indexes["facility"])).groupby(label).sum()
+    m.add_constraints(total <= shared_capacity(inp), name="shared_capacity")
+
+
+def _shared_groups(inp: Inputs) -> xr.DataArray | None:
+    """The capacity group of each facility that shares one (None when none does)."""
     groups = inp.facilities["capacity_group"]
     shared = groups[groups.duplicated(keep=False)]
     if shared.empty:
-        return
-    members = list(shared.index)
-    label = xr.DataArray(
-        shared.to_numpy(dtype=object), coords={"facility": members}, dims="facility", name="group"
+        return None
+    return xr.DataArray(
+        shared.to_numpy(dtype=object),
+        coords={"facility": list(shared.index)},
+        dims="facility",
+        name="group",
     )
-    total = activity.sel(facility=members).groupby(label).sum()
-    capacity = inp.facility_cap.sel(facility=members).groupby(label).max()
-    m.add_constraints(total <= capacity, name="shared_capacity")
+
+
+def shared_capacity(inp: Inputs) -> xr.DataArray:
+    """[group, period] right-hand side of `shared_capacity`: the largest member's capacity."""
+    label = _shared_groups(inp)
+    assert label is not None  # only asked for where groups share
+    return inp.facility_cap.sel(facility=list(label.indexes["facility"])).groupby(label).max()
 
 
 def add_trade(
@@ -125,19 +140,28 @@ def add_stocks(m: linopy.Model, inp: Inputs) -> NodeTerm | None:
     """stock_level[node, period] in [0, capacity]; returns the release (level drop) by node."""
     if len(inp.stocks) == 0:
         return None
+    level = m.add_variables(lower=0.0, upper=stock_upper(inp), name="stock_level")
+    release = level.shift(period=1).fillna(0) - level + initial_release(inp)
+    return release.reindex(node=list(_nodes_index(inp))).fillna(0)
+
+
+def stock_upper(inp: Inputs) -> xr.DataArray:
+    """[node, period] upper bound of `stock_level`: each stock node's capacity."""
     snodes = pd.Index(list(inp.stocks.index), name="node", dtype=object)
     pidx = inp.period_index
-    upper = xr.DataArray(
+    return xr.DataArray(
         np.repeat(inp.stocks["capacity"].to_numpy(dtype=float)[:, None], len(pidx), axis=1),
         coords={"node": snodes, "period": pidx},
         dims=["node", "period"],
     )
-    level = m.add_variables(lower=0.0, upper=upper, name="stock_level")
-    first = xr.DataArray(
-        np.eye(1, len(pidx), 0)[0], coords={"period": pidx}, dims=["period"]
-    )  # 1 in the first period: the initial level enters there as a constant
-    release = level.shift(period=1).fillna(0) - level + inp.stock_initial * first
-    return release.reindex(node=list(_nodes_index(inp))).fillna(0)
+
+
+def initial_release(inp: Inputs) -> xr.DataArray:
+    """[node, period] t: the initial stock level, released into the balance of the first
+    period (a constant of the balance rows)."""
+    pidx = inp.period_index
+    first = xr.DataArray(np.eye(1, len(pidx), 0)[0], coords={"period": pidx}, dims=["period"])
+    return inp.stock_initial * first
 
 
 def buffer_worth(inp: Inputs) -> xr.DataArray:
@@ -244,9 +268,12 @@ def add_agreements(m: linopy.Model, inp: Inputs) -> None:
         m.add_constraints(flow + shortfall >= inp.agree_min, name="agreement_min", mask=need)
     capped = np.isfinite(inp.agree_max)
     if bool(capped.any()):
-        m.add_constraints(
-            flow <= inp.agree_max.where(capped, 0.0), name="agreement_max", mask=capped
-        )
+        m.add_constraints(flow <= agreement_cap(inp), name="agreement_max", mask=capped)
+
+
+def agreement_cap(inp: Inputs) -> xr.DataArray:
+    """[arc, period] right-hand side of `agreement_max` (0 where uncapped: masked there)."""
+    return inp.agree_max.where(np.isfinite(inp.agree_max), 0.0)
 
 
 def add_quotas(m: linopy.Model, inp: Inputs) -> None:
@@ -258,44 +285,77 @@ def add_quotas(m: linopy.Model, inp: Inputs) -> None:
         return
     trade = m.variables["trade"]
     total = (trade * inp.quota_coef).sum(["arc", "period"])
-    m.add_constraints(total <= inp.quota_total.clip(min=0.0), name="quota", mask=active)
+    m.add_constraints(total <= quota_left(inp), name="quota", mask=active)
+
+
+def quota_left(inp: Inputs) -> xr.DataArray:
+    """[quota] right-hand side of `quota`: what is still available, never below 0."""
+    return inp.quota_total.clip(min=0.0)
 
 
 def set_objective(m: linopy.Model, inp: Inputs) -> None:
     """Minimise cost minus willingness to pay served (= maximise welfare), discounted."""
+    v = m.variables
+    terms = [
+        (v[name] * coefficient).sum()
+        for name, coefficient in objective_coefficients(inp).items()
+        if name in v
+    ]
+    m.add_objective(linopy.merge(terms, cls=linopy.LinearExpression))
+
+
+def objective_coefficients(inp: Inputs) -> dict[str, xr.DataArray]:
+    """The discounted objective coefficient (USD/t) of every variable that has one."""
     df = inp.discount
     opts = inp.options
-    terms: list[linopy.LinearExpression] = []
-    v = m.variables
-    if "supply" in v:
-        cost = xr.DataArray(
-            inp.steps["cost"].to_numpy(dtype=float),
-            coords={"step": list(inp.steps.index)},
-            dims="step",
-        )
-        terms.append((v["supply"] * (cost * df)).sum())
-    if "activity" in v:
-        cost = xr.DataArray(
-            inp.facilities["cost"].to_numpy(dtype=float),
-            coords={"facility": list(inp.facilities.index)},
-            dims="facility",
-        )
-        terms.append((v["activity"] * (cost * df)).sum())
-    if "trade" in v:
-        terms.append((v["trade"] * (inp.arc_cost * df)).sum())
-    if "consumption" in v:
-        terms.append((v["consumption"] * (-inp.wtp * df)).sum())
-    if "stock_level" in v:
-        hold = xr.DataArray(
-            inp.stocks["holding_cost"].to_numpy(dtype=float),
-            coords={"node": list(inp.stocks.index)},
-            dims="node",
-        )
-        terms.append((v["stock_level"] * (hold * inp.length * df)).sum())
-    if "buffer" in v:
-        terms.append((v["buffer"] * (-buffer_worth(inp) * df)).sum())
+
+    def per(frame: pd.DataFrame, column: str, dim: str) -> xr.DataArray:
+        values = frame[column].to_numpy(dtype=float)
+        return xr.DataArray(values, coords={dim: list(frame.index)}, dims=dim)
+
+    out = {
+        "supply": per(inp.steps, "cost", "step") * df,
+        "activity": per(inp.facilities, "cost", "facility") * df,
+        "trade": inp.arc_cost * df,
+        "consumption": -inp.wtp * df,
+        "stock_level": per(inp.stocks, "holding_cost", "node") * inp.length * df,
+        "buffer": -buffer_worth(inp) * df,
+    }
     if opts.disposal_cost:
-        terms.append((v["disposal"] * (opts.disposal_cost * df)).sum())
-    if "agreement_shortfall" in v:
-        terms.append((v["agreement_shortfall"] * (opts.agreement_penalty * df)).sum())
-    m.add_objective(linopy.merge(terms, cls=linopy.LinearExpression))
+        out["disposal"] = opts.disposal_cost * df
+    out["agreement_shortfall"] = opts.agreement_penalty * df
+    return out
+
+
+def variable_uppers(inp: Inputs) -> dict[str, xr.DataArray]:
+    """The upper bound of every variable whose bound is data (the others have none); every
+    lower bound is 0."""
+    return {
+        "supply": inp.supply_cap,
+        "activity": inp.facility_cap,
+        "trade": inp.arc_upper,
+        "consumption": inp.block_upper,
+        "stock_level": stock_upper(inp),
+        "buffer": buffer_upper(inp),
+    }
+
+
+def right_hand_sides(inp: Inputs, names: set[str]) -> dict[str, xr.DataArray]:
+    """The right-hand side of every constraint in `names` whose right-hand side is data
+    (the others are 0). The balance's is minus its constant: the initial stock released in
+    the first period (arrivals fixed earlier are a rolling solve's, not a built model's). An
+    agreement row its model has but these inputs do not need (a suspended agreement) is
+    free: -inf for a minimum, +inf for a cap."""
+    out: dict[str, xr.DataArray] = {}
+    if "balance" in names:
+        release = initial_release(inp).reindex(node=list(_nodes_index(inp))).fillna(0.0)
+        out["balance"] = -release
+    if "shared_capacity" in names:
+        out["shared_capacity"] = shared_capacity(inp)
+    if "agreement_min" in names:
+        out["agreement_min"] = inp.agree_min.where(inp.agree_min > 0, -np.inf)
+    if "agreement_max" in names:
+        out["agreement_max"] = inp.agree_max.where(np.isfinite(inp.agree_max), np.inf)
+    if "quota" in names:
+        out["quota"] = quota_left(inp)
+    return out

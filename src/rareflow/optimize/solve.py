@@ -28,7 +28,7 @@ from rareflow.optimize.inputs import Inputs, SolveOptions, build_inputs, node_id
 from rareflow.optimize.levers import Levers, frame_hash
 from rareflow.optimize.model import Solution, solve_model
 from rareflow.optimize.timings import Timings
-from rareflow.optimize.warm import WarmModel
+from rareflow.optimize.warm import ModelStore, WarmModel
 from rareflow.results import TABLES, Result
 
 Foresight = Literal["perfect", "myopic", "window"]
@@ -76,6 +76,7 @@ def solve(
     progress: Progress | None = None,
     options: SolveOptions | None = None,
     reuse_model: bool = True,
+    models: ModelStore | None = None,
 ) -> Result:
     """Clear the market over the horizon and return flows, prices, shortfalls and welfare.
 
@@ -84,6 +85,8 @@ def solve(
     "window" solves `window` periods, keeps the first and rolls on.
     reuse_model: a rolling horizon builds its LP once and re-solves it in place per window
     (optimize/warm.py); False rebuilds every window (the older path, kept for comparison).
+    models: where a caller keeps the in-place model between solves of variants of one
+    network (ensemble samples, comparisons): a later solve refreshes it instead of building.
     """
     started = time.perf_counter()
     # the network's named checks, before anything is built (PyPSA's consistency check)
@@ -105,7 +108,15 @@ def solve(
     normal = None
     if needs_ref:
         normal = reference_flow(
-            network, horizon, levers.reference(), size, options, counter, timings, reuse_model
+            network,
+            horizon,
+            levers.reference(),
+            size,
+            options,
+            counter,
+            timings,
+            reuse_model,
+            models,
         )
     with timings.stage("build_s"):
         inp = build_inputs(network, horizon, levers, options, normal)
@@ -118,7 +129,7 @@ def solve(
                 dataclasses.replace(s, inputs=dataclasses.replace(s.inputs, stocks_held=s.size > 1))
                 for s in states
             ]
-    run = _rolling(inp, size, counter, "solve", timings, reuse_model, states)
+    run = _rolling(inp, size, counter, "solve", timings, reuse_model, states, models)
     with timings.stage("readback_s"):
         result = _result(network, horizon, levers, options, foresight, window, size, run)
     timings.total_s = time.perf_counter() - started + timings.calibration_s
@@ -212,6 +223,7 @@ def reference_flow(
     counter: _Counter | None = None,
     timings: Timings | None = None,
     reuse_model: bool = True,
+    models: ModelStore | None = None,
 ) -> xr.DataArray:
     """Normal flow [arc, period] in t/yr: the trade of a solve without licence levers.
 
@@ -242,7 +254,7 @@ def reference_flow(
     timings = timings if timings is not None else Timings()
     with timings.stage("build_s"):
         inp = build_inputs(network, horizon, levers, options, None)
-    run = _rolling(inp, size, counter, "reference", timings, reuse_model)
+    run = _rolling(inp, size, counter, "reference", timings, reuse_model, store=models)
     flow = run.solution.trade / inp.length
     store.put(key, flow)
     return flow
@@ -256,6 +268,7 @@ def _rolling(
     timings: Timings,
     reuse_model: bool = True,
     states: list[State] | None = None,
+    store: ModelStore | None = None,
 ) -> _Run:
     """Solve windows of `size` periods, keep the first period of each (all for one window).
 
@@ -273,7 +286,7 @@ def _rolling(
     last_flows: dict[str, xr.DataArray] = {}
     objectives: list[float] = []
     worst, tol = 0.0, 0.0
-    warm = _WarmStates(states, timings) if reuse_model and size < n else None
+    warm = _WarmStates(states, timings, store) if reuse_model and size < n else None
     previous: tuple[bytes, Solution] | None = None  # the last window solved, by its key
     repeats = 0
     k = 0
@@ -374,15 +387,19 @@ def _state_at(states: list[State], k: int) -> State:
 
 
 class _WarmStates:
-    """One in-place model per information state, built when first needed. The models share
-    the values of the periods already kept (their columns are the same cells, as every state
-    has the same network); if a state's columns differ, the rest is solved by rebuilding."""
+    """The in-place model of a rolling solve across its information states: built for the
+    first state (or taken from `store`, refreshed, when a run before left one of the same
+    structure), then refreshed to each later state's bounds, costs and right-hand sides
+    (WarmModel.refresh). A state with another structure gets a model of its own, built, which
+    takes over the values kept so far; if even its columns differ, the rest of the run
+    rebuilds per window."""
 
-    def __init__(self, states: list[State], timings: Timings) -> None:
+    def __init__(self, states: list[State], timings: Timings, store: ModelStore | None) -> None:
         self.states = {state.first: state.inputs for state in states}
         self.timings = timings
-        self.models: dict[int, WarmModel] = {}
-        self.last: WarmModel | None = None
+        self.store = store if store is not None else ModelStore()
+        self.model: WarmModel | None = None
+        self.current = -1  # the state the model holds
         self.rebuilding = False
 
     def solve_window(self, k: int, stop: int, part: Inputs, fixed: xr.DataArray) -> Solution | None:
@@ -390,27 +407,31 @@ class _WarmStates:
         if self.rebuilding:
             return None
         first = max(f for f in self.states if f <= k)
-        model = self.models.get(first)
-        if model is None:
-            model = self.models[first] = WarmModel(self.states[first], self.timings)
-        if self.last is not None and model is not self.last:
-            if not np.array_equal(model.vlabels, self.last.vlabels):
-                self.rebuilding = True
-                return None
-            model.x = self.last.x.copy()  # the periods kept so far, fixed in this model too
-        self.last = model
-        return model.solve_window(k, stop, part, fixed)
+        if first != self.current:
+            self.current = first
+            inputs = self.states[first]
+            if self.model is None:
+                self.model = self.store.take(inputs, self.timings)
+            elif not self.model.refresh(inputs):
+                held = self.model
+                self.model = self.store.take(inputs, self.timings)
+                if not np.array_equal(self.model.vlabels, held.vlabels):
+                    self.rebuilding = True
+                    return None
+                self.model.x = held.x.copy()  # the periods kept so far, fixed here too
+        assert self.model is not None
+        return self.model.solve_window(k, stop, part, fixed)
 
     def balance(self) -> tuple[float, float]:
         """(largest residual, tolerance) of the last window's balance rows."""
-        assert self.last is not None  # called after a window was solved in place
-        return self.last.balance
+        assert self.model is not None  # called after a window was solved in place
+        return self.model.balance
 
     def repeat(self, k: int) -> None:
         """Period k repeats period k - 1 (an identical window): keep its values in the model
         that will fix them for later windows."""
-        if self.last is not None and not self.rebuilding:
-            self.last.repeat_period(k - 1, k)
+        if self.model is not None and not self.rebuilding:
+            self.model.repeat_period(k - 1, k)
 
 
 def _concat(parts: list[Solution]) -> Solution:

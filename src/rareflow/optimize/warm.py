@@ -24,6 +24,7 @@ whole horizon with new column bounds, the entry point for warm variants.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ import pandas as pd
 import xarray as xr
 from scipy import sparse
 
+from rareflow.optimize import constraints as c
 from rareflow.optimize.balance import check_rows
 from rareflow.optimize.constraints import restocking_yield
 from rareflow.optimize.inputs import Inputs
@@ -94,6 +96,62 @@ class _Labels:
         return self.raw[tuple(periods if d == "period" else slice(None) for d in self.dims)]
 
 
+def structure_key(inp: Inputs) -> bytes:
+    """A digest of everything in `inp` that shapes the LP's matrix or its masks: the tables
+    (items, recipes, arcs, agreements, costs), the delivery kernel, the quotas' coefficients,
+    whether valued stocks exist, the options. Two inputs with the same key give models that
+    differ only in bounds, costs, right-hand sides and which agreement rows exist
+    (WarmModel.refresh takes inputs that need a subset of its agreement rows)."""
+    digest = hashlib.sha256()
+
+    def add(name: str, value: object) -> None:
+        digest.update(name.encode())
+        if isinstance(value, pd.DataFrame | pd.Index):
+            frame = value.to_frame() if isinstance(value, pd.Index) else value
+            digest.update(repr(list(frame.columns)).encode())
+            digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        elif isinstance(value, xr.DataArray):
+            digest.update(repr({d: list(value.indexes[d]) for d in value.dims}).encode())
+            digest.update(np.ascontiguousarray(value.to_numpy()).tobytes())
+        else:
+            digest.update(repr(value).encode())
+
+    add("periods", inp.periods.index)
+    for name in ("nodes", "steps", "facilities", "coefficients", "arcs", "demand", "stocks"):
+        add(name, getattr(inp, name))
+    add("agreements", inp.agreements)
+    for lag, weights in sorted(inp.kernel.items()):
+        add(f"kernel{lag}", weights)
+    add("quota_coef", inp.quota_coef)
+    add("agree_rows", inp.agree_min.indexes.get("arc"))
+    add("buffers", bool((inp.buffer_target > 0).any()))
+    add("wtp_blocks", inp.wtp.indexes["block"])
+    add("options", inp.options.to_dict())
+    add("stocks_held", inp.stocks_held)
+    return digest.digest()
+
+
+def _agreement_rows(inp: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """Which agreement minimum and cap rows `inp` needs (constraints.add_agreements)."""
+    return (inp.agree_min > 0).to_numpy(), np.isfinite(inp.agree_max.to_numpy())
+
+
+def _scatter(
+    target: np.ndarray, position: np.ndarray, labels: xr.DataArray, value: xr.DataArray | float
+) -> None:
+    """Write `value` (broadcast onto `labels`' cells) into `target` at each cell's position
+    (`position[label]`, -1 for cells not in the matrix)."""
+    raw = labels.to_numpy()
+    if isinstance(value, xr.DataArray):
+        data = value.broadcast_like(labels).transpose(*labels.dims).to_numpy()
+    else:
+        data = np.full(raw.shape, float(value))
+    ok = raw >= 0
+    where = position[raw[ok]]
+    found = where >= 0
+    target[where[found]] = data[ok][found]
+
+
 class WarmModel:
     """The LP of `inp`'s whole horizon in HiGHS, re-solved in place per window."""
 
@@ -105,6 +163,8 @@ class WarmModel:
         self.timings = timings if timings is not None else Timings()
         with self.timings.stage("build_s"):
             self.model = m = build_model(inp, None)
+            self.structure = structure_key(inp)
+            self.agree_need, self.agree_capped = _agreement_rows(inp)
             mat = m.matrices
             self.vlabels = np.asarray(mat.vlabels)
             self.clabels = np.asarray(mat.clabels)
@@ -113,6 +173,7 @@ class WarmModel:
             self.cost = np.asarray(mat.c, dtype=float)
             sense = np.asarray(mat.sense)
             b = np.asarray(mat.b, dtype=float)
+            self.sense = sense
             self.row_lo = np.where(sense != "<", b, -np.inf)
             self.row_hi = np.where(sense != ">", b, np.inf)
             rows = mat.A
@@ -223,6 +284,40 @@ class WarmModel:
         self.buffer_value = value.to_numpy()[ok]
         self.buffer_yield = np.broadcast_to(earn, cols.shape)[ok] * float(inp.stocks_held)
         return cols[ok], period[ok], cap[ok]
+
+    def refresh(self, inp: Inputs) -> bool:
+        """Make this the model of `inp` by changing bounds, costs and right-hand sides only,
+        when `inp` has this model's structure (structure_key); False, and nothing changed,
+        when it has not (the caller builds a model for it). Every value comes from the same
+        functions the build uses (constraints.variable_uppers, objective_coefficients,
+        right_hand_sides), so a refreshed model is the model a build would make."""
+        need, capped = _agreement_rows(inp)
+        if structure_key(inp) != self.structure:
+            return False
+        if (need & ~self.agree_need).any() or (capped & ~self.agree_capped).any():
+            return False  # an agreement row this model lacks
+        with self.timings.stage("update_s"):
+            m = self.model
+            col = np.full(self.nvar, -1, dtype=np.int64)
+            col[self.vlabels] = np.arange(len(self.vlabels))
+            for name, upper in c.variable_uppers(inp).items():
+                if name in m.variables:
+                    _scatter(self.ub, col, m.variables[name].labels, upper)
+            cost = np.zeros(len(self.vlabels))
+            for name, coefficient in c.objective_coefficients(inp).items():
+                if name in m.variables:
+                    _scatter(cost, col, m.variables[name].labels, coefficient)
+            self.cost = cost
+            row = np.full(self.ncon, -1, dtype=np.int64)
+            row[self.clabels] = np.arange(len(self.clabels))
+            rhs = np.where(self.sense == "<", self.row_hi, self.row_lo)
+            for name, value in c.right_hand_sides(inp, set(m.constraints)).items():
+                _scatter(rhs, row, m.constraints[name].labels, value)
+            self.row_lo = np.where(self.sense != "<", rhs, -np.inf)
+            self.row_hi = np.where(self.sense != ">", rhs, np.inf)
+            self.inp = inp
+            self.buffer_cols, self.buffer_period, self.buffer_cap = self._buffer_columns()
+        return True
 
     def solve_window(self, k: int, stop: int, part: Inputs, fixed: xr.DataArray) -> Solution:
         """Solve periods [k, stop) with earlier periods fixed; `part` and `fixed` are the
@@ -357,3 +452,25 @@ class WarmModel:
 
         balance = pick(self.balance_labels, duals)
         return read_back(values, balance, objective, part, fixed)
+
+
+class ModelStore:
+    """The in-place model a caller keeps between solves of one network (the variants of an
+    ensemble, a comparison or a ranking): `take` refreshes it to new inputs of the same
+    structure instead of building a model for them."""
+
+    def __init__(self) -> None:
+        self.model: WarmModel | None = None
+        self.built = 0  # models built (the rest were refreshed)
+
+    def take(self, inp: Inputs, timings: Timings) -> WarmModel:
+        """A model of `inp` for a new rolling solve: the kept one refreshed, else built."""
+        model = self.model
+        if model is not None:
+            model.timings = timings
+            if model.refresh(inp):
+                model.x = np.zeros(len(model.vlabels))  # a new run: nothing kept yet
+                return model
+        self.model = model = WarmModel(inp, timings)
+        self.built += 1
+        return model

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
@@ -19,6 +19,9 @@ from rareflow.results import Result
 from rareflow.scenario import Applied, Scenario, load_scenario
 from rareflow.scenario import prepare as _prepare_scenario
 from rareflow.scenario.schema import Horizon as ScenarioHorizon
+
+if TYPE_CHECKING:
+    from rareflow.optimize.warm import ModelStore
 
 Progress = Callable[[int, int, str], None]
 ScenarioRef = str | Path | Scenario
@@ -46,10 +49,14 @@ def prepare(scenario: Scenario, reference: Mapping[str, pd.DataFrame] | None = N
 
 
 def solve_applied(
-    applied: Applied, foresight: str | None = None, progress: Progress | None = None
+    applied: Applied,
+    foresight: str | None = None,
+    progress: Progress | None = None,
+    models: ModelStore | None = None,
 ) -> Result:
     """Solve a prepared scenario; `foresight` overrides the scenario's ('perfect', 'myopic',
-    'window N'; the default is the scenario's, else perfect)."""
+    'window N'; the default is the scenario's, else perfect). `models` keeps the in-place
+    model between solves of variants of one network (optimize.solve)."""
     from rareflow.optimize import solve
 
     return solve(
@@ -57,22 +64,27 @@ def solve_applied(
         applied.horizon,
         applied.levers,
         progress=progress,
+        models=models,
         **applied.solve_kwargs(foresight),
     )
 
 
 def run(
-    scenario: ScenarioRef, options: RunOptions | None = None, progress: Progress | None = None
+    scenario: ScenarioRef,
+    options: RunOptions | None = None,
+    progress: Progress | None = None,
+    models: ModelStore | None = None,
 ) -> Result:
     """Solve `scenario` (a shipped name, a path or a Scenario) under `options`.
 
     The summary names the scenario, its file and the approximations made applying it.
-    Raises a `rareflow.errors.UserError` for a user's mistake.
+    Raises a `rareflow.errors.UserError` for a user's mistake. `models` keeps the in-place
+    model for the next run of a variant (optimize.solve).
     """
     options = options or RunOptions()
     loaded = load(scenario, options)
     applied = prepare(loaded)
-    result = solve_applied(applied, options.foresight, progress)
+    result = solve_applied(applied, options.foresight, progress, models)
     result.summary["scenario"] = loaded.name
     result.summary["scenario_file"] = loaded.files[-1] if loaded.files else ""
     result.summary["notes"] = list(applied.notes)

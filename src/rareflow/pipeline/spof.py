@@ -1,12 +1,15 @@
 """Single points of failure, solved: one solve per outage candidate, in a process pool.
 
 The candidates and the ranking are pure functions in `rareflow.metrics.spof`; this module does
-the solving (metrics never solve).
+the solving (metrics never solve). An outage changes bounds only (a route, a plant, a mine at
+zero), so each worker keeps one in-place model (optimize.warm.ModelStore) and refreshes it
+from candidate to candidate instead of building a model per candidate.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -17,6 +20,10 @@ from rareflow.metrics.common import MetricsError
 from rareflow.metrics.spof import KINDS, candidates, combine, rank_outages, region_shortfall
 from rareflow.network import Network
 from rareflow.optimize import Horizon, Levers, SolveOptions, solve
+from rareflow.optimize.warm import ModelStore
+
+# each pool worker's in-place model, kept from one candidate to the next
+_WORKER = threading.local()
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,13 @@ class _Job:
 
 def _run(job: _Job) -> tuple[float, float, float]:
     # top-level so the process pool can pickle it
+    store = getattr(_WORKER, "models", None)
+    if store is None:
+        store = _WORKER.models = ModelStore()
+    return _solve(job, store)
+
+
+def _solve(job: _Job, models: ModelStore) -> tuple[float, float, float]:
     result = solve(
         job.network,
         job.horizon,
@@ -39,6 +53,7 @@ def _run(job: _Job) -> tuple[float, float, float]:
         foresight=job.foresight,  # type: ignore[arg-type]
         window=job.window,
         options=job.options,
+        models=models,
     )
     return region_shortfall(result, job.region)
 
@@ -65,6 +80,7 @@ def spof_ranking(
     if region not in known:
         raise MetricsError(f"unknown region '{region}' (expected one of {sorted(known)})")
     base_levers = levers if levers is not None else Levers()
+    models = ModelStore()  # this process's: the baseline's model, refreshed per candidate
     baseline = solve(
         network,
         horizon,
@@ -72,6 +88,7 @@ def spof_ranking(
         foresight=foresight,  # type: ignore[arg-type]
         window=window,
         options=options,
+        models=models,
     )
     cands = candidates(network, baseline, kinds, max_routes)
     jobs = [
@@ -90,7 +107,7 @@ def spof_ranking(
     results: list[tuple[float, float, float]] = []
     if n_workers <= 1 or len(jobs) <= 1:
         for i, job in enumerate(jobs):
-            results.append(_run(job))
+            results.append(_solve(job, models))
             if progress is not None:
                 progress(i + 1, len(jobs))
     else:
