@@ -117,10 +117,12 @@ def section(samples: int, k: int, wc: dict[str, float], dask: dict[int, float]) 
         "",
         "Warm and cold re-solve the same samples after one untimed pass, so both use the "
         "calibrations cached in the process and the difference is what a warm worker skips: "
-        "reading the reference tables and building the network for each sample. A fresh process "
-        "pays the set-up once (most of it is the base-year calibration; each distinct value of "
-        "an uncertain reference value, here the three magnet elasticities, is calibrated once "
-        "per worker). The LP is rebuilt and solved for every sample (see docs/ensembles.md); "
+        "reading the reference tables, building the network and building the LP for each "
+        "sample. A fresh process pays the set-up once (most of it is the base-year "
+        "calibration; each distinct value of an uncertain reference value, here the three "
+        "magnet elasticities, is calibrated once per worker). A warm worker refreshes its "
+        "in-place LP from sample to sample where only bounds, costs and right-hand sides "
+        "change; cold builds it (see docs/ensembles.md); "
         f"the scenario solves with {_foresight()} foresight, so one sample is "
         f"{'one LP' if _foresight() == 'perfect' else 'one LP per period'} plus the reference "
         '("normal flow") solves of the licence. '

@@ -12,6 +12,12 @@ second solve: that is the figure reported (`rareflow run` a second time on the s
 The floor is the summed HiGHS run time of that second solve's LPs (`timings.solver_s`).
 Peak MB is the child's maximum resident set at the end (`ru_maxrss`), interpreter included.
 
+The same run also times the ranking a risk team asks for, `rareflow risk spof --region JPN
+--top 5` on the shipped baseline (its own horizon and foresight), end to end as a user runs it
+(a fresh process: reading the tables, the calibration from the cache, the baseline solve and
+one solve per outage candidate in a process pool); peak MB is the largest resident set of
+that command's processes.
+
     .venv/bin/python benchmarks/bench_pipeline.py                 # 2025-01..2026-12 monthly
     .venv/bin/python benchmarks/bench_pipeline.py --end 2030-12   # the scenarios' own horizon
 """
@@ -65,6 +71,25 @@ def run_case(name: str, reuse: bool, start: str, end: str) -> dict[str, Any]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+def spof_case() -> dict[str, float]:
+    """Wall seconds and peak MB of `rareflow risk spof --region JPN --top 5`, run twice (the
+    first fills the calibration cache, as a user's earlier run would); the second is timed."""
+    command = [sys.executable, "-m", "rareflow", "risk", "spof", "--region", "JPN", "--top", "5"]
+    code = (
+        "import json, resource, subprocess, sys, time; "
+        f"cmd = {command!r}; "
+        "subprocess.run(cmd, capture_output=True, check=True); "
+        "t = time.perf_counter(); subprocess.run(cmd, capture_output=True, check=True); "
+        "wall = time.perf_counter() - t; "
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; "
+        "print(json.dumps({'wall_s': wall, 'peak_mb': peak}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
 def table(rows: dict[tuple[str, bool], dict[str, Any]]) -> str:
     head = (
         "| scenario | path | solves | total s | HiGHS s (floor) | build s | update s | "
@@ -95,6 +120,8 @@ def main() -> None:
         for reuse in (True, False):
             print(f"running {name} {'in place' if reuse else 'rebuild'}...", file=sys.stderr)
             rows[(name, reuse)] = run_case(name, reuse, args.start, args.end)
+    print("running risk spof --region JPN --top 5...", file=sys.stderr)
+    spof = spof_case()
     for name in SCENARIOS:
         a, b = rows[(name, True)]["objective"], rows[(name, False)]["objective"]
         print(f"{name}: objective in place {a:.6e}, rebuild {b:.6e}", file=sys.stderr)
@@ -105,6 +132,11 @@ def main() -> None:
     )
     print()
     print(table(rows))
+    print()
+    print(
+        f"`rareflow risk spof --region JPN --top 5` (baseline, second run, end to end): "
+        f"{spof['wall_s']:.1f} s, peak {spof['peak_mb']:.0f} MB."
+    )
 
 
 if __name__ == "__main__":
