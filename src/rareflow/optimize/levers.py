@@ -252,12 +252,17 @@ def _pattern_regex(pattern: object) -> str:
 
 def select(values: pd.Series, pattern: object) -> np.ndarray:
     """Boolean mask of `values` matched by a selector ('*', lists with ';', wildcards)."""
-    regex = _pattern_regex(pattern)
-    return np.asarray(values.astype(str).str.match(regex).to_numpy(), dtype=bool)
+    return select_matrix(values, pd.Series([pattern], dtype=object))[0]
 
 
 def select_matrix(values: pd.Series, patterns: pd.Series) -> np.ndarray:
-    """Boolean matrix [patterns, values]; one vectorised match per lever row."""
+    """Boolean matrix [patterns, values]: each lever row's selector matched against the
+    distinct values only (a few regions or materials behind hundreds of arcs), then spread."""
     if len(patterns) == 0:
         return np.zeros((0, len(values)), dtype=bool)
-    return np.vstack([select(values, p) for p in patterns])
+    codes, uniques = pd.factorize(values.astype(str).to_numpy(), use_na_sentinel=False)
+    distinct = pd.Series(uniques, dtype=object)
+    rows = [
+        np.asarray(distinct.str.match(_pattern_regex(p)).to_numpy(), dtype=bool) for p in patterns
+    ]
+    return np.vstack(rows)[:, codes]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import highspy
@@ -96,36 +97,48 @@ class _Labels:
         return self.raw[tuple(periods if d == "period" else slice(None) for d in self.dims)]
 
 
+# the columns of each table that shape the matrix (the others reach the LP only through
+# bounds, costs and right-hand sides, which WarmModel.refresh recomputes)
+STRUCTURE_COLUMNS: dict[str, list[str]] = {
+    "nodes": [],
+    "steps": ["node"],
+    "facilities": ["capacity_group"],
+    "coefficients": ["facility", "node", "coefficient"],
+    "arcs": ["onode", "dnode"],
+    "demand": ["node"],
+    "stocks": [],
+}
+
+
 def structure_key(inp: Inputs) -> bytes:
-    """A digest of everything in `inp` that shapes the LP's matrix or its masks: the tables
-    (items, recipes, arcs, agreements, costs), the delivery kernel, the quotas' coefficients,
-    whether valued stocks exist, the options. Two inputs with the same key give models that
-    differ only in bounds, costs, right-hand sides and which agreement rows exist
-    (WarmModel.refresh takes inputs that need a subset of its agreement rows)."""
+    """A digest of everything in `inp` that shapes the LP's matrix: the items of each table
+    and the columns that place them (STRUCTURE_COLUMNS), the recipes, the delivery kernel,
+    the quotas' coefficients, the agreement arcs, whether valued stocks exist, the options.
+    Two inputs with the same key give models that differ only in bounds, costs, right-hand
+    sides and which agreement rows exist (WarmModel.refresh takes inputs that need a subset
+    of its agreement rows)."""
     digest = hashlib.sha256()
 
     def add(name: str, value: object) -> None:
         digest.update(name.encode())
-        if isinstance(value, pd.DataFrame | pd.Index):
-            frame = value.to_frame() if isinstance(value, pd.Index) else value
-            digest.update(repr(list(frame.columns)).encode())
-            digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        if isinstance(value, pd.DataFrame):
+            digest.update(repr(list(value.columns)).encode())
+            digest.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
         elif isinstance(value, xr.DataArray):
             digest.update(repr({d: list(value.indexes[d]) for d in value.dims}).encode())
             digest.update(np.ascontiguousarray(value.to_numpy()).tobytes())
         else:
             digest.update(repr(value).encode())
 
-    add("periods", inp.periods.index)
-    for name in ("nodes", "steps", "facilities", "coefficients", "arcs", "demand", "stocks"):
-        add(name, getattr(inp, name))
-    add("agreements", inp.agreements)
+    add("periods", list(inp.periods.index))
+    for name, columns in STRUCTURE_COLUMNS.items():
+        add(name, getattr(inp, name)[columns])
     for lag, weights in sorted(inp.kernel.items()):
         add(f"kernel{lag}", weights)
     add("quota_coef", inp.quota_coef)
-    add("agree_rows", inp.agree_min.indexes.get("arc"))
+    add("agreement_arcs", list(inp.agree_min.indexes.get("arc", [])))
     add("buffers", bool((inp.buffer_target > 0).any()))
-    add("wtp_blocks", inp.wtp.indexes["block"])
+    add("blocks", list(inp.wtp.indexes["block"]))
     add("options", inp.options.to_dict())
     add("stocks_held", inp.stocks_held)
     return digest.digest()
@@ -455,22 +468,30 @@ class WarmModel:
 
 
 class ModelStore:
-    """The in-place model a caller keeps between solves of one network (the variants of an
-    ensemble, a comparison or a ranking): `take` refreshes it to new inputs of the same
-    structure instead of building a model for them."""
+    """The in-place models a caller keeps between solves of variants of one network (an
+    ensemble's samples, a comparison's scenarios, outage candidates): `take` refreshes a kept
+    model of the same structure instead of building one. Up to `size` structures are kept
+    (an ensemble over a network variable, e.g. three elasticities, has one per value)."""
 
-    def __init__(self) -> None:
-        self.model: WarmModel | None = None
-        self.built = 0  # models built (the rest were refreshed)
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self.models: OrderedDict[bytes, WarmModel] = OrderedDict()
+        self.built = 0  # models built (the other takes refreshed one)
 
     def take(self, inp: Inputs, timings: Timings) -> WarmModel:
-        """A model of `inp` for a new rolling solve: the kept one refreshed, else built."""
-        model = self.model
+        """A model of `inp` for a new rolling solve: a kept one refreshed, else built."""
+        key = structure_key(inp)
+        model = self.models.get(key)
         if model is not None:
+            self.models.move_to_end(key)
             model.timings = timings
             if model.refresh(inp):
                 model.x = np.zeros(len(model.vlabels))  # a new run: nothing kept yet
                 return model
-        self.model = model = WarmModel(inp, timings)
+        model = WarmModel(inp, timings)
         self.built += 1
+        self.models[key] = model
+        self.models.move_to_end(key)
+        while len(self.models) > self.size:
+            self.models.popitem(last=False)
         return model
