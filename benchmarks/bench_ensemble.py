@@ -35,15 +35,15 @@ def warm_cold(samples: int) -> dict[str, float]:
 import time
 from rareflow.ensemble.spec import load_ensemble
 from rareflow.ensemble.sampling import design
-from rareflow.ensemble.evaluators import WarmModel, evaluate_cold
+from rareflow.ensemble.evaluators import WarmWorker, evaluate_cold
 spec = load_ensemble({str(FILE)!r})
 rows = design(spec, "lhs", {samples}).to_dict("records")
 vals = [{{p.name: r[p.name] for p in spec.parameters}} for r in rows]
 """
-    setup = _child(common + "t=time.perf_counter(); WarmModel(spec); print(time.perf_counter()-t)")
+    setup = _child(common + "t=time.perf_counter(); WarmWorker(spec); print(time.perf_counter()-t)")
     warm = _child(
         common
-        + "m = WarmModel(spec)\n"
+        + "m = WarmWorker(spec)\n"
         + "for v in vals: m.evaluate(v)\n"  # first pass builds the elasticity variants
         + "t=time.perf_counter()\nfor v in vals: m.evaluate(v)\n"
         + f"print((time.perf_counter()-t)/{samples})"

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rareflow.cli.ensemble import ensemble_app
-from rareflow.ensemble.evaluators import DaskEvaluator, WarmModel, evaluate_cold, summarise
+from rareflow.ensemble.evaluators import DaskEvaluator, WarmWorker, evaluate_cold, summarise
 from rareflow.ensemble.runner import run_ensemble
 from rareflow.ensemble.sensitivity import shortfall_bands, write_bands
 from rareflow.ensemble.spec import load_ensemble
@@ -86,7 +86,7 @@ def test_a_looser_licence_leaves_less_unserved_outside_china(ensemble_file: Path
     # inside China it is the other way round (what is not exported is used at home at lower
     # prices), so the world's total is not monotone in the licence and is not compared
     spec = load_ensemble(ensemble_file)
-    model = WarmModel(spec)
+    model = WarmWorker(spec)
     loose = model.evaluate({"ban_duration": 1.0, "approval_share": 0.9, "notice": 3.0})
     strict = model.evaluate({"ban_duration": 24.0, "approval_share": 0.05, "notice": 3.0})
 
@@ -103,7 +103,7 @@ def test_warm_equals_cold(ensemble_file: Path, sequential: Path) -> None:
     # from theirs (optimize.warm.ModelStore), not on one built for it
     spec = load_ensemble(ensemble_file)
     design = EnsembleStore(sequential).design()
-    worker = WarmModel(spec)
+    worker = WarmWorker(spec)
     for i in (0, 3, 5):
         values = {p.name: float(design.iloc[i][p.name]) for p in spec.parameters}
         warm = summarise(i, worker.evaluate(values))

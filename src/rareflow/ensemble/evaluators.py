@@ -3,7 +3,7 @@
 All evaluators run the same function, `run_batch(spec, rows, warm)`, and yield batch outputs
 as they finish (in any order; the store and the sample ids make order irrelevant).
 
-Warm re-solves. Each worker (process, Dask worker, or the main process) keeps a `WarmModel`
+Warm re-solves. Each worker (process, Dask worker, or the main process) keeps a `WarmWorker`
 per ensemble: the reference tables, the vocabulary and the network built from them are made
 once. A sample then only
 - substitutes its event values into the scenario (a pydantic `model_copy`) and turns the events
@@ -106,7 +106,7 @@ def summarise(sample_id: int, result: Result) -> dict[str, pd.DataFrame]:
     }
 
 
-class WarmModel:
+class WarmWorker:
     """What a worker keeps between samples of one ensemble (see the module docstring)."""
 
     def __init__(self, spec: EnsembleSpec) -> None:
@@ -153,27 +153,27 @@ def evaluate_cold(spec: EnsembleSpec, values: Mapping[str, float]) -> Result:
     return solve_applied(applied)
 
 
-# per process (and per thread: Dask's in-process workers share the module) warm models
+# per process (and per thread: Dask's in-process workers share the module) warm workers
 _LOCAL = threading.local()
 
 
-def warm_model(spec: EnsembleSpec) -> WarmModel:
-    cache: dict[str, WarmModel] = getattr(_LOCAL, "models", None) or {}
-    _LOCAL.models = cache
+def warm_worker(spec: EnsembleSpec) -> WarmWorker:
+    cache: dict[str, WarmWorker] = getattr(_LOCAL, "workers", None) or {}
+    _LOCAL.workers = cache
     key = spec.digest()
     if key not in cache:
         cache.clear()  # one ensemble at a time per worker
-        cache[key] = WarmModel(spec)
+        cache[key] = WarmWorker(spec)
     return cache[key]
 
 
 def run_batch(spec: EnsembleSpec, batch: Batch, warm: bool = True) -> BatchOutput:
     """Evaluate every sample of `batch`; the tables of all its samples concatenated."""
     parts: dict[str, list[pd.DataFrame]] = {name: [] for name in OUTPUT_TABLES}
-    model = warm_model(spec) if warm else None
+    worker = warm_worker(spec) if warm else None
     for row in batch.rows:
         values = {p.name: row[p.name] for p in spec.parameters}
-        result = model.evaluate(values) if model is not None else evaluate_cold(spec, values)
+        result = worker.evaluate(values) if worker is not None else evaluate_cold(spec, values)
         for name, frame in summarise(int(row["sample_id"]), result).items():
             parts[name].append(frame)
     return batch.batch_id, {
