@@ -17,7 +17,8 @@ from rareflow.optimize.balance import MassBalanceError, check_rows
 from rareflow.optimize.inputs import Inputs, SolveOptions, build_inputs
 from rareflow.optimize.levers import Levers
 from rareflow.optimize.model import solve_model
-from rareflow.optimize.solve import information_states, reference_flow
+from rareflow.optimize.rolling import information_states
+from rareflow.optimize.solve import reference_flow
 from rareflow.optimize.warm import WarmModel
 from rareflow.scenario import load_scenario, prepare
 

@@ -15,13 +15,13 @@ from rareflow import pipeline
 from rareflow.optimize import Horizon, solve
 
 YEAR = Horizon("2025-01", "2025-12", "month")
-# the module, not the function `rareflow.optimize.solve` that shadows it in the package
-solve_module = importlib.import_module("rareflow.optimize.solve")
+# the module that rolls the windows and looks each one up by its key
+rolling_module = importlib.import_module("rareflow.optimize.rolling")
 
 
 def _every_window_solved(monkeypatch: pytest.MonkeyPatch) -> None:
     counter = itertools.count()
-    monkeypatch.setattr(solve_module, "window_key", lambda part, fixed: str(next(counter)).encode())
+    monkeypatch.setattr(rolling_module, "window_key", lambda part, fixed: str(next(counter)).encode())
 
 
 def test_twelve_equal_months_are_solved_once() -> None:

@@ -22,6 +22,7 @@ from rareflow.cli.options import ForesightOption, StepOption, UntilOption
 from rareflow.comparison import (
     Comparison,
     HorizonOverride,
+    Loaded,
     compare_results,
     default_cache_dir,
     finite,
@@ -81,6 +82,27 @@ P = "{:.1%}"
 U = "{:,.1f}"
 
 
+def _load_both(
+    console: Console,
+    paths: tuple[Path, Path],
+    cache: Path,
+    override: HorizonOverride | None,
+    foresight: str | None,
+) -> tuple[Loaded, Loaded]:
+    """A and B, each a result directory read or a scenario file solved (or its cached
+    result); B's solve refreshes A's in-place model where only bounds and costs differ."""
+    from rareflow.optimize.warm import ModelStore
+
+    models = ModelStore()
+    loaded = []
+    for path in paths:
+        if path.is_file():
+            console.print(f"solving {path} (or reusing a cached result) ...")
+        progress = _progress(console)
+        loaded.append(load_input(path, cache, override, foresight, progress, models))
+    return loaded[0], loaded[1]
+
+
 def compare(
     a: Annotated[Path, typer.Argument(help="scenario YAML file or result directory (A)")],
     b: Annotated[Path, typer.Argument(help="scenario YAML file or result directory (B)")],
@@ -99,25 +121,7 @@ def compare(
     console = Console(width=None if sys.stdout.isatty() else 150)
     cache = (out / "runs") if out is not None else default_cache_dir()
     try:
-        override = _override(until, step)
-        from rareflow.optimize.warm import ModelStore
-
-        loaded = []
-        models = ModelStore()  # B's solve refreshes A's model where only bounds differ
-        for path in (a, b):
-            if path.is_file():
-                console.print(f"solving {path} (or reusing a cached result) ...")
-            loaded.append(
-                load_input(
-                    path,
-                    cache,
-                    override,
-                    foresight=foresight,
-                    progress=_progress(console),
-                    models=models,
-                )
-            )
-        la, lb = loaded
+        la, lb = _load_both(console, (a, b), cache, _override(until, step), foresight)
         names = (la.name, lb.name) if la.name != lb.name else (f"A:{la.name}", f"B:{lb.name}")
         cmp = compare_results(la.result, lb.result, names)
     except RareflowError as exc:

@@ -46,7 +46,7 @@ class Solution:
 
     def relabel(self, periods: pd.Index) -> Solution:
         """This solution with its periods named `periods` (as many): the same LP's solution
-        one window on (solve._rolling's repeated windows)."""
+        one window on (rolling.roll's repeated windows)."""
         return self._per_period(lambda a: a.assign_coords(period=periods))
 
     def _per_period(self, change: Callable[[xr.DataArray], xr.DataArray]) -> Solution:

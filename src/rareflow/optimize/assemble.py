@@ -1,0 +1,317 @@
+"""A rolling run turned into a Result: the long tables (flows, trade, prices, shortfalls,
+welfare, in transit, licences, capacity, agreements, investments) and the summary."""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from rareflow.network import COMPONENT_COLUMNS, Network
+from rareflow.optimize.balance import tidy_flows
+from rareflow.optimize.horizon import Horizon
+from rareflow.optimize.inputs import Inputs, SolveOptions, node_ids
+from rareflow.optimize.levers import Levers, frame_hash
+from rareflow.optimize.model import Solution
+from rareflow.optimize.rolling import RollingRun
+from rareflow.results import TABLES, Result
+
+
+def network_hashes(network: Network) -> dict[str, str]:
+    return {name: frame_hash(network.component(name)) for name in COMPONENT_COLUMNS}
+
+
+def versions() -> dict[str, str]:
+    out = {}
+    for pkg in ("rareflow", "linopy", "highspy", "pandas", "xarray", "numpy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _welfare(inp: Inputs, sol: Solution) -> pd.DataFrame:
+    """Per period (undiscounted USD): consumer value and every cost, plus welfare."""
+    step_cost = xr.DataArray(
+        inp.steps["cost"].to_numpy(dtype=float), coords={"step": list(inp.steps.index)}, dims="step"
+    )
+    fac_cost = xr.DataArray(
+        inp.facilities["cost"].to_numpy(dtype=float),
+        coords={"facility": list(inp.facilities.index)},
+        dims="facility",
+    )
+    hold = xr.DataArray(
+        inp.stocks["holding_cost"].to_numpy(dtype=float),
+        coords={"node": list(inp.stocks.index)},
+        dims="node",
+    )
+    base = inp.arc_cost - inp.arc_tax
+    parts = {
+        "consumer_value": sol.consumer_value.sum("dem"),
+        "supply_cost": (sol.supply * step_cost).sum("step"),
+        "process_cost": (sol.activity * fac_cost).sum("facility"),
+        "transport_cost": (sol.trade * base).sum("arc"),
+        "taxes": (sol.trade * inp.arc_tax).sum("arc"),
+        "holding_cost": (sol.stock_level * hold * inp.length).sum("node"),
+        "disposal_cost": sol.disposal.sum("node") * inp.options.disposal_cost,
+        "agreement_penalty": sol.shortfall.sum("arc") * inp.options.agreement_penalty,
+    }
+    frame = pd.DataFrame({k: v.to_series() for k, v in parts.items()})
+    frame = frame.reindex(list(inp.periods.index)).fillna(0.0)
+    frame["welfare"] = frame["consumer_value"] - frame.drop(columns="consumer_value").sum(axis=1)
+    frame.index.name = "period"
+    return frame.reset_index().melt(id_vars="period", var_name="component", value_name="value")
+
+
+def _join_arcs(frame: pd.DataFrame, arcs: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.astype({"arc": object})
+    return frame.join(arcs[["origin", "destination", "material"]].astype(object), on="arc")
+
+
+def at_choke_width(inp: Inputs) -> xr.DataArray:
+    """[dem, period] t of demand whose willingness to pay is the choke price: buyers with no
+    substitute at any lower price. What of it is not served is a physical shortage (wanted at
+    the going price, not supplied); the rest of `unserved` is demand given up because of price.
+    Blocks are served from the highest willingness to pay down, so this is the top of the
+    curve."""
+    top = inp.wtp.max("block")
+    at_choke = inp.wtp >= top * (1.0 - 1e-9)
+    return inp.block_upper.where(at_choke, 0.0).sum("block")
+
+
+def _licence_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
+    """The licence queues of routes under a regime, long (results.TABLES["licences"])."""
+    queue = inp.licence_queue
+    if queue is None or not queue.regime.any():
+        return pd.DataFrame(columns=list(TABLES["licences"]))
+    arcs = list(inp.arcs.index)
+    periods = list(inp.periods.index)
+    index = pd.MultiIndex.from_product([arcs, periods], names=["arc", "period"])
+    allowed = np.where(np.isfinite(queue.cap), queue.cap, np.nan)
+    frame = pd.DataFrame(
+        {
+            "applied": queue.applied.ravel(),
+            "approved": queue.approved.ravel(),
+            "backlog": queue.backlog.ravel(),
+            "allowed": allowed.ravel(),
+            "departed": sol.trade.transpose("arc", "period").to_numpy().ravel(),
+            "regime": queue.regime.ravel(),
+        },
+        index=index,
+    ).reset_index()
+    frame = _join_arcs(frame[frame["regime"]].drop(columns="regime"), inp.arcs)
+    return frame[list(TABLES["licences"])].reset_index(drop=True)
+
+
+def assemble(
+    network: Network,
+    horizon: Horizon,
+    levers: Levers,
+    options: SolveOptions,
+    foresight: str,
+    window: int | None,
+    size: int,
+    run: RollingRun,
+) -> Result:
+    inp, sol = run.inputs, run.solution
+    flows = tidy_flows(run.flows, inp)
+
+    trade = sol.trade.to_series().rename("value").reset_index()
+    trade = trade[trade["value"].abs() > 1e-9]
+    trade = _join_arcs(trade, inp.arcs)
+    trade = trade[["arc", "origin", "destination", "material", "period", "value"]]
+
+    prices = (sol.price / 1000.0 + 0.0).to_series().rename("price").reset_index()
+    prices = prices.join(inp.nodes, on="node")[["region", "material", "period", "price"]]
+
+    ref = inp.demand_ref.to_series().rename("reference")
+    consumed = sol.consumption.to_series().rename("consumed")
+    short = pd.concat([ref, consumed], axis=1).reset_index()
+    short["unserved"] = (short["reference"] - short["consumed"]).clip(lower=0.0)
+    choke = at_choke_width(inp).to_series().rename("choke")
+    wanted = pd.concat([ref, choke], axis=1)["choke"].to_numpy()
+    short["shortage"] = np.clip(wanted - short["consumed"].to_numpy(), 0.0, None)
+    share = short["unserved"] / short["reference"].where(short["reference"] > 0)
+    short["share"] = share.fillna(0.0)
+    short = short.join(inp.demand[["region", "sector", "material"]], on="dem")
+    short = short[list(TABLES["shortfalls"])]
+
+    transit = run.in_transit.to_series().rename("value").reset_index()
+    transit = transit[transit["value"].abs() > 1e-9]
+    transit = _join_arcs(transit, inp.arcs)
+    transit = transit[["arc", "origin", "destination", "material", "value"]]
+
+    licences = _licence_table(inp, sol)
+    welfare = _welfare(inp, sol)
+    per_period = welfare[welfare["component"] == "welfare"].set_index("period")["value"]
+    discounted = float((per_period * inp.discount.to_series()).sum())
+    summary: dict[str, Any] = {
+        "status": "optimal",
+        "solver": "highs",
+        "foresight": foresight,
+        "information": (
+            "perfect foresight: every event is known from the start of the horizon"
+            if size >= len(horizon)
+            else "rolling: each period knows only the events announced before its end"
+        ),
+        "window": window,
+        "window_periods": size,
+        "horizon": horizon.to_dict(),
+        "periods": list(inp.periods.index),
+        "objective": -discounted,
+        "welfare": discounted,
+        "welfare_undiscounted": float(per_period.sum()),
+        "solver_objectives": run.solver_objectives,
+        "solves": run.solves,
+        "windows_repeated": run.repeated,
+        "mass_balance": {"max_residual_t": run.max_residual, "tolerance_t": run.tolerance},
+        "in_transit_t": float(run.in_transit.sum()),
+        "unserved_t": float(short["unserved"].sum()),
+        "agreement_shortfall_t": float(sol.shortfall.sum()),
+        "options": options.to_dict(),
+        "hashes": {"network": network_hashes(network), "levers": levers.hashes()},
+        "meta": {
+            k: v
+            for k, v in network.meta.items()
+            if k not in ("calibration_s", "planning_s", "investment_plan")
+        },
+        "versions": versions(),
+    }
+    return Result(
+        flows=flows,
+        trade=trade.reset_index(drop=True),
+        prices=prices.reset_index(drop=True),
+        shortfalls=short.reset_index(drop=True),
+        welfare=welfare,
+        in_transit=transit.reset_index(drop=True),
+        licences=licences,
+        capacity=_capacity_table(inp, sol),
+        agreements=_agreement_table(inp, sol),
+        investments=_investments(network),
+        summary=summary,
+    )
+
+
+def _capacity_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
+    """Each plant's and mine's activity, capacity, use and rent per period
+    (results.TABLES["capacity"]). A plant is a capacity group (recipe variants of one plant
+    share its capacity). The rent of a recipe is what one unit of its activity earns at the
+    period's prices, the balance duals: sum of coefficient x price over its materials less
+    its operating cost; a plant's rent is its busiest recipe's, which, where the plant runs
+    full, is the dual of its capacity (every active recipe of a full plant earns the same).
+    A mine (a supply step) earns its material's price less its cost; its process is
+    `mining:<deposit>` for concentrates, `supply:<material>` for other supply."""
+    periods = list(inp.periods.index)
+    table = pd.concat(
+        [_plant_rows(inp, sol, periods), _mine_rows(inp, sol, periods)], ignore_index=True
+    )
+    table = table[table["capacity"] > 1e-9].copy()
+    table["use"] = (table["activity"] / table["capacity"]).clip(upper=1.0)
+    return table[list(TABLES["capacity"])].reset_index(drop=True)
+
+
+def _agreement_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
+    """Each contracted route per period (results.TABLES["agreements"]): flow, the bounds the
+    agreements on it set after suspensions, the unmet minimum, and the price gap."""
+    if inp.agree_min.sizes.get("arc", 0) == 0:
+        return pd.DataFrame(columns=list(TABLES["agreements"]))
+    arcs = list(inp.agree_min.indexes["arc"])
+    periods = list(inp.periods.index)
+    route = inp.arcs.loc[arcs]
+    origin = node_ids(route["origin"], route["material"]).to_numpy()
+    dest = node_ids(route["destination"], route["material"]).to_numpy()
+    price = sol.price / 1000.0
+    gap = price.sel(node=dest).to_numpy() - price.sel(node=origin).to_numpy()
+    vmax = inp.agree_max.sel(arc=arcs).to_numpy()
+    n = len(periods)
+    return pd.DataFrame(
+        {
+            "arc": np.repeat(arcs, n),
+            "origin": np.repeat(route["origin"].to_numpy(), n),
+            "destination": np.repeat(route["destination"].to_numpy(), n),
+            "material": np.repeat(route["material"].to_numpy(), n),
+            "period": np.tile(periods, len(arcs)),
+            "flow": sol.trade.sel(arc=arcs).to_numpy().ravel(),
+            "volume_min": inp.agree_min.sel(arc=arcs).to_numpy().ravel(),
+            "volume_max": np.where(np.isfinite(vmax), vmax, np.nan).ravel(),
+            "unmet": sol.shortfall.sel(arc=arcs).to_numpy().ravel(),
+            "gap": gap.ravel(),
+        }
+    )
+
+
+def _plant_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:
+    fac = inp.facilities
+    if len(fac) == 0:
+        return pd.DataFrame(columns=list(TABLES["capacity"]))
+    coef = inp.coefficients
+    price = sol.price.sel(node=coef["node"].to_numpy()).to_numpy()  # [fm, period] USD/t
+    by_recipe = (
+        pd.DataFrame(price * coef["coefficient"].to_numpy()[:, None])
+        .groupby(coef["facility"].to_numpy())
+        .sum()
+    )
+    facilities = list(fac.index)
+    earned = by_recipe.reindex(facilities, fill_value=0.0).to_numpy()
+    rent = (earned - fac["cost"].to_numpy(dtype=float)[:, None]) / 1000.0  # USD/kg
+    activity = sol.activity.sel(facility=facilities).to_numpy()
+    capacity = inp.facility_cap.sel(facility=facilities).to_numpy()
+    group = fac["capacity_group"].astype(str).to_numpy()
+    frames = []
+    for plant in dict.fromkeys(group):
+        members = np.flatnonzero(group == plant)
+        act = activity[members]
+        busiest = members[np.argmax(act, axis=0)]  # the recipe that runs most, per period
+        main = members[0]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "plant": plant,
+                    "region": fac["region"].iloc[main],
+                    "process": str(fac["process"].iloc[main]).split("~")[0],
+                    "period": periods,
+                    "activity": act.sum(axis=0),
+                    "capacity": capacity[members].max(axis=0),
+                    "rent": rent[busiest, np.arange(len(periods))],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _mine_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:
+    steps = inp.steps
+    if len(steps) == 0:
+        return pd.DataFrame(columns=list(TABLES["capacity"]))
+    ids = list(steps.index)
+    price = sol.price.sel(node=steps["node"].to_numpy()).to_numpy()  # [step, period] USD/t
+    rent = (price - steps["cost"].to_numpy(dtype=float)[:, None]) / 1000.0
+    kind = np.where(steps["stage"].to_numpy() == "mining", "mining", "supply")
+    material = steps["material"].astype(str)
+    process = np.where(
+        kind == "mining", "mining:" + material.str.split(":").str[-1], "supply:" + material
+    )
+    n = len(periods)
+    return pd.DataFrame(
+        {
+            "plant": np.repeat(ids, n),
+            "region": np.repeat(steps["region"].to_numpy(), n),
+            "process": np.repeat(process, n),
+            "period": np.tile(periods, len(ids)),
+            "activity": sol.supply.sel(step=ids).to_numpy().ravel(),
+            "capacity": inp.supply_cap.sel(step=ids).to_numpy().ravel(),
+            "rent": rent.ravel(),
+        }
+    )
+
+
+def _investments(network: Network) -> pd.DataFrame:
+    """What the planning stage built into this network (rareflow.planning), as a table."""
+    text = network.meta.get("investment_plan")
+    rows = json.loads(text) if text else []
+    return pd.DataFrame(rows, columns=list(TABLES["investments"]))

@@ -1,0 +1,318 @@
+"""Rolling solves: windows of periods solved one after another, each knowing only the events
+announced by its start (information states), with stocks, shipments in transit and used
+quotas carried from window to window. The in-place model (optimize.warm) serves every window
+and every state it can; the rebuild path builds a linopy model per window."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from rareflow.network import Network
+from rareflow.optimize.balance import MassBalanceError, check_mass_balance, node_flows
+from rareflow.optimize.horizon import Horizon
+from rareflow.optimize.inputs import Inputs, SolveOptions, build_inputs
+from rareflow.optimize.levers import Levers
+from rareflow.optimize.model import Solution, solve_model
+from rareflow.optimize.timings import Timings
+from rareflow.optimize.warm import ModelStore, WarmModel
+
+# progress(done, total, label): called after each LP solve
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class RollingRun:
+    inputs: Inputs
+    solution: Solution
+    flows: dict[str, xr.DataArray]  # node flows of the whole horizon
+    in_transit: xr.DataArray  # [arc] t still travelling at the horizon end
+    solves: int  # windows, each an LP...
+    repeated: int  # ...of which this many were the previous window's LP again (not re-solved)
+    solver_objectives: list[float]
+    max_residual: float
+    tolerance: float
+
+
+@dataclass(frozen=True)
+class State:
+    """What a rolling solve knows from period `first` on: the inputs of the levers announced
+    by then, and the window that reaches the arrival of what it ships under the lead times and
+    licence delays it knows of."""
+
+    first: int
+    inputs: Inputs
+    size: int
+
+
+def information_states(
+    network: Network,
+    horizon: Horizon,
+    levers: Levers,
+    options: SolveOptions,
+    normal: xr.DataArray | None,
+    full: Inputs,
+    base_size: int,
+) -> list[State]:
+    """What a rolling solve knows, period by period: from each announcement date inside the
+    horizon on, the levers announced by then (Levers.known_before). A window starting at period
+    k is built from the last state starting at or before k, so a lead time or a licence delay
+    never shows policy not yet announced, and a delay not yet announced does not lengthen the
+    window either. Perfect foresight (one window) sees everything: one state, the full inputs."""
+    n = len(full.periods)
+    if base_size >= n:
+        return [State(0, full, n)]
+    # a period knows what was announced before its end: an event announced (and starting)
+    # mid-period is in force in that period, so its solve must see it
+    ends = pd.to_datetime(full.periods["end"]).reset_index(drop=True)
+    dates = levers.announcements()
+    states: list[State] = []
+    known_count = -1
+    for k, when in enumerate(ends):
+        count = sum(1 for d in dates if d < when)
+        if count == known_count:
+            continue
+        known_count = count
+        known = levers if count == len(dates) else levers.known_before(when)
+        inputs = (
+            full if count == len(dates) else build_inputs(network, horizon, known, options, normal)
+        )
+        size = max(base_size, longest_lag(network, horizon, known, options) + 1)
+        states.append(State(k, inputs, min(size, n)))
+    return states
+
+
+def longest_lag(network: Network, horizon: Horizon, levers: Levers, options: SolveOptions) -> int:
+    """Periods the longest transit takes. (A licence's processing time is not a lag the
+    market decides over: the approvals are known in advance, optimize.licences.)"""
+    lead = pd.to_numeric(network.arcs["lead_time_months"], errors="coerce").fillna(0.0)
+    months = float(lead.max() if len(lead) else 0.0)
+    return int(np.ceil(months / horizon.months_per_period - 1e-9))
+
+
+class Counter:
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress = progress
+        self.total = total
+        self.done = 0
+
+    def step(self, label: str, steps: int = 1) -> None:
+        self.done += steps
+        if self.progress is not None:
+            self.progress(min(self.done, self.total), self.total, label)
+
+
+def roll(
+    inp: Inputs,
+    size: int,
+    counter: Counter | None,
+    label: str,
+    timings: Timings,
+    reuse_model: bool = True,
+    states: list[State] | None = None,
+    store: ModelStore | None = None,
+) -> RollingRun:
+    """Solve windows of `size` periods, keep the first period of each (all for one window).
+
+    `states` (information_states) gives the inputs each window is built from; the kept
+    period of a window is the same in all of them (what is in force at t is announced by t),
+    so stocks, arrivals and quotas carry over from `inp`."""
+    n = len(inp.periods)
+    states = states or [State(0, inp, size)]
+    arcs = list(inp.arcs.index)
+    fixed = np.zeros((len(arcs), n))  # arrivals from kept departures, by arrival period
+    in_transit = np.zeros(len(arcs))
+    used = xr.zeros_like(inp.quota_total)
+    stock = inp.stock_initial.copy()
+    kept: list[Solution] = []
+    last_flows: dict[str, xr.DataArray] = {}
+    objectives: list[float] = []
+    worst, tol = 0.0, 0.0
+    warm = _WarmStates(states, timings, store) if reuse_model and size < n else None
+    previous: tuple[bytes, Solution] | None = None  # the last window solved, by its key
+    repeats = 0
+    k = 0
+    while k < n:
+        known = _state_at(states, k)
+        stop = min(k + known.size, n)
+        # one window over the whole horizon (perfect foresight, or a lag as long as the
+        # horizon with nothing to learn on the way) is solved once; else one period is kept
+        keep = n - k if len(states) == 1 and known.size >= n else 1
+        part_inputs = known.inputs.window(k, stop)
+        part_inputs.stock_initial = stock
+        part_inputs.quota_total = inp.quota_total - used
+        fixed_da = xr.DataArray(
+            fixed[:, k:stop],
+            coords={"arc": arcs, "period": part_inputs.period_index},
+            dims=["arc", "period"],
+        )
+        key = window_key(part_inputs, fixed_da) if keep == 1 else b""
+        if previous is not None and key == previous[0]:
+            # the same LP as the window before (a month of the same year, stocks and arrivals
+            # as before): its solution, one period on; already checked for mass balance
+            sol = previous[1].relabel(part_inputs.period_index)
+            if warm is not None:
+                warm.repeat(k)
+            repeats += 1
+        else:
+            solved = warm.solve_window(k, stop, part_inputs, fixed_da) if warm else None
+            # every solve is checked over all its periods, not only the kept one: on its LP's
+            # balance rows in place (the kept periods are checked node by node below)
+            if solved is not None and warm is not None:
+                sol, (w, t) = solved, warm.balance()
+            else:
+                sol = solve_model(part_inputs, fixed_da, timings=timings)
+                with timings.stage("readback_s"):
+                    last_flows = node_flows(part_inputs, sol)
+                    w, t = check_mass_balance(last_flows)
+            worst, tol = max(worst, w), max(tol, t)
+        previous = (key, sol) if keep == 1 else None
+        objectives.append(sol.objective)
+        part = sol.keep(0, keep)
+        kept.append(part)
+        stock = part.stock_level.isel(period=-1, drop=True) if len(inp.stocks) else stock
+        _ship_on(inp, part, k, keep, fixed, in_transit)
+        if inp.quota_total.sizes.get("quota", 0):
+            coef = inp.quota_coef.isel(period=slice(k, k + keep))
+            used = used + (part.trade * coef).sum(["arc", "period"])
+        if counter is not None:
+            counter.step(f"{label} {part_inputs.periods.index[0]}")
+        k += keep
+    solution = _concat(kept)
+    if len(kept) == 1:
+        flows = last_flows  # the single solve covered the whole horizon and was checked
+        w, t = worst, tol
+    else:
+        with timings.stage("readback_s"):
+            flows = node_flows(inp, solution)
+            w, t = check_mass_balance(flows)
+    _check_transport(solution, in_transit, t)
+    return RollingRun(
+        inputs=inp,
+        solution=solution,
+        flows=flows,
+        in_transit=xr.DataArray(in_transit, coords={"arc": arcs}, dims=["arc"]),
+        solves=len(objectives),
+        repeated=repeats,
+        solver_objectives=objectives,
+        max_residual=max(worst, w),
+        tolerance=max(tol, t),
+    )
+
+
+def _ship_on(
+    inp: Inputs, part: Solution, k: int, keep: int, fixed: np.ndarray, in_transit: np.ndarray
+) -> None:
+    """Add the shipments of the kept periods [k, k + keep) that arrive after them to `fixed`
+    [arc, period] (arrivals later windows take as given) or, beyond the horizon, to
+    `in_transit` [arc]."""
+    n = fixed.shape[1]
+    for lag, weights in inp.kernel.items():
+        sent = part.trade.to_numpy() * weights.isel(period=slice(k, k + keep)).to_numpy()
+        target = k + np.arange(keep) + lag
+        inside = (target >= k + keep) & (target < n)
+        np.add.at(fixed.T, target[inside], sent[:, inside].T)
+        in_transit += sent[:, target >= n].sum(axis=1)
+
+
+def window_key(part: Inputs, fixed: xr.DataArray) -> bytes:
+    """A digest of everything a window's LP is made of except its period labels: two windows
+    with the same key are the same LP, so the second needs no solve."""
+    digest = hashlib.sha256()
+    for f in dataclasses.fields(part):
+        value = getattr(part, f.name)
+        if isinstance(value, xr.DataArray):
+            digest.update(f.name.encode())
+            digest.update(np.ascontiguousarray(value.to_numpy(), dtype=float).tobytes())
+    for lag, weights in sorted(part.kernel.items()):
+        digest.update(f"kernel{lag}".encode())
+        digest.update(np.ascontiguousarray(weights.to_numpy(), dtype=float).tobytes())
+    digest.update(np.ascontiguousarray(fixed.to_numpy(), dtype=float).tobytes())
+    return digest.digest()
+
+
+def _state_at(states: list[State], k: int) -> State:
+    """The last information state starting at or before period k."""
+    return [state for state in states if state.first <= k][-1]
+
+
+class _WarmStates:
+    """The in-place model of a rolling solve across its information states: built for the
+    first state (or taken from `store`, refreshed, when a run before left one of the same
+    structure), then refreshed to each later state's bounds, costs and right-hand sides
+    (WarmModel.refresh). A state with another structure gets a model of its own, built, which
+    takes over the values kept so far; if even its columns differ, the rest of the run
+    rebuilds per window."""
+
+    def __init__(self, states: list[State], timings: Timings, store: ModelStore | None) -> None:
+        self.states = {state.first: state.inputs for state in states}
+        self.timings = timings
+        self.store = store if store is not None else ModelStore()
+        self.model: WarmModel | None = None
+        self.current = -1  # the state the model holds
+        self.rebuilding = False
+
+    def solve_window(self, k: int, stop: int, part: Inputs, fixed: xr.DataArray) -> Solution | None:
+        """The window's solution, or None when the caller must rebuild it."""
+        if self.rebuilding:
+            return None
+        first = max(f for f in self.states if f <= k)
+        if first != self.current:
+            self.current = first
+            inputs = self.states[first]
+            if self.model is None:
+                self.model = self.store.take(inputs, self.timings)
+            elif not self.model.refresh(inputs):
+                held = self.model
+                self.model = self.store.take(inputs, self.timings)
+                if not np.array_equal(self.model.vlabels, held.vlabels):
+                    self.rebuilding = True
+                    return None
+                self.model.x = held.x.copy()  # the periods kept so far, fixed here too
+        assert self.model is not None
+        return self.model.solve_window(k, stop, part, fixed)
+
+    def balance(self) -> tuple[float, float]:
+        """(largest residual, tolerance) of the last window's balance rows."""
+        assert self.model is not None  # called after a window was solved in place
+        return self.model.balance
+
+    def repeat(self, k: int) -> None:
+        """Period k repeats period k - 1 (an identical window): keep its values in the model
+        that will fix them for later windows."""
+        if self.model is not None and not self.rebuilding:
+            self.model.repeat_period(k - 1, k)
+
+
+def _concat(parts: list[Solution]) -> Solution:
+    if len(parts) == 1:
+        return parts[0]
+    fields: dict[str, Any] = {}
+    for name in Solution.__dataclass_fields__:
+        first = getattr(parts[0], name)
+        if isinstance(first, xr.DataArray) and "period" in first.dims:
+            fields[name] = xr.concat([getattr(p, name) for p in parts], dim="period")
+        else:
+            fields[name] = first
+    fields["objective"] = float(sum(p.objective for p in parts))
+    return Solution(**fields)
+
+
+def _check_transport(sol: Solution, in_transit: np.ndarray, tol: float) -> None:
+    """Every tonne shipped either arrived within the horizon or is reported in transit."""
+    sent = sol.trade.sum("period").to_numpy()
+    arrived = sol.arrivals.sum("period").to_numpy()
+    gap = np.abs(sent - arrived - in_transit)
+    if gap.size and gap.max() > tol:
+        arc = sol.trade.indexes["arc"][int(gap.argmax())]
+        raise MassBalanceError(
+            f"trade accounting: arc {arc} shipped {sent.max():.6g} t but arrivals plus "
+            f"in-transit differ by {gap.max():.3g} t"
+        )
