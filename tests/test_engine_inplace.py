@@ -9,12 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import xarray as xr
 
 from engine_fixtures import ONE_BLOCK, chain
 from rareflow.optimize import Horizon, solve
 from rareflow.optimize.balance import MassBalanceError, check_rows
-from rareflow.optimize.inputs import Inputs, SolveOptions, build_inputs
+from rareflow.optimize.inputs import SolveOptions, build_inputs
 from rareflow.optimize.levers import Levers
 from rareflow.optimize.model import solve_model
 from rareflow.optimize.rolling import information_states
@@ -79,7 +78,7 @@ def test_balance_rows_checked_after_every_window() -> None:
     horizon = Horizon("2025-01", "2025-12", "quarter")
     inp = build_inputs(chain(), horizon, Levers(), ONE_BLOCK, None)
     model = WarmModel(inp)
-    model.solve_window(0, 2, inp.window(0, 2), _no_arrivals(inp, 0, 2))
+    model.solve_window(0, 2, inp.window(0, 2))
     worst, tol = model.balance
     assert 0.0 <= worst <= tol and tol > 0.0
     with pytest.raises(MassBalanceError, match=re.escape(ROW_OFF)):
@@ -87,15 +86,6 @@ def test_balance_rows_checked_after_every_window() -> None:
 
 
 ROW_OFF = "periods 2025Q1..2025Q2: a balance row is off by 0.5 t (tolerance 0.0001 t)"
-
-
-def _no_arrivals(inp: Inputs, start: int, stop: int) -> xr.DataArray:
-    part = inp.window(start, stop)
-    return xr.DataArray(
-        np.zeros((len(inp.arcs), stop - start)),
-        coords={"arc": list(inp.arcs.index), "period": part.period_index},
-        dims=["arc", "period"],
-    )
 
 
 @pytest.mark.parametrize("name", ["seed", "china-2025-04-licensing"])

@@ -109,6 +109,18 @@ class Counter:
             self.progress(min(self.done, self.total), self.total, label)
 
 
+@dataclass(frozen=True)
+class _Kept:
+    """What a window leaves to the next: its objective, the departures [arc, kept period]
+    and closing stocks [stock node] of its kept periods, and their Solution (None when the
+    window was solved in place: the model keeps its values, read once at the end)."""
+
+    objective: float
+    trade: np.ndarray
+    stock: np.ndarray | None
+    solution: Solution | None
+
+
 def roll(
     inp: Inputs,
     size: int,
@@ -131,12 +143,13 @@ def roll(
     in_transit = np.zeros(len(arcs))
     used = xr.zeros_like(inp.quota_total)
     stock = inp.stock_initial.copy()
-    kept: list[Solution] = []
+    kept: list[Solution] = []  # kept periods of rebuilt windows
+    in_place = 0  # periods [0, in_place) were kept in the in-place model
     last_flows: dict[str, xr.DataArray] = {}
     objectives: list[float] = []
     worst, tol = 0.0, 0.0
     warm = _WarmStates(states, timings, store) if reuse_model and size < n else None
-    previous: tuple[bytes, Solution] | None = None  # the last window solved, by its key
+    previous: tuple[bytes, _Kept] | None = None  # the last window solved, by its key
     repeats = 0
     k = 0
     while k < n:
@@ -154,39 +167,77 @@ def roll(
             dims=["arc", "period"],
         )
         key = window_key(part_inputs, fixed_da) if keep == 1 else b""
+        objective = (
+            warm.solve_window(k, stop, part_inputs) if warm and key != _key(previous) else None
+        )
         if previous is not None and key == previous[0]:
             # the same LP as the window before (a month of the same year, stocks and arrivals
             # as before): its solution, one period on; already checked for mass balance
-            sol = previous[1].relabel(part_inputs.period_index)
-            if warm is not None:
-                warm.repeat(k)
+            step = _moved(previous[1], part_inputs, warm, k)
             repeats += 1
-        else:
-            solved = warm.solve_window(k, stop, part_inputs, fixed_da) if warm else None
+        elif objective is not None and warm is not None:
             # every solve is checked over all its periods, not only the kept one: on its LP's
             # balance rows in place (the kept periods are checked node by node below)
-            if solved is not None and warm is not None:
-                sol, (w, t) = solved, warm.balance()
-            else:
-                sol = solve_model(part_inputs, fixed_da, timings=timings)
-                with timings.stage("readback_s"):
-                    last_flows = node_flows(part_inputs, sol)
-                    w, t = check_mass_balance(last_flows)
+            trade, level = warm.kept(k)
+            step = _Kept(objective, trade[:, None], level, None)
+            w, t = warm.balance()
             worst, tol = max(worst, w), max(tol, t)
-        previous = (key, sol) if keep == 1 else None
-        objectives.append(sol.objective)
-        part = sol.keep(0, keep)
-        kept.append(part)
-        stock = part.stock_level.isel(period=-1, drop=True) if len(inp.stocks) else stock
-        _ship_on(inp, part, k, keep, fixed, in_transit)
+        else:
+            sol = solve_model(part_inputs, fixed_da, timings=timings)
+            with timings.stage("readback_s"):
+                last_flows = node_flows(part_inputs, sol)
+                w, t = check_mass_balance(last_flows)
+            worst, tol = max(worst, w), max(tol, t)
+            part = sol.keep(0, keep)
+            level = part.stock_level.isel(period=-1).to_numpy() if len(inp.stocks) else None
+            step = _Kept(sol.objective, part.trade.to_numpy(), level, part)
+        in_place = k + keep if step.solution is None else in_place
+        if step.solution is not None:
+            kept.append(step.solution)
+        previous = (key, step) if keep == 1 else None
+        objectives.append(step.objective)
+        stock = stock.copy(data=step.stock) if step.stock is not None else stock
+        _ship_on(inp, step.trade, k, keep, fixed, in_transit)
         if inp.quota_total.sizes.get("quota", 0):
             coef = inp.quota_coef.isel(period=slice(k, k + keep))
-            used = used + (part.trade * coef).sum(["arc", "period"])
+            used = used + (coef * coef[0].copy(data=step.trade)).sum(["arc", "period"])
         if counter is not None:
             counter.step(f"{label} {part_inputs.periods.index[0]}")
         k += keep
+    if in_place:
+        assert warm is not None
+        kept.insert(0, warm.solution(inp, in_place))
+    return _finish(inp, kept, last_flows, (worst, tol), in_transit, objectives, repeats, timings)
+
+
+def _key(previous: tuple[bytes, _Kept] | None) -> bytes | None:
+    return previous[0] if previous is not None else None
+
+
+def _moved(step: _Kept, part: Inputs, warm: _WarmStates | None, k: int) -> _Kept:
+    """A repeated window's kept period: the one before, one period on."""
+    if step.solution is None:
+        assert warm is not None
+        warm.repeat(k, step.objective)
+        return step
+    solution = step.solution.relabel(part.period_index[: len(step.solution.trade["period"])])
+    return dataclasses.replace(step, solution=solution)
+
+
+def _finish(
+    inp: Inputs,
+    kept: list[Solution],
+    last_flows: dict[str, xr.DataArray],
+    checked: tuple[float, float],
+    in_transit: np.ndarray,
+    objectives: list[float],
+    repeats: int,
+    timings: Timings,
+) -> RollingRun:
+    """The run's Solution from its kept periods, checked node by node."""
+    worst, tol = checked
     solution = _concat(kept)
-    if len(kept) == 1:
+    if len(objectives) == 1:
         flows = last_flows  # the single solve covered the whole horizon and was checked
         w, t = worst, tol
     else:
@@ -198,7 +249,7 @@ def roll(
         inputs=inp,
         solution=solution,
         flows=flows,
-        in_transit=xr.DataArray(in_transit, coords={"arc": arcs}, dims=["arc"]),
+        in_transit=xr.DataArray(in_transit, coords={"arc": list(inp.arcs.index)}, dims=["arc"]),
         solves=len(objectives),
         repeated=repeats,
         solver_objectives=objectives,
@@ -208,14 +259,14 @@ def roll(
 
 
 def _ship_on(
-    inp: Inputs, part: Solution, k: int, keep: int, fixed: np.ndarray, in_transit: np.ndarray
+    inp: Inputs, trade: np.ndarray, k: int, keep: int, fixed: np.ndarray, in_transit: np.ndarray
 ) -> None:
-    """Add the shipments of the kept periods [k, k + keep) that arrive after them to `fixed`
-    [arc, period] (arrivals later windows take as given) or, beyond the horizon, to
-    `in_transit` [arc]."""
+    """Add the departures `trade` [arc, kept period] of the kept periods [k, k + keep) that
+    arrive after them to `fixed` [arc, period] (arrivals later windows take as given) or,
+    beyond the horizon, to `in_transit` [arc]."""
     n = fixed.shape[1]
     for lag, weights in inp.kernel.items():
-        sent = part.trade.to_numpy() * weights.isel(period=slice(k, k + keep)).to_numpy()
+        sent = trade * weights.isel(period=slice(k, k + keep)).to_numpy()
         target = k + np.arange(keep) + lag
         inside = (target >= k + keep) & (target < n)
         np.add.at(fixed.T, target[inside], sent[:, inside].T)
@@ -249,7 +300,10 @@ class _WarmStates:
     structure), then refreshed to each later state's bounds, costs and right-hand sides
     (WarmModel.refresh). A state with another structure gets a model of its own, built, which
     takes over the values kept so far; if even its columns differ, the rest of the run
-    rebuilds per window."""
+    rebuilds per window (`done` then holds the model of the periods solved in place).
+
+    Windows solved in place are not read back one by one: their kept values stay in the
+    model and each kept period's balance duals in `duals`; `solution` reads them once."""
 
     def __init__(self, states: list[State], timings: Timings, store: ModelStore | None) -> None:
         self.states = {state.first: state.inputs for state in states}
@@ -258,9 +312,13 @@ class _WarmStates:
         self.model: WarmModel | None = None
         self.current = -1  # the state the model holds
         self.rebuilding = False
+        self.done: WarmModel | None = None  # the model holding the periods kept in place
+        self.duals = np.zeros(0)  # kept periods' balance duals, shaped like the balance labels
+        self.objective = 0.0  # sum of the objectives of the windows solved in place
 
-    def solve_window(self, k: int, stop: int, part: Inputs, fixed: xr.DataArray) -> Solution | None:
-        """The window's solution, or None when the caller must rebuild it."""
+    def solve_window(self, k: int, stop: int, part: Inputs) -> float | None:
+        """Solve the window in place and keep its first period: the window's objective, or
+        None when the caller must rebuild it (and every later one)."""
         if self.rebuilding:
             return None
         first = max(f for f in self.states if f <= k)
@@ -269,26 +327,49 @@ class _WarmStates:
             inputs = self.states[first]
             if self.model is None:
                 self.model = self.store.take(inputs, self.timings)
+                self.duals = np.zeros(self.model.balance_labels.raw.shape)
             elif not self.model.refresh(inputs):
                 held = self.model
                 self.model = self.store.take(inputs, self.timings)
                 if not np.array_equal(self.model.vlabels, held.vlabels):
-                    self.rebuilding = True
+                    self.rebuilding, self.done = True, held
                     return None
                 self.model.x = held.x.copy()  # the periods kept so far, fixed here too
-        assert self.model is not None
-        return self.model.solve_window(k, stop, part, fixed)
+        model = self.model
+        assert model is not None
+        objective = model.solve_window(k, stop, part)
+        self.objective += objective
+        self.duals[model.balance_labels.index(k)] = model.balance_dual_at(k)
+        return objective
+
+    def kept(self, k: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Departures [arc] and closing stock levels [stock node] kept for period k."""
+        model = self.model
+        assert model is not None
+        trade = model.values_at("trade", k)
+        if trade is None:  # a network without trade routes
+            trade = np.zeros(len(model.inp.arcs))
+        return trade, model.values_at("stock_level", k)
 
     def balance(self) -> tuple[float, float]:
         """(largest residual, tolerance) of the last window's balance rows."""
         assert self.model is not None  # called after a window was solved in place
         return self.model.balance
 
-    def repeat(self, k: int) -> None:
+    def repeat(self, k: int, objective: float) -> None:
         """Period k repeats period k - 1 (an identical window): keep its values in the model
-        that will fix them for later windows."""
+        that will fix them for later windows, and its duals."""
         if self.model is not None and not self.rebuilding:
             self.model.repeat_period(k - 1, k)
+            bl = self.model.balance_labels
+            self.duals[bl.index(k)] = self.duals[bl.index(k - 1)]
+            self.objective += objective
+
+    def solution(self, inp: Inputs, stop: int) -> Solution:
+        """The Solution of the periods [0, stop) kept in place, read once."""
+        model = self.done if self.done is not None else self.model
+        assert model is not None
+        return model.solution(inp, self.duals, self.objective, stop)
 
 
 def _concat(parts: list[Solution]) -> Solution:

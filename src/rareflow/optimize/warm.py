@@ -93,8 +93,17 @@ class _Labels:
         coords = {d: labels.indexes[d] for d in dims if d != "period"}
         return cls(labels.to_numpy(), dims, coords)
 
+    def index(self, periods: int | slice) -> tuple[int | slice, ...]:
+        """The index of `periods` (one period: that dimension dropped) in arrays shaped
+        like the labels."""
+        return tuple(periods if d == "period" else slice(None) for d in self.dims)
+
     def window(self, periods: slice) -> np.ndarray:
-        return self.raw[tuple(periods if d == "period" else slice(None) for d in self.dims)]
+        return self.raw[self.index(periods)]
+
+    def at(self, k: int) -> np.ndarray:
+        """The labels of period k (the period dimension dropped)."""
+        return self.raw[self.index(k)]
 
 
 # the columns of each table that shape the matrix (the others reach the LP only through
@@ -142,6 +151,13 @@ def structure_key(inp: Inputs) -> bytes:
     add("options", inp.options.to_dict())
     add("stocks_held", inp.stocks_held)
     return digest.digest()
+
+
+def _cells(labels: np.ndarray, position: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`values` (by matrix column or row) of each label in `labels`, 0 where a label is
+    masked (-1) or not in the matrix."""
+    where = np.where(labels >= 0, position[np.maximum(labels, 0)], -1)
+    return np.where(where >= 0, values[np.maximum(where, 0)], 0.0)
 
 
 def _agreement_rows(inp: Inputs) -> tuple[np.ndarray, np.ndarray]:
@@ -221,6 +237,11 @@ class WarmModel:
                 if "period" in m.variables[name].labels.dims
             }
             self.balance_labels = _Labels.of(m.constraints["balance"].labels)
+            # the matrix column of every variable label and the row of every constraint label
+            self.position = np.full(nvar, -1, dtype=np.int64)
+            self.position[self.vlabels] = np.arange(len(self.vlabels))
+            self.row_position = np.full(ncon, -1, dtype=np.int64)
+            self.row_position[self.clabels] = np.arange(len(self.clabels))
             self.balance = (0.0, 0.0)  # (largest residual, tolerance) of the last solve
 
     def _load(
@@ -332,9 +353,10 @@ class WarmModel:
             self.buffer_cols, self.buffer_period, self.buffer_cap = self._buffer_columns()
         return True
 
-    def solve_window(self, k: int, stop: int, part: Inputs, fixed: xr.DataArray) -> Solution:
-        """Solve periods [k, stop) with earlier periods fixed; `part` and `fixed` are the
-        window's inputs and earlier arrivals, used only to read the solution back."""
+    def solve_window(self, k: int, stop: int, part: Inputs) -> float:
+        """Solve periods [k, stop) with earlier periods fixed (`part`: the window's inputs,
+        named in errors); the window's objective. Its values stay in `x` (read with
+        `values_at`, or for the whole run with `solution`) and its row duals in `dual`."""
         with self.timings.stage("update_s"):
             cp, rp = self.col_period, self.row_period
             before = (cp >= 0) & (cp < k)
@@ -355,25 +377,39 @@ class WarmModel:
             # fixed columns keep the value they were fixed at, not the solver's rounding of it
             self.x = np.where(before, self.x, x)
             inside = (cp >= k) & (cp < stop)
-            objective = float(cost[inside] @ x[inside])
-            return self._solution(x, self.dual, objective, part, fixed, slice(k, stop))
+            return float(cost[inside] @ x[inside])
+
+    def values_at(self, name: str, k: int) -> np.ndarray | None:
+        """The kept values of variable `name` in period k (its other dimensions in label
+        order, 0 where a cell is masked); None when the model has no such variable."""
+        labels = self.labels.get(name)
+        if labels is None:
+            return None
+        return _cells(labels.at(k), self.position, self.x)
+
+    def balance_dual_at(self, k: int) -> np.ndarray:
+        """The balance rows' duals of period k from the last solve, by node (USD/t,
+        discounted)."""
+        return _cells(self.balance_labels.at(k), self.row_position, self.dual)
 
     def repeat_period(self, source: int, target: int) -> None:
         """Keep for period `target` the values kept for period `source` (its window was the
         same LP one period on), so later windows fix the right values."""
-        pos = np.full(self.nvar, -1, dtype=np.int64)
-        pos[self.vlabels] = np.arange(len(self.vlabels))
-        for name in self.model.variables:
-            labels = self.model.variables[name].labels
-            if "period" not in labels.dims:
-                continue
-            both = labels.isel(period=[source, target]).transpose(..., "period").to_numpy()
-            both = both.reshape(-1, 2)
-            src, dst = both[:, 0], both[:, 1]
+        for labels in self.labels.values():
+            src, dst = labels.at(source).ravel(), labels.at(target).ravel()
             ok = (src >= 0) & (dst >= 0)
-            src_col, dst_col = pos[src[ok]], pos[dst[ok]]
+            src_col, dst_col = self.position[src[ok]], self.position[dst[ok]]
             ok = (src_col >= 0) & (dst_col >= 0)
             self.x[dst_col[ok]] = self.x[src_col[ok]]
+
+    def solution(self, inp: Inputs, duals: np.ndarray, objective: float, stop: int) -> Solution:
+        """The Solution of the kept periods [0, stop) of a rolling run, read once from `x`;
+        `duals` (shaped like the balance labels) are the balance duals each period's own
+        window gave."""
+        part = inp if stop == len(inp.periods) else inp.window(0, stop)
+        kept = duals[self.balance_labels.index(slice(0, stop))]
+        with self.timings.stage("readback_s"):
+            return self._solution(self.x, kept, objective, part, None, slice(0, stop))
 
     def resolve(self, lower: np.ndarray | None = None, upper: np.ndarray | None = None) -> Solution:
         """Re-solve the whole horizon with new column bounds (model column order), warm."""
@@ -386,7 +422,8 @@ class WarmModel:
         with self.timings.stage("readback_s"):
             self.x = x
             objective = float(self.cost @ x)
-            return self._solution(x, self.dual, objective, self.inp, None, slice(None))
+            duals = _cells(self.balance_labels.raw, self.row_position, self.dual)
+            return self._solution(x, duals, objective, self.inp, None, slice(None))
 
     def column(self, variable: str) -> xr.DataArray:
         """Model column of every cell of `variable` (-1 where masked), for `resolve`."""
@@ -440,16 +477,15 @@ class WarmModel:
     def _solution(
         self,
         x: np.ndarray,
-        dual: np.ndarray,
+        duals: np.ndarray,
         objective: float,
         part: Inputs,
         fixed: xr.DataArray | None,
         periods: slice,
     ) -> Solution:
+        """`duals`: the balance duals of `periods` per cell, in the balance labels' shape."""
         by_label = np.full(self.nvar, np.nan)
         by_label[self.vlabels] = x
-        duals = np.full(self.ncon, np.nan)
-        duals[self.clabels] = dual
         pidx = part.period_index
 
         def pick(labels: _Labels, source: np.ndarray) -> xr.DataArray:
@@ -463,7 +499,8 @@ class WarmModel:
             found = self.labels.get(name)
             return pick(found, by_label) if found is not None else None
 
-        balance = pick(self.balance_labels, duals)
+        bl = self.balance_labels
+        balance = xr.DataArray(duals, coords={**bl.coords, "period": pidx}, dims=bl.dims)
         return read_back(values, balance, objective, part, fixed)
 
 
