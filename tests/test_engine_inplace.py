@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +15,7 @@ import pytest
 from engine_fixtures import ONE_BLOCK, chain
 from rareflow.optimize import Horizon, solve
 from rareflow.optimize.balance import MassBalanceError, check_rows
-from rareflow.optimize.inputs import SolveOptions, build_inputs
+from rareflow.optimize.inputs import Inputs, SolveOptions, build_inputs
 from rareflow.optimize.levers import Levers
 from rareflow.optimize.model import solve_model
 from rareflow.optimize.rolling import information_states
@@ -128,3 +130,33 @@ def test_refresh_refuses_another_structure() -> None:
     other = dataclasses.replace(inp, stocks_held=not inp.stocks_held)
     assert not model.refresh(other)
     assert model.inp is inp
+
+
+def test_a_run_that_switches_to_rebuilding_keeps_what_it_solved_in_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When a later information state cannot use the in-place model (other columns), the
+    periods solved in place are read back once and the rest is rebuilt per window: the run
+    equals one rebuilt throughout."""
+    rolling = importlib.import_module("rareflow.optimize.rolling")
+    original = rolling._WarmStates.solve_window
+
+    def switching(self: Any, k: int, stop: int, part: Inputs) -> float | None:
+        if k >= 3 and not self.rebuilding:  # as if the state from period 3 had other columns
+            self.rebuilding, self.done = True, self.model
+        return original(self, k, stop, part)
+
+    applied = prepare(load_scenario(SCENARIOS / "seed.yaml"))
+    kwargs = applied.solve_kwargs("myopic")
+    monkeypatch.setattr(rolling._WarmStates, "solve_window", switching)
+    mixed = solve(applied.network, SHORT, applied.levers, reuse_model=True, **kwargs)
+    monkeypatch.undo()
+    cold = solve(applied.network, SHORT, applied.levers, reuse_model=False, **kwargs)
+    assert mixed.objective == pytest.approx(cold.objective, rel=1e-7)
+    keys = ["kind", "region", "material", "period"]
+    flows = _by(mixed.flows, keys, "value").sub(_by(cold.flows, keys, "value"), fill_value=0.0)
+    assert float(flows.abs().max()) <= 1e-6 * max(1.0, float(cold.flows["value"].abs().max()))
+    price_keys = ["region", "material", "period"]
+    pd.testing.assert_series_equal(
+        _by(mixed.prices, price_keys, "price"), _by(cold.prices, price_keys, "price"), atol=1e-6
+    )
