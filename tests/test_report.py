@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pypdfium2 as pdfium
 import pytest
 import typer
 from plotly.offline import get_plotlyjs
@@ -27,6 +29,8 @@ from rareflow.report.html import render
 from rareflow.results import Result
 
 PERIODS = ["2025", "2026"]
+# screenshots kept for a reader (ignored by git), as the browser test keeps its own
+ARTIFACTS = Path(__file__).parent / "artifacts"
 
 SCENARIO = """\
 name: tiny-ban
@@ -275,6 +279,32 @@ def test_pdf_has_pages_and_the_sections(dirs: tuple[Path, Path], tmp_path: Path)
     static = render(gather(dirs[0]), static=True)
     assert static.count("<svg") >= 4
     assert "plotly" not in static.lower()
+    # every page drawn, kept as an artifact to look at; none but the last is more than half
+    # empty (a heading or chart pushed to the next page used to leave half a page blank)
+    pages = _page_images(out, "report-pdf-page")
+    assert len(pages) == len(reader.pages)
+    for number, page in enumerate(pages[:-1], start=1):
+        assert _ink_reaches(page) > 0.5, f"page {number} is more than half empty"
+
+
+def _page_images(pdf: Path, prefix: str) -> list[np.ndarray]:
+    """Each page of `pdf` drawn at 72 dpi (pdfium), saved as tests/artifacts/<prefix>-NN.png,
+    and returned as a grey-level array."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    images = []
+    document = pdfium.PdfDocument(str(pdf))
+    for number, page in enumerate(document, start=1):
+        image = page.render(scale=1.0).to_pil()
+        image.save(ARTIFACTS / f"{prefix}-{number:02d}.png")
+        images.append(np.asarray(image.convert("L")))
+    document.close()
+    return images
+
+
+def _ink_reaches(page: np.ndarray) -> float:
+    """How far down the page (0 top, 1 bottom) its lowest inked row lies."""
+    inked = np.flatnonzero((page < 200).any(axis=1))
+    return float(inked[-1] + 1) / page.shape[0] if inked.size else 0.0
 
 
 def _cli() -> typer.Typer:
