@@ -20,7 +20,8 @@ from rareflow.optimize.levers import Levers
 from rareflow.optimize.model import solve_model
 from rareflow.optimize.rolling import information_states
 from rareflow.optimize.solve import reference_flow
-from rareflow.optimize.warm import WarmModel
+from rareflow.optimize.timings import Timings
+from rareflow.optimize.warm import MatrixStore, ModelStore, WarmModel
 from rareflow.scenario import load_scenario, prepare
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -160,3 +161,39 @@ def test_a_run_that_switches_to_rebuilding_keeps_what_it_solved_in_place(
     pd.testing.assert_series_equal(
         _by(mixed.prices, price_keys, "price"), _by(cold.prices, price_keys, "price"), atol=1e-6
     )
+
+
+def test_a_structure_read_from_disk_is_the_built_one(tmp_path: Path) -> None:
+    """A second run reads the built LP from the cache instead of building it: refreshed to
+    the inputs, it is the model a build makes, column for column and row for row."""
+    horizon = Horizon("2025-01", "2025-12", "quarter")
+    inp = build_inputs(chain(), horizon, Levers(), ONE_BLOCK, None)
+    built = WarmModel(inp)
+    disk = MatrixStore(tmp_path)
+    disk.put(built.structure)
+    stored = disk.get(built.structure.key)
+    assert stored is not None and stored.fits(inp)
+    read = WarmModel(inp, structure=stored)
+    for attr in ("vlabels", "clabels", "lb", "ub", "cost", "row_lo", "row_hi", "col_period"):
+        np.testing.assert_array_equal(getattr(read, attr), getattr(built, attr))
+    assert (read.matrix != built.matrix).nnz == 0
+    assert read.resolve().objective == pytest.approx(built.resolve().objective, rel=1e-12)
+    # a store keeps models by structure: the next take reads the file, builds nothing
+    store = ModelStore(disk=disk)
+    store.take(inp, Timings())
+    assert store.built == 0
+
+
+def test_an_unreadable_stored_structure_is_built_again(tmp_path: Path) -> None:
+    horizon = Horizon("2025-01", "2025-12", "quarter")
+    inp = build_inputs(chain(), horizon, Levers(), ONE_BLOCK, None)
+    disk = MatrixStore(tmp_path)
+    store = ModelStore(disk=disk)
+    first = store.take(inp, Timings())
+    assert store.built == 1
+    (path,) = disk.directory.glob("*.npz")
+    path.write_bytes(b"not a structure")
+    assert disk.get(first.structure.key) is None
+    again = ModelStore(disk=disk)
+    again.take(inp, Timings())
+    assert again.built == 1  # built, not read

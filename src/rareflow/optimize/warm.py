@@ -25,34 +25,28 @@ whole horizon with new column bounds, the entry point for warm variants.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import highspy
+import linopy
 import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy import sparse
 
+from rareflow.cache import cache_dir
 from rareflow.optimize import constraints as c
 from rareflow.optimize.balance import check_rows
 from rareflow.optimize.constraints import restocking_yield
 from rareflow.optimize.inputs import Inputs
 from rareflow.optimize.model import Solution, SolveError, build_model, read_back
 from rareflow.optimize.timings import Timings
-
-
-def _period_of(labels: xr.DataArray, size: int) -> np.ndarray:
-    """Period position of every label (-1 for labels without a period)."""
-    out = np.full(size, -1, dtype=np.int64)
-    if "period" not in labels.dims:
-        return out
-    arr = labels.transpose(..., "period").to_numpy()
-    pos = np.broadcast_to(np.arange(arr.shape[-1]), arr.shape)
-    used = arr >= 0
-    out[arr[used]] = pos[used]
-    return out
 
 
 def _changed(held: tuple[np.ndarray, np.ndarray], lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -81,17 +75,27 @@ class _Loaded:
 
 @dataclass(frozen=True)
 class _Labels:
-    """A variable's (or constraint's) labels as a plain array, for reading a window back."""
+    """A variable's (or constraint's) labels as a plain array with its coordinates: what the
+    in-place model keeps of linopy's model once it is built."""
 
     raw: np.ndarray
     dims: tuple[str, ...]
     coords: dict[str, pd.Index]  # of the dimensions other than the period
+    periods: pd.Index | None  # the period coordinate, None without one
 
     @classmethod
     def of(cls, labels: xr.DataArray) -> _Labels:
         dims = tuple(str(d) for d in labels.dims)
         coords = {d: labels.indexes[d] for d in dims if d != "period"}
-        return cls(labels.to_numpy(), dims, coords)
+        periods = labels.indexes["period"] if "period" in dims else None
+        return cls(labels.to_numpy(), dims, coords, periods)
+
+    def array(self) -> xr.DataArray:
+        """The labels as linopy held them."""
+        coords = (
+            dict(self.coords) if self.periods is None else {**self.coords, "period": self.periods}
+        )
+        return xr.DataArray(self.raw, coords=coords, dims=self.dims)
 
     def index(self, periods: int | slice) -> tuple[int | slice, ...]:
         """The index of `periods` (one period: that dimension dropped) in arrays shaped
@@ -181,68 +185,134 @@ def _scatter(
     target[where[found]] = data[ok][found]
 
 
+@dataclass
+class Structure:
+    """What a built LP is made of, apart from its bounds, costs and right-hand sides' current
+    values: the matrix, the columns' and rows' labels and periods, and every variable's and
+    constraint's labels. Built once with linopy (`build`), or read from the on-disk cache
+    (`MatrixStore`); linopy's model itself is not kept."""
+
+    key: bytes  # structure_key of the inputs it was built from
+    matrix: sparse.csr_matrix
+    vlabels: np.ndarray
+    clabels: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    cost: np.ndarray
+    sense: np.ndarray
+    rhs: np.ndarray
+    col_period: np.ndarray
+    row_period: np.ndarray
+    nvar: int
+    ncon: int
+    variables: dict[str, _Labels]
+    constraints: dict[str, _Labels]
+    agree_need: np.ndarray  # the agreement minimum rows it has (constraints.add_agreements)
+    agree_capped: np.ndarray  # ... and cap rows
+
+    def fits(self, inp: Inputs) -> bool:
+        """Whether a model of this structure can be refreshed to `inp`: the same
+        structure_key, and no agreement row `inp` needs that it lacks."""
+        if structure_key(inp) != self.key:
+            return False
+        need, capped = _agreement_rows(inp)
+        return not ((need & ~self.agree_need).any() or (capped & ~self.agree_capped).any())
+
+    @classmethod
+    def build(cls, inp: Inputs) -> Structure:
+        m = build_model(inp, None)
+        mat = m.matrices
+        rows = mat.A
+        assert rows is not None  # every model has its balance rows
+        variables = {name: _Labels.of(m.variables[name].labels) for name in m.variables}
+        constraints = {name: _Labels.of(m.constraints[name].labels) for name in m.constraints}
+        nvar = 1 + max(int(v.raw.max()) for v in variables.values())
+        ncon = 1 + max(int(c.raw.max()) for c in constraints.values())
+        vlabels, clabels = np.asarray(mat.vlabels), np.asarray(mat.clabels)
+        need, capped = _agreement_rows(inp)
+        return cls(
+            key=structure_key(inp),
+            matrix=rows.tocsr(),
+            vlabels=vlabels,
+            clabels=clabels,
+            lb=np.asarray(mat.lb, dtype=float),
+            ub=np.asarray(mat.ub, dtype=float),
+            cost=np.asarray(mat.c, dtype=float),
+            sense=np.asarray(mat.sense),
+            rhs=np.asarray(mat.b, dtype=float),
+            col_period=_periods_of(variables, nvar)[vlabels],
+            row_period=_periods_of(constraints, ncon)[clabels],
+            nvar=nvar,
+            ncon=ncon,
+            variables=variables,
+            constraints=constraints,
+            agree_need=need,
+            agree_capped=capped,
+        )
+
+
+def _periods_of(labels: dict[str, _Labels], size: int) -> np.ndarray:
+    """Period position of every label (-1 for labels without a period)."""
+    out = np.full(size, -1, dtype=np.int64)
+    for item in labels.values():
+        if item.periods is None:
+            continue
+        axis = item.dims.index("period")
+        raw = np.moveaxis(item.raw, axis, -1)
+        pos = np.broadcast_to(np.arange(raw.shape[-1]), raw.shape)
+        used = raw >= 0
+        out[raw[used]] = np.maximum(out[raw[used]], pos[used])
+    return out
+
+
 class WarmModel:
-    """The LP of `inp`'s whole horizon in HiGHS, re-solved in place per window."""
+    """The LP of `inp`'s whole horizon, re-solved in place per window (the module docstring).
+    `structure` is a built LP of inputs with the same structure_key (from a cache): it is
+    refreshed to `inp` instead of building one."""
 
     def __init__(
-        self, inp: Inputs, timings: Timings | None = None, warm_start: bool = False
+        self,
+        inp: Inputs,
+        timings: Timings | None = None,
+        warm_start: bool = False,
+        structure: Structure | None = None,
     ) -> None:
         self.inp = inp
         self.warm_start = warm_start
         self.timings = timings if timings is not None else Timings()
         with self.timings.stage("build_s"):
-            self.model = m = build_model(inp, None)
-            self.structure = structure_key(inp)
-            self.agree_need, self.agree_capped = _agreement_rows(inp)
-            mat = m.matrices
-            self.vlabels = np.asarray(mat.vlabels)
-            self.clabels = np.asarray(mat.clabels)
-            self.lb = np.asarray(mat.lb, dtype=float)
-            self.ub = np.asarray(mat.ub, dtype=float)
-            self.cost = np.asarray(mat.c, dtype=float)
-            sense = np.asarray(mat.sense)
-            b = np.asarray(mat.b, dtype=float)
-            self.sense = sense
-            self.row_lo = np.where(sense != "<", b, -np.inf)
-            self.row_hi = np.where(sense != ">", b, np.inf)
-            rows = mat.A
-            assert rows is not None  # every model has its balance rows
-            self.matrix = rows.tocsr()
+            built = structure if structure is not None else Structure.build(inp)
+            self.structure = built
+            self.vlabels, self.clabels = built.vlabels, built.clabels
+            self.lb, self.ub, self.cost = built.lb.copy(), built.ub.copy(), built.cost.copy()
+            self.sense = built.sense
+            self.row_lo = np.where(self.sense != "<", built.rhs, -np.inf)
+            self.row_hi = np.where(self.sense != ">", built.rhs, np.inf)
+            self.matrix = built.matrix
             self.highs = highspy.Highs()
             self.highs.setOptionValue("output_flag", False)
             for key, value in inp.options.solver_options.items():
                 self.highs.setOptionValue(key, value)
             self.loaded: _Loaded | None = None  # the window LP HiGHS holds
             self.reloads = 0  # windows whose matrix differed from the one held
-            nvar = 1 + max(int(m.variables[v].labels.max()) for v in m.variables)
-            ncon = 1 + max(int(m.constraints[c].labels.max()) for c in m.constraints)
-            col_period = np.full(nvar, -1, dtype=np.int64)
-            for name in m.variables:
-                col_period = np.maximum(col_period, _period_of(m.variables[name].labels, nvar))
-            row_period = np.full(ncon, -1, dtype=np.int64)
-            for name in m.constraints:
-                row_period = np.maximum(row_period, _period_of(m.constraints[name].labels, ncon))
-            self.col_period = col_period[self.vlabels]
-            self.row_period = row_period[self.clabels]
+            self.col_period, self.row_period = built.col_period, built.row_period
             self.x = np.zeros(len(self.vlabels))
             self.dual = np.zeros(len(self.clabels))  # row duals of the last solve
-            self.nvar, self.ncon = nvar, ncon
-            self.buffer_cols, self.buffer_period, self.buffer_cap = self._buffer_columns()
+            self.nvar, self.ncon = built.nvar, built.ncon
+            # the labels of every variable by period (and of the balance rows), for read-back
+            self.labels = {n: v for n, v in built.variables.items() if v.periods is not None}
+            self.balance_labels = built.constraints["balance"]
+            # the matrix column of every variable label and the row of every constraint label
+            self.position = np.full(self.nvar, -1, dtype=np.int64)
+            self.position[self.vlabels] = np.arange(len(self.vlabels))
+            self.row_position = np.full(self.ncon, -1, dtype=np.int64)
+            self.row_position[self.clabels] = np.arange(len(self.clabels))
             self.held_rows = self._rows_of("stock_held")
             self.balance_rows = self._rows_of("balance")
-            # the labels of every variable by period (and of the balance rows), for read-back
-            self.labels = {
-                name: _Labels.of(m.variables[name].labels)
-                for name in m.variables
-                if "period" in m.variables[name].labels.dims
-            }
-            self.balance_labels = _Labels.of(m.constraints["balance"].labels)
-            # the matrix column of every variable label and the row of every constraint label
-            self.position = np.full(nvar, -1, dtype=np.int64)
-            self.position[self.vlabels] = np.arange(len(self.vlabels))
-            self.row_position = np.full(ncon, -1, dtype=np.int64)
-            self.row_position[self.clabels] = np.arange(len(self.clabels))
+            self.buffer_cols, self.buffer_period, self.buffer_cap = self._buffer_columns()
             self.balance = (0.0, 0.0)  # (largest residual, tolerance) of the last solve
+        if structure is not None and not self.refresh(inp):
+            raise ValueError("the structure given does not fit these inputs (Structure.fits)")
 
     def _load(
         self,
@@ -288,12 +358,10 @@ class WarmModel:
     def _rows_of(self, constraint: str) -> np.ndarray:
         """Which matrix rows belong to `constraint` (all False when the model has none)."""
         out = np.zeros(len(self.clabels), dtype=bool)
-        if constraint not in self.model.constraints:
+        found = self.structure.constraints.get(constraint)
+        if found is None:
             return out
-        labels = self.model.constraints[constraint].labels.to_numpy()
-        pos = np.full(self.ncon, -1, dtype=np.int64)
-        pos[self.clabels] = np.arange(len(self.clabels))
-        rows = pos[labels[labels >= 0]]
+        rows = self.row_position[found.raw[found.raw >= 0]]
         out[rows[rows >= 0]] = True
         return out
 
@@ -302,7 +370,7 @@ class WarmModel:
         is worth depends on where the window ends (constraints.buffer_worth), so its bound
         and cost move with the window."""
         self.buffer_value = self.buffer_yield = np.zeros(0)
-        if "buffer" not in self.model.variables:
+        if "buffer" not in self.structure.variables:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
         column = self.column("buffer").transpose("node", "tranche", "period")
         cols = column.to_numpy()
@@ -325,28 +393,21 @@ class WarmModel:
         when it has not (the caller builds a model for it). Every value comes from the same
         functions the build uses (constraints.variable_uppers, objective_coefficients,
         right_hand_sides), so a refreshed model is the model a build would make."""
-        need, capped = _agreement_rows(inp)
-        if structure_key(inp) != self.structure:
-            return False
-        if (need & ~self.agree_need).any() or (capped & ~self.agree_capped).any():
-            return False  # an agreement row this model lacks
+        if not self.structure.fits(inp):
+            return False  # another structure, or an agreement row this model lacks
         with self.timings.stage("update_s"):
-            m = self.model
-            col = np.full(self.nvar, -1, dtype=np.int64)
-            col[self.vlabels] = np.arange(len(self.vlabels))
+            variables, constraints = self.structure.variables, self.structure.constraints
             for name, upper in c.variable_uppers(inp).items():
-                if name in m.variables:
-                    _scatter(self.ub, col, m.variables[name].labels, upper)
+                if name in variables:
+                    _scatter(self.ub, self.position, variables[name].array(), upper)
             cost = np.zeros(len(self.vlabels))
             for name, coefficient in c.objective_coefficients(inp).items():
-                if name in m.variables:
-                    _scatter(cost, col, m.variables[name].labels, coefficient)
+                if name in variables:
+                    _scatter(cost, self.position, variables[name].array(), coefficient)
             self.cost = cost
-            row = np.full(self.ncon, -1, dtype=np.int64)
-            row[self.clabels] = np.arange(len(self.clabels))
             rhs = np.where(self.sense == "<", self.row_hi, self.row_lo)
-            for name, value in c.right_hand_sides(inp, set(m.constraints)).items():
-                _scatter(rhs, row, m.constraints[name].labels, value)
+            for name, value in c.right_hand_sides(inp, set(constraints)).items():
+                _scatter(rhs, self.row_position, constraints[name].array(), value)
             self.row_lo = np.where(self.sense != "<", rhs, -np.inf)
             self.row_hi = np.where(self.sense != ">", rhs, np.inf)
             self.inp = inp
@@ -427,10 +488,9 @@ class WarmModel:
 
     def column(self, variable: str) -> xr.DataArray:
         """Model column of every cell of `variable` (-1 where masked), for `resolve`."""
-        labels = self.model.variables[variable].labels
-        pos = np.full(self.nvar, -1, dtype=np.int64)
-        pos[self.vlabels] = np.arange(len(self.vlabels))
-        return labels.copy(data=np.where(labels.to_numpy() >= 0, pos[labels.to_numpy()], -1))
+        labels = self.structure.variables[variable]
+        raw = labels.raw
+        return labels.array().copy(data=np.where(raw >= 0, self.position[np.maximum(raw, 0)], -1))
 
     def _run(
         self,
@@ -510,10 +570,11 @@ class ModelStore:
     model of the same structure instead of building one. Up to `size` structures are kept
     (an ensemble over a network variable, e.g. three elasticities, has one per value)."""
 
-    def __init__(self, size: int = 4) -> None:
+    def __init__(self, size: int = 4, disk: MatrixStore | None = None) -> None:
         self.size = size
         self.models: OrderedDict[bytes, WarmModel] = OrderedDict()
-        self.built = 0  # models built (the other takes refreshed one)
+        self.disk = disk if disk is not None else MatrixStore()
+        self.built = 0  # models built with linopy (the other takes refreshed or read one)
 
     def take(self, inp: Inputs, timings: Timings) -> WarmModel:
         """A model of `inp` for a new rolling solve: a kept one refreshed, else built."""
@@ -525,10 +586,142 @@ class ModelStore:
             if model.refresh(inp):
                 model.x = np.zeros(len(model.vlabels))  # a new run: nothing kept yet
                 return model
-        model = WarmModel(inp, timings)
-        self.built += 1
+        with timings.stage("build_s"):  # reading a built structure stands for building it
+            stored = self.disk.get(key)
+        if stored is not None and stored.fits(inp):
+            model = WarmModel(inp, timings, structure=stored)
+        else:
+            model = WarmModel(inp, timings)
+            self.built += 1
+            self.disk.put(model.structure)
         self.models[key] = model
         self.models.move_to_end(key)
         while len(self.models) > self.size:
             self.models.popitem(last=False)
         return model
+
+
+# what the stored structures depend on besides their inputs: the code that builds the LP
+_BUILD_CODE = ("constraints.py", "model.py", "warm.py")
+_MATRIX_FORMAT = 1  # bump when the stored layout changes
+
+
+def _build_digest() -> str:
+    digest = hashlib.sha256(f"format {_MATRIX_FORMAT} linopy {linopy.__version__}".encode())
+    here = Path(__file__).parent
+    for name in _BUILD_CODE:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class MatrixStore:
+    """Built LP structures on disk (the user's cache directory, rareflow.cache), by their
+    structure key and a digest of the code that builds them: a second run of a scenario reads
+    its matrix instead of building it with linopy. A file that cannot be read is ignored and
+    the structure built again, so a damaged cache never changes a result."""
+
+    KEEP = 16
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = (directory if directory is not None else cache_dir()) / "lp"
+        self.code = _build_digest()
+
+    def _path(self, key: bytes) -> Path:
+        return self.directory / f"{key.hex()[:32]}-{self.code}.npz"
+
+    def get(self, key: bytes) -> Structure | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return _structure_from(data, key)
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def put(self, structure: Structure) -> None:
+        path = self._path(structure.key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+            np.savez(tmp, **_structure_arrays(structure))  # type: ignore[arg-type]
+            os.replace(tmp, path)  # atomic: a parallel run never reads half a file
+            self._prune()
+        except OSError:
+            pass  # a read-only cache only costs the next run a build
+
+    def _prune(self) -> None:
+        """Keep the `KEEP` most recently written structures (each is tens of MB)."""
+        files = sorted(self.directory.glob("*.npz"), key=lambda p: p.stat().st_mtime)
+        for old in files[: max(0, len(files) - self.KEEP)]:
+            old.unlink(missing_ok=True)
+
+
+_ARRAYS = (
+    "vlabels",
+    "clabels",
+    "lb",
+    "ub",
+    "cost",
+    "sense",
+    "rhs",
+    "col_period",
+    "row_period",
+    "agree_need",
+    "agree_capped",
+)
+
+
+def _describe(labels: _Labels) -> dict[str, object]:
+    def values(index: pd.Index) -> dict[str, object]:
+        return {"values": index.tolist(), "object": index.dtype == object}
+
+    periods = None if labels.periods is None else values(labels.periods)
+    coords = {d: values(i) for d, i in labels.coords.items()}
+    return {"dims": list(labels.dims), "coords": coords, "periods": periods}
+
+
+def _restore(raw: np.ndarray, meta: dict[str, Any]) -> _Labels:
+    def index(spec: dict[str, Any], name: str) -> pd.Index:
+        return pd.Index(spec["values"], name=name, dtype=object if spec["object"] else None)
+
+    coords = {d: index(spec, d) for d, spec in meta["coords"].items()}
+    periods = None if meta["periods"] is None else index(meta["periods"], "period")
+    return _Labels(raw, tuple(meta["dims"]), coords, periods)
+
+
+def _structure_arrays(s: Structure) -> dict[str, np.ndarray]:
+    out = {name: np.asarray(getattr(s, name)) for name in _ARRAYS}
+    out["matrix_data"], out["matrix_indices"] = s.matrix.data, s.matrix.indices
+    out["matrix_indptr"], out["matrix_shape"] = s.matrix.indptr, np.asarray(s.matrix.shape)
+    meta = {
+        "nvar": s.nvar,
+        "ncon": s.ncon,
+        "variables": {n: _describe(v) for n, v in s.variables.items()},
+        "constraints": {n: _describe(c) for n, c in s.constraints.items()},
+    }
+    out["meta"] = np.array(json.dumps(meta))
+    for kind, labels in (("v", s.variables), ("c", s.constraints)):
+        for name, item in labels.items():
+            out[f"{kind}:{name}"] = item.raw
+    return out
+
+
+def _structure_from(data: Any, key: bytes) -> Structure:
+    meta = json.loads(str(data["meta"]))
+    shape = tuple(int(v) for v in data["matrix_shape"])
+    matrix = sparse.csr_matrix(
+        (data["matrix_data"], data["matrix_indices"], data["matrix_indptr"]), shape=shape
+    )
+    arrays = {name: np.asarray(data[name]) for name in _ARRAYS}
+    variables = {n: _restore(data[f"v:{n}"], m) for n, m in meta["variables"].items()}
+    constraints = {n: _restore(data[f"c:{n}"], m) for n, m in meta["constraints"].items()}
+    return Structure(
+        key=key,
+        matrix=matrix,
+        nvar=int(meta["nvar"]),
+        ncon=int(meta["ncon"]),
+        variables=variables,
+        constraints=constraints,
+        **arrays,
+    )
