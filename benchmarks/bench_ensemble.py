@@ -122,7 +122,8 @@ def section(samples: int, k: int, wc: dict[str, float], dask: dict[int, float]) 
         "calibration; each distinct value of an uncertain reference value, here the three "
         "magnet elasticities, is calibrated once per worker). A warm worker refreshes its "
         "in-place LP from sample to sample where only bounds, costs and right-hand sides "
-        "change; cold builds it (see docs/ensembles.md); "
+        "change; cold takes it as `rareflow run` does, built or read from the on-disk "
+        "cache of built structures (see docs/ensembles.md); "
         f"the scenario solves with {_foresight()} foresight, so one sample is "
         f"{'one LP' if _foresight() == 'perfect' else 'one LP per period'} plus the reference "
         '("normal flow") solves of the licence. '

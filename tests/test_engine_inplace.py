@@ -22,6 +22,7 @@ from rareflow.optimize.rolling import information_states
 from rareflow.optimize.solve import reference_flow
 from rareflow.optimize.timings import Timings
 from rareflow.optimize.warm import MatrixStore, ModelStore, WarmModel
+from rareflow.results import Result
 from rareflow.scenario import load_scenario, prepare
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -34,6 +35,19 @@ def _by(frame: pd.DataFrame, keys: list[str], value: str) -> pd.Series:
     return frame.set_index(keys)[value].sort_index()
 
 
+def _assert_same_market(a: Result, b: Result) -> None:
+    """The same objective (relative 1e-7), flows and prices (solver tolerance) in every
+    period."""
+    assert a.objective == pytest.approx(b.objective, rel=1e-7)
+    keys = ["kind", "region", "material", "period"]
+    flows = _by(a.flows, keys, "value").sub(_by(b.flows, keys, "value"), fill_value=0.0)
+    assert float(flows.abs().max()) <= 1e-6 * max(1.0, float(b.flows["value"].abs().max()))
+    price_keys = ["region", "material", "period"]
+    pd.testing.assert_series_equal(
+        _by(a.prices, price_keys, "price"), _by(b.prices, price_keys, "price"), atol=1e-6
+    )
+
+
 @pytest.mark.parametrize("name", ["baseline", "seed", "china-2025-04-licensing"])
 def test_in_place_equals_rebuild(name: str) -> None:
     applied = prepare(load_scenario(SCENARIOS / f"{name}.yaml"))
@@ -44,14 +58,7 @@ def test_in_place_equals_rebuild(name: str) -> None:
     np.testing.assert_allclose(
         warm.summary["solver_objectives"], cold.summary["solver_objectives"], rtol=1e-7
     )
-    assert warm.objective == pytest.approx(cold.objective, rel=1e-7)
-    keys = ["kind", "region", "material", "period"]
-    flows = _by(warm.flows, keys, "value").sub(_by(cold.flows, keys, "value"), fill_value=0.0)
-    assert float(flows.abs().max()) <= 1e-6 * max(1.0, float(cold.flows["value"].abs().max()))
-    price_keys = ["region", "material", "period"]
-    pd.testing.assert_series_equal(
-        _by(warm.prices, price_keys, "price"), _by(cold.prices, price_keys, "price"), atol=1e-6
-    )
+    _assert_same_market(warm, cold)
     # the in-place path built once; the rebuild path built a model per period
     assert warm.summary["timings"]["update_s"] > 0.0
     assert cold.summary["timings"]["update_s"] == 0.0
@@ -153,14 +160,7 @@ def test_a_run_that_switches_to_rebuilding_keeps_what_it_solved_in_place(
     mixed = solve(applied.network, SHORT, applied.levers, reuse_model=True, **kwargs)
     monkeypatch.undo()
     cold = solve(applied.network, SHORT, applied.levers, reuse_model=False, **kwargs)
-    assert mixed.objective == pytest.approx(cold.objective, rel=1e-7)
-    keys = ["kind", "region", "material", "period"]
-    flows = _by(mixed.flows, keys, "value").sub(_by(cold.flows, keys, "value"), fill_value=0.0)
-    assert float(flows.abs().max()) <= 1e-6 * max(1.0, float(cold.flows["value"].abs().max()))
-    price_keys = ["region", "material", "period"]
-    pd.testing.assert_series_equal(
-        _by(mixed.prices, price_keys, "price"), _by(cold.prices, price_keys, "price"), atol=1e-6
-    )
+    _assert_same_market(mixed, cold)
 
 
 def test_a_structure_read_from_disk_is_the_built_one(tmp_path: Path) -> None:
