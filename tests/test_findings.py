@@ -84,7 +84,7 @@ def test_why_names_the_binding_licence_cap_and_its_shadow_price() -> None:
     run = SimpleNamespace(licences=licences, prices=prices)
     (text,) = binding_licences(run)  # type: ignore[arg-type]
     # April binds (departures at the approved 25 t, 75 t waiting); May clears the backlog
-    assert "bind on oxide:Dy in 1 period from 2025-04 to 2025-04" in text
+    assert "bind on oxide:Dy from CHN in 1 period from 2025-04 to 2025-04" in text
     assert "up to 75 t wait in the backlog (most for JPN)" in text
     # the cap's shadow price: Japan's price less China's in the binding period
     assert "worth 60.0 USD/kg" in text
@@ -93,6 +93,12 @@ def test_why_names_the_binding_licence_cap_and_its_shadow_price() -> None:
     (text,) = binding_licences(clear)  # type: ignore[arg-type]
     assert text.startswith("Why: no export licence holds trade back")
     assert binding_licences(SimpleNamespace(licences=licences.iloc[:0], prices=prices)) == []  # type: ignore[arg-type]
+    # China's rules reach re-exports: a second exporter's licence on the same material is
+    # named beside China's, by the backlog behind it, not folded under the first row's name
+    again = licences.iloc[:1].assign(origin="USA", arc="USA>JPN:oxide:Dy", backlog=90.0)
+    both = SimpleNamespace(licences=pd.concat([licences, again]), prices=prices)
+    (text,) = binding_licences(both)  # type: ignore[arg-type]
+    assert "bind on oxide:Dy from USA, CHN in 1 period" in text
 
 
 def test_the_capacity_table_and_why_a_plant_binds() -> None:
@@ -187,3 +193,36 @@ def test_supplier_swaps_at_unchanged_prices_are_one_sentence() -> None:
     assert text[1].startswith("Supplier swaps at unchanged prices (ROW oxide:La; 1,700 t in all)")
     # without the runs every re-routing stands on its own
     assert len(_gap_fillers(cmp)) == 2  # type: ignore[arg-type]
+
+
+def test_one_run_says_how_far_prices_outside_china_stand_apart() -> None:
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from rareflow.comparison.findings import _price_gaps
+
+    prices = pd.DataFrame(
+        {
+            "region": ["CHN", "JPN", "CHN", "JPN"],
+            "material": ["oxide:Dy"] * 4,
+            "period": ["2025-04", "2025-04", "2025-05", "2025-05"],
+            "price": [200.0, 300.0, 210.0, 220.0],
+        }
+    )
+    shortfalls = pd.DataFrame(
+        {"region": ["JPN"], "material": ["oxide:Dy"], "period": ["2025-04"], "reference": [10.0]}
+    )
+    flows = pd.DataFrame(columns=["kind", "region", "material", "period", "value"])
+    run = SimpleNamespace(prices=prices, shortfalls=shortfalls, flows=flows)
+    run.periods = ["2025-04", "2025-05"]
+    (text,) = _price_gaps(run)  # type: ignore[arg-type]
+    # outside China (Japan alone) 260 on average against China's 205: +27%
+    assert text == (
+        "oxide:Dy averages 260.0 USD/kg outside China and 205.0 inside (+27%); the gap is "
+        "widest in 2025-04 (300.0 against 200.0)."
+    )
+    # within 5% of China's price: nothing to say
+    level = SimpleNamespace(prices=prices.assign(price=200.0), shortfalls=shortfalls, flows=flows)
+    level.periods = run.periods
+    assert _price_gaps(level) == []  # type: ignore[arg-type]

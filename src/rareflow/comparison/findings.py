@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from rareflow.comparison.common import mean_price, period_years, prices_at
-from rareflow.comparison.measures import Comparison
+from rareflow.comparison.measures import Comparison, price_gaps
 from rareflow.results import Result
 
 # below this share of the reference demand a change in unserved demand is not a finding
@@ -248,6 +248,12 @@ def binding_licences(result: Result, periods: set[str] | None = None) -> list[st
         part = binding[binding["material"] == material]
         when = sorted(set(part["period"].astype(str)))
         held = part.groupby("destination")["backlog"].sum().sort_values(ascending=False)
+        # several exporters may hold licences on one material (China's rules reach
+        # re-exports): name them by the backlog behind them, not the first row's
+        by_origin = part.groupby("origin")["backlog"].sum().sort_values(ascending=False)
+        origins = ", ".join(map(str, by_origin.index[:NAMED]))
+        more = len(by_origin) - NAMED
+        origins += f" and {more} more" if more > 0 else ""
         weights = part["backlog"].where(part["gap"].notna(), 0.0)
         gap = (
             float((part["gap"].fillna(0.0) * weights).sum() / weights.sum())
@@ -255,7 +261,7 @@ def binding_licences(result: Result, periods: set[str] | None = None) -> list[st
             else 0.0
         )
         out.append(
-            f"Why: {part['origin'].iloc[0]}'s export licences bind on {material} in "
+            f"Why: export licences bind on {material} from {origins} in "
             f"{len(when)} period{'s' if len(when) > 1 else ''} from {when[0]} to {when[-1]}: "
             "exports leave at the approved "
             f"volume while up to {_t(float(peaks[material]))} wait in the backlog (most for "
@@ -389,7 +395,8 @@ def _stock_draw(cmp: Comparison) -> str:
 
 
 def run_findings(result: Result) -> list[str]:
-    """Sentences on one run alone: unserved demand, physical shortage, where it falls."""
+    """Sentences on one run alone: unserved demand, physical shortage, where it falls, how
+    far prices outside China stand from China's, and the export licences that bind."""
     sf = result.shortfalls
     reference = float(sf["reference"].sum())
     unserved = float(sf["unserved"].sum())
@@ -402,10 +409,27 @@ def run_findings(result: Result) -> list[str]:
     named = ", ".join(f"{region} {_pct(float(share))}" for region, share in worst["share"].items())
     periods = result.periods
     span = f"{periods[0]}..{periods[-1]}" if periods else "the horizon"
-    return [
+    out = [
         f"Unserved demand over {span}: {_t(unserved)}, {_pct(share)} of reference demand; "
         f"highest shares: {named}.",
         shortage_sentence(result),
+        *_price_gaps(result),
+        *binding_licences(result),
+    ]
+    return [s for s in out if s]
+
+
+def _price_gaps(result: Result) -> list[str]:
+    """The key materials whose price outside China stands apart from China's (>= 5% on
+    average over the run), largest first."""
+    gaps = price_gaps(result, list(result.periods))
+    gaps = gaps[gaps["gap_pct"].abs() >= 5.0]
+    gaps = gaps.reindex(gaps["gap_pct"].abs().sort_values(ascending=False).index).head(NAMED)
+    return [
+        f"{r['material']} averages {float(r['outside']):,.1f} USD/kg outside China and "
+        f"{float(r['china']):,.1f} inside ({float(r['gap_pct']):+.0f}%); the gap is widest in "
+        f"{r['widest']} ({float(r['outside_then']):,.1f} against {float(r['china_then']):,.1f})."
+        for r in gaps.to_dict("records")
     ]
 
 

@@ -123,6 +123,40 @@ def price_change(
     return out.reset_index(), series
 
 
+def price_gaps(
+    result: Result, periods: list[str], materials: Iterable[str] = KEY_MATERIALS
+) -> pd.DataFrame:
+    """One run's prices inside China and outside it (use-weighted), by material: the means
+    over the periods (USD/kg), the gap outside minus inside in % of China's mean, and the
+    period where the gap is widest with both prices then."""
+    mats = expand_materials(materials, set(result.prices["material"].astype(str)))
+    series = _price_series(result, mats, periods, use_weights(result, periods)).dropna()
+    if series.empty:
+        return pd.DataFrame(
+            columns=[
+                "material",
+                "china",
+                "outside",
+                "gap_pct",
+                "widest",
+                "china_then",
+                "outside_then",
+            ]
+        )
+    series = series.assign(gap=series["outside"] - series["china"])
+    means = series.groupby("material")[["china", "outside"]].mean()
+    widest = series.loc[series.groupby("material")["gap"].idxmax()].set_index("material")
+    out = means.assign(
+        gap_pct=100
+        * (means["outside"] - means["china"])
+        / means["china"].where(means["china"] > 0),
+        widest=widest["period"],
+        china_then=widest["china"],
+        outside_then=widest["outside"],
+    )
+    return out.reindex([m for m in mats if m in out.index]).reset_index()
+
+
 def trade_change(a: Result, b: Result, periods: list[str]) -> pd.DataFrame:
     """Inflow of each importer and material by origin (t over the periods) in A and B."""
     keys = ["destination", "material", "origin"]
