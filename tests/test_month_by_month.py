@@ -111,3 +111,34 @@ def test_month_by_month_lines_up_a_and_b() -> None:
     # China's own unserved demand is not "outside China"
     assert frame.loc[("2025-05", "unserved_outside_china"), "b"] == pytest.approx(3.0)
     assert frame.loc[("2025-05", "arrivals_outside_china"), "a"] == pytest.approx(5.0)
+
+
+def test_compare_prints_prices_month_by_month_for_the_licensed_materials() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from rareflow.cli.compare import _print_monthly_prices
+
+    series = pd.DataFrame(
+        {
+            "material": ["oxide:Dy"] * 4 + ["oxide:Nd"] * 2,
+            "period": ["2025-04", "2025-05"] * 3,
+            "china": [200.0, 210.0, 200.0, 205.0, 60.0, 60.0],
+            "outside": [220.0, 230.0, 300.0, 330.0, 61.0, 61.0],
+            "scenario": ["A", "A", "B", "B", "B", "B"],
+        }
+    )
+
+    class Cmp(dict):  # type: ignore[type-arg]
+        name_a, name_b = "A", "B"
+
+    buffer = StringIO()
+    _print_monthly_prices(Console(file=buffer, width=200), Cmp(price_series=series), {"oxide:Dy"})
+    text = buffer.getvalue()
+    # B's price outside China, its change against A, and China's price, each month
+    assert "300.0 (+80.0) / 200.0" in text and "330.0 (+100.0) / 205.0" in text
+    assert "oxide:Nd" not in text  # not under a licence regime
+    quiet = StringIO()
+    _print_monthly_prices(Console(file=quiet), Cmp(price_series=series), set())
+    assert quiet.getvalue() == ""

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
@@ -187,6 +188,8 @@ def compare(
         top,
     )
     _print_month_by_month(console, cmp)
+    licensed = set(la.result.licences["material"]) | set(lb.result.licences["material"])
+    _print_monthly_prices(console, cmp, licensed)
     if out is not None:
         written = cmp.write(out)
         console.print(f"wrote {len(written)} files to {out} (charts: {out / 'charts.html'})")
@@ -218,6 +221,40 @@ def _print_month_by_month(console: Console, cmp: Comparison) -> None:
     for period in wide.index:
         b, diff = wide.loc[period], change.loc[period]
         cells = [f"{b[key]:,.0f} ({diff[key]:+,.0f})" for key, _ in columns]
+        table.add_row(str(period), *cells)
+    console.print(table)
+
+
+def _print_monthly_prices(console: Console, cmp: Comparison, licensed: set[str]) -> None:
+    """Prices outside China (use-weighted) and in China, period by period, of the key
+    materials under a licence regime (`licensed`; USD/kg, B with B - A beside it)."""
+    series = cmp["price_series"]
+    mats = [m for m in dict.fromkeys(series["material"]) if m in licensed]
+    if not mats:
+        return
+    wide = series.pivot_table(
+        index="period", columns=["material", "scenario"], values=["outside", "china"]
+    )
+    table = Table(
+        title=f"Prices month by month, {cmp.name_b} (change against {cmp.name_a}); USD/kg, "
+        "outside China (use-weighted) / in China"
+    )
+    table.add_column("period")
+    for material in mats:
+        table.add_column(material, justify="right")
+    for period in wide.index:
+        row = wide.loc[period]
+        cells = []
+        for material in mats:
+            out_b, out_a, chn_b = (
+                float(row.get((where, material, name), np.nan))
+                for where, name in (
+                    ("outside", cmp.name_b),
+                    ("outside", cmp.name_a),
+                    ("china", cmp.name_b),
+                )
+            )
+            cells.append(f"{out_b:,.1f} ({out_b - out_a:+,.1f}) / {chn_b:,.1f}")
         table.add_row(str(period), *cells)
     console.print(table)
 
