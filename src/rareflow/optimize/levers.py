@@ -9,6 +9,7 @@ Dates (start, end) are ISO dates; an empty start means "from the beginning", an 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -238,16 +239,22 @@ def frame_hash(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def _pattern_regex(pattern: object) -> str:
+def _pattern_regex(pattern: object) -> re.Pattern[str]:
     text = (
         "*"
         if pattern is None or (isinstance(pattern, float) and np.isnan(pattern))
         else str(pattern)
     )
+    return _compiled(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(text: str) -> re.Pattern[str]:
+    """A selector's regular expression, compiled once per process."""
     parts = [p.strip() for p in re.split(r"[;,]", text) if p.strip()]
     if not parts:
         parts = ["*"]
-    return "|".join(f"(?:{fnmatch.translate(p)})" for p in parts)
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in parts))
 
 
 def select(values: pd.Series, pattern: object) -> np.ndarray:
@@ -261,8 +268,9 @@ def select_matrix(values: pd.Series, patterns: pd.Series) -> np.ndarray:
     if len(patterns) == 0:
         return np.zeros((0, len(values)), dtype=bool)
     codes, uniques = pd.factorize(values.astype(str).to_numpy(), use_na_sentinel=False)
-    distinct = pd.Series(uniques, dtype=object)
-    rows = [
-        np.asarray(distinct.str.match(_pattern_regex(p)).to_numpy(), dtype=bool) for p in patterns
-    ]
+    distinct = [str(u) for u in uniques]
+    rows = []
+    for p in patterns:
+        rx = _pattern_regex(p)
+        rows.append(np.fromiter((rx.match(u) is not None for u in distinct), bool, len(distinct)))
     return np.vstack(rows)[:, codes]
