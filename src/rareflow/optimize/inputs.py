@@ -170,51 +170,100 @@ class Inputs:
         return labels(self.periods.index, "period")
 
 
+@dataclass(frozen=True)
+class NetworkArrays:
+    """What `build_inputs` takes from the network and horizon alone (no lever touches it):
+    computed once per solve and shared by the inputs of every information state."""
+
+    periods: pd.DataFrame
+    length: xr.DataArray
+    discount: xr.DataArray
+    steps: pd.DataFrame
+    facilities: pd.DataFrame
+    coefficients: pd.DataFrame
+    arcs: pd.DataFrame
+    demand: pd.DataFrame
+    stocks: pd.DataFrame
+    nodes: pd.DataFrame
+    supply_cap: np.ndarray  # [step, period] t/yr before the levers
+    facility_cap: np.ndarray  # [facility, period] t/yr before the levers
+    kernel: dict[int, np.ndarray]
+    reference: np.ndarray  # [dem, period] t
+    widths: np.ndarray
+    wtp: np.ndarray
+    buffer_size: np.ndarray
+    buffer_value: np.ndarray
+
+    @classmethod
+    def of(cls, network: Network, horizon: Horizon, options: SolveOptions) -> NetworkArrays:
+        periods = horizon.periods.set_index("period")
+        pidx = labels(periods.index, "period")
+        t_years = (periods["start"] - periods["start"].iloc[0]).dt.days.to_numpy() / 365.25
+        materials = network.materials.set_index("material")
+        steps = _supply(network, materials)
+        facilities, coefficients = _facilities(network)
+        arcs = _arcs(network)
+        demand = _demand(network)
+        stocks = _stocks(network)
+        supply_cap, facility_cap = _capacities(network, periods, steps, facilities)
+        widths, wtp = _demand_blocks(demand, options)
+        buffer_size, buffer_value = valued_stocks(network, stocks, periods)
+        return cls(
+            periods=periods,
+            length=data_array(periods["length"].to_numpy(), pidx),
+            discount=data_array((1.0 + options.discount_rate) ** (-t_years), pidx),
+            steps=steps,
+            facilities=facilities,
+            coefficients=coefficients,
+            arcs=arcs,
+            demand=demand,
+            stocks=stocks,
+            nodes=_nodes(steps, coefficients, arcs, demand, stocks),
+            supply_cap=supply_cap,
+            facility_cap=facility_cap,
+            kernel=delivery_kernel(periods, arcs, horizon.months_per_period),
+            reference=_demand_reference(network, demand, periods, labels(demand.index, "dem")),
+            widths=widths,
+            wtp=wtp,
+            buffer_size=buffer_size,
+            buffer_value=buffer_value,
+        )
+
+
 def build_inputs(
     network: Network,
     horizon: Horizon,
     levers: Levers,
     options: SolveOptions,
     normal_flow: xr.DataArray | None = None,
+    base: NetworkArrays | None = None,
 ) -> Inputs:
     """All arrays of the LP over the whole horizon.
 
     `normal_flow` [arc, period] in t/yr is the reference flow that share-of-normal bounds and
-    licences refer to; it is required when `levers.needs_normal_flow()`.
+    licences refer to; it is required when `levers.needs_normal_flow()`. `base` is
+    NetworkArrays.of(network, horizon, options) when the caller already has it (the inputs
+    of several information states share it).
     """
-    periods = horizon.periods.set_index("period")
+    b = base if base is not None else NetworkArrays.of(network, horizon, options)
+    periods, steps, facilities, arcs, demand = b.periods, b.steps, b.facilities, b.arcs, b.demand
     pidx = labels(periods.index, "period")
-    length = data_array(periods["length"].to_numpy(), pidx)
-    t_years = (periods["start"] - periods["start"].iloc[0]).dt.days.to_numpy() / 365.25
-    discount = data_array((1.0 + options.discount_rate) ** (-t_years), pidx)
-
-    materials = network.materials.set_index("material")
-    steps = _supply(network, materials)
-    facilities, coefficients = _facilities(network)
-    arcs = _arcs(network)
-    demand = _demand(network)
-    stocks = _stocks(network)
-    nodes = _nodes(steps, coefficients, arcs, demand, stocks)
-
     sidx = labels(steps.index, "step")
     fidx = labels(facilities.index, "facility")
-    supply_cap, facility_cap = _capacities(network, levers, periods, steps, facilities)
+    supply_cap, facility_cap = apply_capacity_levers(
+        levers, periods, steps, facilities, b.supply_cap.copy(), b.facility_cap.copy()
+    )
 
     aidx = labels(arcs.index, "arc")
     normal = normal_flows(levers, periods, arcs, normal_flow)
     arc_tax = arc_taxes(levers, periods, arcs, demand)
     upper_t, queue = arc_upper_bounds(levers, periods, arcs, normal, horizon.months_per_period)
-    kernel = delivery_kernel(periods, arcs, horizon.months_per_period)
 
     didx = labels(demand.index, "dem")
-    ref = _demand_reference(network, demand, periods, didx)
-    widths, wtp = _demand_blocks(demand, options)
-    bidx = pd.Index(range(len(widths)), name="block")
-
-    stock_nodes = labels(stocks.index, "node")
-    buffer_size, buffer_value = valued_stocks(network, stocks, periods)
+    bidx = pd.Index(range(len(b.widths)), name="block")
+    stock_nodes = labels(b.stocks.index, "node")
     buffer_target = with_precaution(
-        network, buffer_size, announced_ahead(levers, arcs, periods), arcs, stock_nodes
+        network, b.buffer_size, announced_ahead(levers, arcs, periods), arcs, stock_nodes
     )
     tranches = pd.Index(list(TRANCHES), name="tranche")
     agreements, agree_min, agree_max = agreement_bounds(network, levers, periods, arcs)
@@ -225,30 +274,32 @@ def build_inputs(
         allowed = upper.sel(arc=list(agree_min.indexes["arc"]))
         agree_min = agree_min.where(agree_min <= allowed, allowed)
     quota_coef, quota_total = quota_arrays(levers, periods, arcs)
+    ref = b.reference
+    length = periods["length"].to_numpy()[None, :]
 
     return Inputs(
         periods=periods,
-        length=length,
-        discount=discount,
-        nodes=nodes,
+        length=b.length,
+        discount=b.discount,
+        nodes=b.nodes,
         steps=steps,
-        supply_cap=data_array(supply_cap * periods["length"].to_numpy()[None, :], sidx, pidx),
+        supply_cap=data_array(supply_cap * length, sidx, pidx),
         facilities=facilities,
-        facility_cap=data_array(facility_cap * periods["length"].to_numpy()[None, :], fidx, pidx),
-        coefficients=coefficients,
+        facility_cap=data_array(facility_cap * length, fidx, pidx),
+        coefficients=b.coefficients,
         arcs=arcs,
         arc_cost=data_array(arcs["cost"].to_numpy()[:, None] + arc_tax, aidx, pidx),
         arc_tax=data_array(arc_tax, aidx, pidx),
         arc_upper=upper,
-        kernel={k: data_array(w, aidx, pidx) for k, w in kernel.items()},
+        kernel={k: data_array(w, aidx, pidx) for k, w in b.kernel.items()},
         demand=demand,
         demand_ref=data_array(ref, didx, pidx),
-        block_upper=data_array(widths[None, :, None] * ref[:, None, :], didx, bidx, pidx),
-        wtp=data_array(wtp, didx, bidx),
-        stocks=stocks,
-        stock_initial=data_array(stocks["initial"].to_numpy(), stock_nodes),
+        block_upper=data_array(b.widths[None, :, None] * ref[:, None, :], didx, bidx, pidx),
+        wtp=data_array(b.wtp, didx, bidx),
+        stocks=b.stocks,
+        stock_initial=data_array(b.stocks["initial"].to_numpy(), stock_nodes),
         buffer_target=data_array(buffer_target, stock_nodes, tranches, pidx),
-        buffer_value=data_array(buffer_value, stock_nodes, tranches, pidx),
+        buffer_value=data_array(b.buffer_value, stock_nodes, tranches, pidx),
         agreements=agreements,
         agree_min=agree_min,
         agree_max=agree_max,
@@ -261,13 +312,12 @@ def build_inputs(
 
 def _capacities(
     network: Network,
-    levers: Levers,
     periods: pd.DataFrame,
     steps: pd.DataFrame,
     facilities: pd.DataFrame,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """[step, period] and [facility, period] capacity in t/yr: the yearly paths, then the
-    levers' overrides and outages."""
+    """[step, period] and [facility, period] capacity in t/yr: the yearly paths (the levers'
+    overrides and outages are applied by build_inputs)."""
     years = periods["year"].to_numpy()
     supply_cap = expand_years(
         network.supply_capacity,
@@ -287,7 +337,7 @@ def _capacities(
         "zero",
         0.0,
     )
-    return apply_capacity_levers(levers, periods, steps, facilities, supply_cap, facility_cap)
+    return supply_cap, facility_cap
 
 
 def _demand_reference(

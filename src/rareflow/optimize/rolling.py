@@ -18,7 +18,7 @@ import xarray as xr
 from rareflow.network import Network
 from rareflow.optimize.balance import MassBalanceError, check_mass_balance, node_flows
 from rareflow.optimize.horizon import Horizon
-from rareflow.optimize.inputs import Inputs, SolveOptions, build_inputs
+from rareflow.optimize.inputs import Inputs, NetworkArrays, SolveOptions, build_inputs
 from rareflow.optimize.levers import Levers
 from rareflow.optimize.model import Solution, solve_model
 from rareflow.optimize.timings import Timings
@@ -60,12 +60,14 @@ def information_states(
     normal: xr.DataArray | None,
     full: Inputs,
     base_size: int,
+    base: NetworkArrays | None = None,
 ) -> list[State]:
     """What a rolling solve knows, period by period: from each announcement date inside the
     horizon on, the levers announced by then (Levers.known_before). A window starting at period
     k is built from the last state starting at or before k, so a lead time or a licence delay
     never shows policy not yet announced, and a delay not yet announced does not lengthen the
-    window either. Perfect foresight (one window) sees everything: one state, the full inputs."""
+    window either. Perfect foresight (one window) sees everything: one state, the full inputs.
+    `base` (NetworkArrays) is shared by every state's inputs when given."""
     n = len(full.periods)
     if base_size >= n:
         return [State(0, full, n)]
@@ -82,7 +84,9 @@ def information_states(
         known_count = count
         known = levers if count == len(dates) else levers.known_before(when)
         inputs = (
-            full if count == len(dates) else build_inputs(network, horizon, known, options, normal)
+            full
+            if count == len(dates)
+            else build_inputs(network, horizon, known, options, normal, base)
         )
         size = max(base_size, longest_lag(network, horizon, known, options) + 1)
         states.append(State(k, inputs, min(size, n)))

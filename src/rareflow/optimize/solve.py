@@ -14,7 +14,7 @@ from rareflow.cache import default_flow_store
 from rareflow.network import Network
 from rareflow.optimize.assemble import assemble, network_hashes, versions
 from rareflow.optimize.horizon import Horizon
-from rareflow.optimize.inputs import SolveOptions, build_inputs
+from rareflow.optimize.inputs import NetworkArrays, SolveOptions, build_inputs
 from rareflow.optimize.levers import Levers
 from rareflow.optimize.rolling import (
     Counter,
@@ -97,8 +97,11 @@ def solve(
             models,
         )
     with timings.stage("build_s"):
-        inp = build_inputs(network, horizon, levers, options, normal)
-        states = information_states(network, horizon, levers, options, normal, inp, base_size)
+        arrays = NetworkArrays.of(network, horizon, options)  # shared by every state's inputs
+        inp = build_inputs(network, horizon, levers, options, normal, arrays)
+        states = information_states(
+            network, horizon, levers, options, normal, inp, base_size, arrays
+        )
         if base_size == 1:
             # myopic: a window stretched by transit does not trade stocks against its future
             # (one-period windows have no future: their LP stays without those rows)
