@@ -20,8 +20,9 @@ from rareflow.optimize.levers import Levers
 from rareflow.optimize.model import solve_model
 from rareflow.optimize.rolling import information_states
 from rareflow.optimize.solve import reference_flow
+from rareflow.optimize.structure import MatrixStore
 from rareflow.optimize.timings import Timings
-from rareflow.optimize.warm import MatrixStore, ModelStore, WarmModel
+from rareflow.optimize.warm import ModelStore, WarmModel
 from rareflow.results import Result
 from rareflow.scenario import load_scenario, prepare
 
