@@ -30,6 +30,7 @@ from rareflow.comparison import (
     load_input,
 )
 from rareflow.comparison.findings import comparison_findings
+from rareflow.comparison.timeline import restricted_materials
 from rareflow.errors import RareflowError, one_line
 from rareflow.scenario.shipped import SCENARIOS_DIR as _SHIPPED_SCENARIOS
 
@@ -188,8 +189,7 @@ def compare(
         top,
     )
     _print_month_by_month(console, cmp)
-    licensed = set(la.result.licences["material"]) | set(lb.result.licences["material"])
-    _print_monthly_prices(console, cmp, licensed)
+    _print_monthly_prices(console, cmp, set(restricted_materials(la.result, lb.result)))
     if out is not None:
         written = cmp.write(out)
         console.print(f"wrote {len(written)} files to {out} (charts: {out / 'charts.html'})")
@@ -225,11 +225,12 @@ def _print_month_by_month(console: Console, cmp: Comparison) -> None:
     console.print(table)
 
 
-def _print_monthly_prices(console: Console, cmp: Comparison, licensed: set[str]) -> None:
+def _print_monthly_prices(console: Console, cmp: Comparison, restricted: set[str]) -> None:
     """Prices outside China (use-weighted) and in China, period by period, of the key
-    materials under a licence regime (`licensed`; USD/kg, B with B - A beside it)."""
+    materials the month-by-month table counts (`restricted`, timeline.restricted_materials;
+    USD/kg, B with B - A beside it)."""
     series = cmp["price_series"]
-    mats = [m for m in dict.fromkeys(series["material"]) if m in licensed]
+    mats = [m for m in dict.fromkeys(series["material"]) if m in restricted]
     if not mats:
         return
     wide = series.pivot_table(

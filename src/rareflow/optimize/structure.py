@@ -138,16 +138,17 @@ class Structure:
     agree_need: np.ndarray  # the agreement minimum rows it has (constraints.add_agreements)
     agree_capped: np.ndarray  # ... and cap rows
 
-    def fits(self, inp: Inputs) -> bool:
+    def fits(self, inp: Inputs, key: bytes | None = None) -> bool:
         """Whether a model of this structure can be refreshed to `inp`: the same
-        structure_key, and no agreement row `inp` needs that it lacks."""
-        if structure_key(inp) != self.key:
+        structure_key (`key`, when the caller has it already), and no agreement row `inp`
+        needs that it lacks."""
+        if (key if key is not None else structure_key(inp)) != self.key:
             return False
         need, capped = agreement_rows(inp)
         return not ((need & ~self.agree_need).any() or (capped & ~self.agree_capped).any())
 
     @classmethod
-    def build(cls, inp: Inputs) -> Structure:
+    def build(cls, inp: Inputs, key: bytes | None = None) -> Structure:
         m = build_model(inp, None)
         mat = m.matrices
         rows = mat.A
@@ -159,7 +160,7 @@ class Structure:
         vlabels, clabels = np.asarray(mat.vlabels), np.asarray(mat.clabels)
         need, capped = agreement_rows(inp)
         return cls(
-            key=structure_key(inp),
+            key=key if key is not None else structure_key(inp),
             matrix=rows.tocsr(),
             vlabels=vlabels,
             clabels=clabels,

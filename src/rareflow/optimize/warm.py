@@ -93,7 +93,8 @@ def _scatter(
 class WarmModel:
     """The LP of `inp`'s whole horizon, re-solved in place per window (the module docstring).
     `structure` is a built LP of inputs with the same structure_key (from a cache): it is
-    refreshed to `inp` instead of building one."""
+    refreshed to `inp` instead of building one. `key` is structure_key(inp) when the caller
+    has it already."""
 
     def __init__(
         self,
@@ -101,12 +102,13 @@ class WarmModel:
         timings: Timings | None = None,
         warm_start: bool = False,
         structure: Structure | None = None,
+        key: bytes | None = None,
     ) -> None:
         self.inp = inp
         self.warm_start = warm_start
         self.timings = timings if timings is not None else Timings()
         with self.timings.stage("build_s"):
-            built = structure if structure is not None else Structure.build(inp)
+            built = structure if structure is not None else Structure.build(inp, key)
             self.structure = built
             self.vlabels, self.clabels = built.vlabels, built.clabels
             self.lb, self.ub, self.cost = built.lb.copy(), built.ub.copy(), built.cost.copy()
@@ -116,8 +118,8 @@ class WarmModel:
             self.matrix = built.matrix
             self.highs = highspy.Highs()
             self.highs.setOptionValue("output_flag", False)
-            for key, value in inp.options.solver_options.items():
-                self.highs.setOptionValue(key, value)
+            for option, value in inp.options.solver_options.items():
+                self.highs.setOptionValue(option, value)
             self.loaded: _Loaded | None = None  # the window LP HiGHS holds
             self.reloads = 0  # windows whose matrix differed from the one held
             self.col_period, self.row_period = built.col_period, built.row_period
@@ -136,7 +138,7 @@ class WarmModel:
             self.balance_rows = self._rows_of("balance")
             self.buffer_cols, self.buffer_period, self.buffer_cap = self._buffer_columns()
             self.balance = (0.0, 0.0)  # (largest residual, tolerance) of the last solve
-        if structure is not None and not self.refresh(inp):
+        if structure is not None and not self.refresh(inp, key):
             raise ValueError("the structure given does not fit these inputs (Structure.fits)")
 
     def _load(
@@ -212,13 +214,14 @@ class WarmModel:
         self.buffer_yield = np.broadcast_to(earn, cols.shape)[ok] * float(inp.stocks_held)
         return cols[ok], period[ok], cap[ok]
 
-    def refresh(self, inp: Inputs) -> bool:
+    def refresh(self, inp: Inputs, key: bytes | None = None) -> bool:
         """Make this the model of `inp` by changing bounds, costs and right-hand sides only,
         when `inp` has this model's structure (structure_key); False, and nothing changed,
         when it has not (the caller builds a model for it). Every value comes from the same
         functions the build uses (constraints.variable_uppers, objective_coefficients,
-        right_hand_sides), so a refreshed model is the model a build would make."""
-        if not self.structure.fits(inp):
+        right_hand_sides), so a refreshed model is the model a build would make. `key` is
+        structure_key(inp) when the caller has it already."""
+        if not self.structure.fits(inp, key):
             return False  # another structure, or an agreement row this model lacks
         with self.timings.stage("update_s"):
             variables, constraints = self.structure.variables, self.structure.constraints
@@ -408,15 +411,15 @@ class ModelStore:
         if model is not None:
             self.models.move_to_end(key)
             model.timings = timings
-            if model.refresh(inp):
+            if model.refresh(inp, key):
                 model.x = np.zeros(len(model.vlabels))  # a new run: nothing kept yet
                 return model
         with timings.stage("build_s"):  # reading a built structure stands for building it
             stored = self.disk.get(key)
-        if stored is not None and stored.fits(inp):
-            model = WarmModel(inp, timings, structure=stored)
+        if stored is not None and stored.fits(inp, key):
+            model = WarmModel(inp, timings, structure=stored, key=key)
         else:
-            model = WarmModel(inp, timings)
+            model = WarmModel(inp, timings, key=key)
             self.built += 1
             self.disk.put(model.structure)
         self.models[key] = model
