@@ -133,6 +133,9 @@ def test_india_patterns_and_shortage() -> None:
 
 def test_tb_output_scaling_and_choke_price() -> None:
     assert _value("tb_oxide_output", "world") == 0.25
+    # China's own output of one oxide: Myanmar's Tb is not China's
+    assert _value("china_oxide_output", "oxide:Dy") == 2.0
+    assert _value("china_oxide_output", "oxide:Tb") == 0.0
     # the calibration factor furthest from 1 (Er 0.7), the same every year
     assert _value("demand_scaling", "all") == pytest.approx(0.3)
     assert _value("demand_scaling", "all", 2026) == pytest.approx(0.3)

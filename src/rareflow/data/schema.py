@@ -97,6 +97,7 @@ PLAUSIBILITY_INDICATORS = (
     "dy_oxide_output",
     "china_ndpr_oxide_output",
     "tb_oxide_output",
+    "china_oxide_output",
     "demand_scaling",
     "choke_price_reached",
     "lynas_ndpr",

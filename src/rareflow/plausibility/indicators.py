@@ -104,6 +104,12 @@ def tb_oxide_output(result: Result, scope: str, prices: pd.DataFrame) -> pd.Seri
     return _yearly(_output(result, ("oxide:Tb",)), _years(result), result)
 
 
+def china_oxide_output(result: Result, scope: str, prices: pd.DataFrame) -> pd.Series:
+    """China's output of the oxide `scope` (a material, e.g. oxide:Gd), primary and recycled."""
+    f = _output(result, (scope,))
+    return _yearly(f[f["region"] == "CHN"], _years(result), result)
+
+
 def ndpr_output(result: Result, scope: str, prices: pd.DataFrame) -> pd.Series:
     f = _output(result, NDPR_OXIDES)
     return _yearly(f[f["region"].isin(_regions(scope))], _years(result), result)
@@ -239,6 +245,7 @@ MEASURES: Mapping[str, Measure] = {
     "china_ndfeb_exports": china_ndfeb_exports,
     "dy_oxide_output": dy_oxide_output,
     "tb_oxide_output": tb_oxide_output,
+    "china_oxide_output": china_oxide_output,
     "demand_scaling": demand_scaling,
     "choke_price_reached": choke_price_reached,
     "lynas_ndpr": ndpr_output,
