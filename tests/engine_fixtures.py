@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from rareflow.network import COMPONENT_COLUMNS, Network
+from rareflow.network import COMPONENTS, Network
 from rareflow.optimize import SolveOptions
 
 # one demand block at the reference price: a demand row is then "q0 tonnes at WTP p0",
@@ -15,7 +15,7 @@ ONE_BLOCK = SolveOptions(demand_breakpoints=(1.0,))
 
 
 def table(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    cols = COMPONENT_COLUMNS[name]
+    cols = COMPONENTS[name].names
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     return pd.DataFrame(rows, columns=list(cols))

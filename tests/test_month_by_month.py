@@ -69,10 +69,10 @@ def _result(exported: list[float], backlog: list[float], short: list[float]) -> 
                 }
                 for p, b, v in zip(periods, backlog, exported, strict=True)
             ],
-            columns=list(TABLES["licences"]),
+            columns=list(TABLES["licences"].names),
         )
         if any(backlog)
-        else pd.DataFrame(columns=list(TABLES["licences"]))
+        else pd.DataFrame(columns=list(TABLES["licences"].names))
     )
     shortfalls = pd.DataFrame(
         [

@@ -2,7 +2,7 @@
 
 A `Network` is what the optimiser reads. It is built from the reference data
 (`rareflow.network_builder.build_network`) or by hand in tests. Each component is a pandas
-DataFrame with the columns listed in `COMPONENT_COLUMNS`; quantities are tonnes, rates are
+DataFrame with the columns listed in `COMPONENTS`; quantities are tonnes, rates are
 t/yr, money is USD. Time-varying inputs are given by calendar year and the engine expands them
 onto its periods (month, quarter or year).
 """
@@ -17,60 +17,132 @@ import numpy as np
 import pandas as pd
 
 from rareflow.errors import UserError
+from rareflow.tables import Column, Table, table
 
-# Columns of each component table. The first column(s) listed form the key.
-COMPONENT_COLUMNS: dict[str, tuple[str, ...]] = {
-    # region code -> name, kind (country|group)
-    "regions": ("region", "name", "kind"),
-    # material -> form, element ("" if none); tradable: may cross borders
-    "materials": ("material", "form", "element", "tradable"),
-    # supply step: a mine (or a country's residual mining) or a bulk input market.
-    # Produces `material` at `cost` USD/t up to the capacity of its year in `supply_capacity`.
-    "supply": ("step", "region", "material", "cost", "facility"),
-    # supply capacity by step and calendar year, t/yr
-    "supply_capacity": ("step", "year", "capacity"),
-    # process -> coefficient per t of activity (inputs negative, outputs positive)
-    "process_coefficients": ("process", "material", "coefficient"),
-    # process -> stage, cost USD per t of activity
-    "processes": ("process", "stage", "cost"),
-    # facility -> region, process, owner (optional column capacity_group: rows of one group are
-    # alternative recipes of one plant and share its capacity)
-    "facilities": ("facility", "region", "process", "owner"),
-    # facility capacity by calendar year, t/yr of activity
-    "facility_capacity": ("facility", "year", "capacity"),
-    # trade arc origin -> destination for a material, cost USD/t, lead time in months
-    "arcs": ("arc", "origin", "destination", "material", "cost", "lead_time_months"),
-    # demand: reference quantity (t/yr in base_year), reference price USD/t, elasticity (<0),
-    # choke price USD/t (willingness to pay is capped there: substitutes take over)
-    "demand": (
-        "region",
-        "sector",
-        "material",
-        "base_year",
-        "quantity",
-        "ref_price",
-        "elasticity",
-        "choke_price",
-    ),
-    # demand growth: multiplier on the base-year quantity by calendar year
-    "demand_growth": ("region", "sector", "material", "year", "index"),
-    # stocks: initial level t, maximum level t (inf allowed), holding cost USD/t/yr (optional
-    # columns target: the working stock t its holder values at the price it expects, see
-    # EXPECTED_PRICES; reserve: t a state reserve may buy at its floor; strategic
-    # stockpiles have neither)
-    "stocks": ("region", "material", "initial", "capacity", "holding_cost"),
-    # agreements: contracted flow of `material` from seller to buyer (facility or region),
-    # volume_min / volume_max in t/yr, in force from start to end (dates, end may be NaT)
-    "agreements": (
-        "agreement",
-        "seller_region",
-        "buyer_region",
-        "material",
-        "start",
-        "end",
-        "volume_min",
-        "volume_max",
-    ),
+
+def _f(name: str, unit: str = "") -> Column:
+    return Column(name, "float", unit=unit)
+
+
+def _year() -> Column:
+    return Column("year", "int", description="calendar year")
+
+
+# Each component table: its columns, typed, with units; the first column(s) form the key.
+COMPONENTS: dict[str, Table] = {
+    t.name: t
+    for t in (
+        table(
+            "regions", "region", "name", "kind", key=("region",), doc="code, name, country|group"
+        ),
+        table(
+            "materials",
+            "material",
+            "form",
+            "element",
+            Column("tradable", "bool"),
+            key=("material",),
+            doc="form, element ('' if none); tradable: may cross borders",
+        ),
+        table(
+            "supply",
+            "step",
+            "region",
+            "material",
+            _f("cost", "USD/t"),
+            "facility",
+            key=("step",),
+            doc="a mine (or a country's residual mining) or a bulk input market: produces "
+            "`material` at `cost` up to the capacity of its year in `supply_capacity`",
+        ),
+        table("supply_capacity", "step", _year(), _f("capacity", "t/yr"), key=("step", "year")),
+        table(
+            "process_coefficients",
+            "process",
+            "material",
+            _f("coefficient", "t per t of activity"),
+            key=("process", "material"),
+            doc="inputs negative, outputs positive",
+        ),
+        table("processes", "process", "stage", _f("cost", "USD/t of activity"), key=("process",)),
+        table(
+            "facilities",
+            "facility",
+            "region",
+            "process",
+            "owner",
+            key=("facility",),
+            doc="optional column capacity_group: rows of one group are alternative recipes of "
+            "one plant and share its capacity",
+        ),
+        table(
+            "facility_capacity",
+            "facility",
+            _year(),
+            _f("capacity", "t/yr of activity"),
+            key=("facility", "year"),
+        ),
+        table(
+            "arcs",
+            "arc",
+            "origin",
+            "destination",
+            "material",
+            _f("cost", "USD/t"),
+            _f("lead_time_months", "months"),
+            key=("arc",),
+        ),
+        table(
+            "demand",
+            "region",
+            "sector",
+            "material",
+            Column("base_year", "int"),
+            _f("quantity", "t/yr"),
+            _f("ref_price", "USD/t"),
+            _f("elasticity"),
+            _f("choke_price", "USD/t"),
+            key=("region", "sector", "material"),
+            doc="reference quantity in base_year at the reference price, elasticity (<0), choke "
+            "price (willingness to pay is capped there: substitutes take over)",
+        ),
+        table(
+            "demand_growth",
+            "region",
+            "sector",
+            "material",
+            _year(),
+            _f("index"),
+            key=("region", "sector", "material", "year"),
+            doc="multiplier on the base-year quantity by calendar year",
+        ),
+        table(
+            "stocks",
+            "region",
+            "material",
+            _f("initial", "t"),
+            _f("capacity", "t"),
+            _f("holding_cost", "USD/t/yr"),
+            key=("region", "material"),
+            doc="capacity may be inf; optional columns target: the working stock its holder "
+            "values at the price it expects (see EXPECTED_PRICES); reserve: t a state reserve "
+            "may buy at its floor; strategic stockpiles have neither",
+        ),
+        table(
+            "agreements",
+            "agreement",
+            "seller_region",
+            "buyer_region",
+            "material",
+            Column("start", "date"),
+            Column("end", "date"),
+            _f("volume_min", "t/yr"),
+            _f("volume_max", "t/yr"),
+            key=("agreement",),
+            doc="contracted flow of `material` from seller to buyer (facility or region), in "
+            "force from start to end (end may be NaT)",
+        ),
+    )
 }
 
 
@@ -97,12 +169,12 @@ class ConsistencyIssue:
 
 
 def _empty(name: str) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in COMPONENT_COLUMNS[name]})
+    return COMPONENTS[name].empty()
 
 
 @dataclass
 class Network:
-    """Components of the rare earth value chain as tables (see COMPONENT_COLUMNS)."""
+    """Components of the rare earth value chain as tables (see COMPONENTS)."""
 
     regions: pd.DataFrame = field(default_factory=lambda: _empty("regions"))
     materials: pd.DataFrame = field(default_factory=lambda: _empty("materials"))
@@ -123,9 +195,9 @@ class Network:
     meta: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name, columns in COMPONENT_COLUMNS.items():
-            table = getattr(self, name)
-            missing = [c for c in columns if c not in table.columns]
+        for name, spec in COMPONENTS.items():
+            frame = getattr(self, name)
+            missing = [c for c in spec.required if c not in frame.columns]
             if missing:
                 raise NetworkError(f"component '{name}' lacks columns {missing}")
 
@@ -134,7 +206,7 @@ class Network:
         return table
 
     def copy(self) -> Network:
-        kwargs = {name: self.component(name).copy() for name in COMPONENT_COLUMNS}
+        kwargs = {name: self.component(name).copy() for name in COMPONENTS}
         return Network(**kwargs, meta=dict(self.meta))
 
     # -- consistency checks -------------------------------------------------------------

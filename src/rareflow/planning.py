@@ -47,7 +47,7 @@ PLAN_FORMAT = 4  # bump when what `plan` computes changes: older cached plans ar
 CANDIDATE_CEILING = 1.0e6
 # capacity below this (t/yr) is not built: solver noise, not a plant
 MIN_BUILD = 1.0
-PLAN_COLUMNS = TABLES["investments"]
+PLAN_COLUMNS = TABLES["investments"].names
 
 
 def annuity_factor(rate: float, years: int) -> float:

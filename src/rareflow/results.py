@@ -15,118 +15,115 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from rareflow.tables import Column, Table, table
+
 if TYPE_CHECKING:
     import xarray as xr
 
-TABLES: dict[str, tuple[str, ...]] = {
-    "flows": ("kind", "region", "material", "period", "value"),
-    "trade": ("arc", "origin", "destination", "material", "period", "value"),
-    "prices": ("region", "material", "period", "price"),
-    "shortfalls": (
-        "region",
-        "sector",
-        "material",
-        "period",
-        "reference",
-        "consumed",
-        "unserved",
-        "shortage",
-        "share",
-    ),
-    "welfare": ("period", "component", "value"),
-    "in_transit": ("arc", "origin", "destination", "material", "value"),
-    # licence queues (optimize.licences) on routes under a regime: applied for, approved,
-    # waiting at the period's end, allowed to leave (approvals after processing), departed
-    "licences": (
-        "arc",
-        "origin",
-        "destination",
-        "material",
-        "period",
-        "applied",
-        "approved",
-        "backlog",
-        "allowed",
-        "departed",
-    ),
-    # each plant (a capacity group: the alternative recipes of one plant share its capacity)
-    # per period: activity and capacity in t of its process's reference material, the share
-    # used, and the rent of its capacity, USD/kg: the value of its outputs less its inputs
-    # (balance duals) and its operating cost, per unit of activity of its busiest recipe;
-    # the shadow price of its capacity where the plant runs full
-    "capacity": ("plant", "region", "process", "period", "activity", "capacity", "use", "rent"),
-    # each trade route an agreement binds, per period: the flow, the contracted minimum and
-    # maximum after suspensions (t per period; no maximum: NaN), the minimum left unmet, and
-    # the destination's price less the origin's (USD/kg): where the flow sits at a bound,
-    # what the agreement holds against the market
-    "agreements": (
-        "arc",
-        "origin",
-        "destination",
-        "material",
-        "period",
-        "flow",
-        "volume_min",
-        "volume_max",
-        "unmet",
-        "gap",
-    ),
-    # capacity the annual planning stage built (rareflow.planning): t/yr standing in `year`,
-    # `added` that year, capex USD per t/yr, annuity USD per t/yr per year, and the price of
-    # the output that year in the plan (USD/kg), the incentive that paid for it
-    "investments": (
-        "candidate",
-        "region",
-        "stage",
-        "process",
-        "material",
-        "year",
-        "capacity",
-        "added",
-        "capex",
-        "annuity",
-        "incentive_price",
-    ),
-}
+T_PER_PERIOD = "t per period"
 
-# the unit of every numeric column, written into Parquet field metadata ("unit") and Excel
-# headers ("price [USD/kg]"); quantities of a period are tonnes in that period
-UNITS: dict[str, dict[str, str]] = {
-    "flows": {"value": "t per period"},
-    "trade": {"value": "t per period (departures)"},
-    "prices": {"price": "USD/kg"},
-    "shortfalls": {
-        "reference": "t per period",
-        "consumed": "t per period",
-        "unserved": "t per period",
-        "shortage": "t per period",
-        "share": "fraction of reference",
-    },
-    "welfare": {"value": "USD per period"},
-    "in_transit": {"value": "t (at the horizon's end)"},
-    "licences": {
-        c: "t per period" for c in ("applied", "approved", "backlog", "allowed", "departed")
-    },
-    "agreements": {
-        "flow": "t per period",
-        "volume_min": "t per period",
-        "volume_max": "t per period",
-        "unmet": "t per period",
-        "gap": "USD/kg",
-    },
-    "capacity": {
-        "activity": "t per period",
-        "capacity": "t per period",
-        "use": "fraction of capacity",
-        "rent": "USD/kg of activity",
-    },
-    "investments": {
-        "capacity": "t/yr",
-        "added": "t/yr",
-        "capex": "USD per t/yr",
-        "annuity": "USD per t/yr per year",
-        "incentive_price": "USD/kg",
-    },
+
+def _num(name: str, unit: str) -> Column:
+    return Column(name, "float", unit=unit)
+
+
+def _tonnes(*names: str) -> tuple[Column, ...]:
+    return tuple(_num(n, T_PER_PERIOD) for n in names)
+
+
+# Every result table, long ("tidy"), with the unit of each numeric column (written into
+# Parquet field metadata "unit" and Excel headers "price [USD/kg]"); quantities of a period
+# are tonnes in that period
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        table("flows", "kind", "region", "material", "period", _num("value", T_PER_PERIOD)),
+        table(
+            "trade",
+            "arc",
+            "origin",
+            "destination",
+            "material",
+            "period",
+            _num("value", "t per period (departures)"),
+        ),
+        table("prices", "region", "material", "period", _num("price", "USD/kg")),
+        table(
+            "shortfalls",
+            "region",
+            "sector",
+            "material",
+            "period",
+            *_tonnes("reference", "consumed", "unserved", "shortage"),
+            _num("share", "fraction of reference"),
+        ),
+        table("welfare", "period", "component", _num("value", "USD per period")),
+        table(
+            "in_transit",
+            "arc",
+            "origin",
+            "destination",
+            "material",
+            _num("value", "t (at the horizon's end)"),
+        ),
+        # licence queues (optimize.licences) on routes under a regime: applied for, approved,
+        # waiting at the period's end, allowed to leave (approvals after processing), departed
+        table(
+            "licences",
+            "arc",
+            "origin",
+            "destination",
+            "material",
+            "period",
+            *_tonnes("applied", "approved", "backlog", "allowed", "departed"),
+        ),
+        # each plant (a capacity group: the alternative recipes of one plant share its
+        # capacity) per period: activity and capacity in t of its process's reference material,
+        # the share used, and the rent of its capacity, USD/kg: the value of its outputs less
+        # its inputs (balance duals) and its operating cost, per unit of activity of its
+        # busiest recipe; the shadow price of its capacity where the plant runs full
+        table(
+            "capacity",
+            "plant",
+            "region",
+            "process",
+            "period",
+            *_tonnes("activity", "capacity"),
+            _num("use", "fraction of capacity"),
+            _num("rent", "USD/kg of activity"),
+        ),
+        # each trade route an agreement binds, per period: the flow, the contracted minimum
+        # and maximum after suspensions (t per period; no maximum: NaN), the minimum left
+        # unmet, and the destination's price less the origin's (USD/kg): where the flow sits at
+        # a bound, what the agreement holds against the market
+        table(
+            "agreements",
+            "arc",
+            "origin",
+            "destination",
+            "material",
+            "period",
+            *_tonnes("flow", "volume_min", "volume_max", "unmet"),
+            _num("gap", "USD/kg"),
+        ),
+        # capacity the annual planning stage built (rareflow.planning): t/yr standing in
+        # `year`, `added` that year, capex USD per t/yr, annuity USD per t/yr per year, and the
+        # price of the output that year in the plan (USD/kg), the incentive that paid for it
+        table(
+            "investments",
+            "candidate",
+            "region",
+            "stage",
+            "process",
+            "material",
+            Column("year", "int"),
+            _num("capacity", "t/yr"),
+            _num("added", "t/yr"),
+            _num("capex", "USD per t/yr"),
+            _num("annuity", "USD per t/yr per year"),
+            _num("incentive_price", "USD/kg"),
+        ),
+    )
 }
 
 EXCEL_MAX_ROWS = 1_048_575
@@ -142,7 +139,7 @@ def attach_view(name: str, factory: Callable[[Result], Any]) -> None:
 
 
 def _empty(name: str) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in TABLES[name]})
+    return TABLES[name].empty()
 
 
 @dataclass
@@ -255,7 +252,7 @@ class Result:
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         for name in TABLES:
-            _write_parquet(self.table(name), out / f"{name}.parquet", UNITS.get(name, {}))
+            _write_parquet(self.table(name), out / f"{name}.parquet", TABLES[name].units_by_column)
         (out / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str))
         return out
 
@@ -288,7 +285,7 @@ class Result:
         with pd.ExcelWriter(target, engine="openpyxl") as writer:
             flat.to_excel(writer, sheet_name="summary", index=False)
             for name in TABLES:
-                units = UNITS.get(name, {})
+                units = TABLES[name].units_by_column
                 frame = self.table(name)
                 frame.rename(
                     columns={c: f"{c} [{units[c]}]" for c in frame if c in units}

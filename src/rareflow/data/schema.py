@@ -14,33 +14,15 @@ Conventions shared by all tables:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-ColumnType = Literal["str", "int", "float", "date", "bool"]
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a reference table."""
-
-    name: str
-    type: ColumnType = "str"
-    required: bool = True  # an empty cell is refused when True
-    nonnegative: bool = False  # a negative number is refused when True
-    choices: tuple[str, ...] = ()  # allowed values when non-empty
-    references: str = ""  # "table.column" whose values this column must take
-    extra_values: tuple[str, ...] = ()  # values accepted besides the referenced ones
-    description: str = ""
+from rareflow.tables import Column, Table
 
 
 @dataclass(frozen=True)
-class TableSpec:
-    """A reference table: its file, columns, key and allowed units."""
+class TableSpec(Table):
+    """A reference table (a `Table` read from `<name>.csv`): its columns, key, the values its
+    `unit` column may take and whether it carries provenance columns."""
 
-    name: str
-    description: str
-    columns: tuple[Column, ...]
-    key: tuple[str, ...]
     units: tuple[str, ...] = ()  # allowed values of the `unit` column, if the table has one
     provenance: bool = True  # adds source / vintage / estimate_method columns
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from rareflow.metrics.common import SPOF_KINDS, MetricsError, require_columns, result_frame
 from rareflow.network import Network
-from rareflow.optimize import LEVER_COLUMNS, Levers
+from rareflow.optimize import LEVER_TABLES, Levers
 
 KINDS = SPOF_KINDS
 
@@ -36,7 +36,7 @@ class Outage:
 
 def combine(base: Levers, table: str, rows: Sequence[dict[str, Any]]) -> Levers:
     """`base` with `rows` appended to one of its lever tables."""
-    frames = {name: base.table(name) for name in LEVER_COLUMNS}
+    frames = {name: base.table(name) for name in LEVER_TABLES}
     frames[table] = pd.concat([frames[table], pd.DataFrame(list(rows))], ignore_index=True)
     return Levers(**frames)
 

@@ -26,13 +26,13 @@ options=None) -> Result`.
 from rareflow.optimize.balance import MassBalanceError
 from rareflow.optimize.horizon import Horizon, HorizonError
 from rareflow.optimize.inputs import DEFAULT_BREAKPOINTS, SolveOptions
-from rareflow.optimize.levers import LEVER_COLUMNS, LeverError, Levers
+from rareflow.optimize.levers import LEVER_TABLES, LeverError, Levers
 from rareflow.optimize.model import SolveError
 from rareflow.optimize.solve import Foresight, Progress, solve
 
 __all__ = [
     "DEFAULT_BREAKPOINTS",
-    "LEVER_COLUMNS",
+    "LEVER_TABLES",
     "Foresight",
     "Horizon",
     "HorizonError",

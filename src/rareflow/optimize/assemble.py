@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from rareflow.network import COMPONENT_COLUMNS, Network
+from rareflow.network import COMPONENTS, Network
 from rareflow.optimize.balance import tidy_flows
 from rareflow.optimize.horizon import Horizon
 from rareflow.optimize.inputs import Inputs, SolveOptions, node_ids
@@ -22,7 +22,7 @@ from rareflow.results import TABLES, Result
 
 
 def network_hashes(network: Network) -> dict[str, str]:
-    return {name: frame_hash(network.component(name)) for name in COMPONENT_COLUMNS}
+    return {name: frame_hash(network.component(name)) for name in COMPONENTS}
 
 
 def versions() -> dict[str, str]:
@@ -88,7 +88,7 @@ def _licence_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
     """The licence queues of routes under a regime, long (results.TABLES["licences"])."""
     queue = inp.licence_queue
     if queue is None or not queue.regime.any():
-        return pd.DataFrame(columns=list(TABLES["licences"]))
+        return pd.DataFrame(columns=list(TABLES["licences"].names))
     arcs = list(inp.arcs.index)
     periods = list(inp.periods.index)
     index = pd.MultiIndex.from_product([arcs, periods], names=["arc", "period"])
@@ -105,7 +105,7 @@ def _licence_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
         index=index,
     ).reset_index()
     frame = _join_arcs(frame[frame["regime"]].drop(columns="regime"), inp.arcs)
-    return frame[list(TABLES["licences"])].reset_index(drop=True)
+    return frame[list(TABLES["licences"].names)].reset_index(drop=True)
 
 
 def assemble(
@@ -139,7 +139,7 @@ def assemble(
     share = short["unserved"] / short["reference"].where(short["reference"] > 0)
     short["share"] = share.fillna(0.0)
     short = short.join(inp.demand[["region", "sector", "material"]], on="dem")
-    short = short[list(TABLES["shortfalls"])]
+    short = short[list(TABLES["shortfalls"].names)]
 
     transit = run.in_transit.to_series().rename("value").reset_index()
     transit = transit[transit["value"].abs() > 1e-9]
@@ -212,14 +212,14 @@ def _capacity_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
     )
     table = table[table["capacity"] > 1e-9].copy()
     table["use"] = (table["activity"] / table["capacity"]).clip(upper=1.0)
-    return table[list(TABLES["capacity"])].reset_index(drop=True)
+    return table[list(TABLES["capacity"].names)].reset_index(drop=True)
 
 
 def _agreement_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
     """Each contracted route per period (results.TABLES["agreements"]): flow, the bounds the
     agreements on it set after suspensions, the unmet minimum, and the price gap."""
     if inp.agree_min.sizes.get("arc", 0) == 0:
-        return pd.DataFrame(columns=list(TABLES["agreements"]))
+        return pd.DataFrame(columns=list(TABLES["agreements"].names))
     arcs = list(inp.agree_min.indexes["arc"])
     periods = list(inp.periods.index)
     route = inp.arcs.loc[arcs]
@@ -248,7 +248,7 @@ def _agreement_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
 def _plant_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:
     fac = inp.facilities
     if len(fac) == 0:
-        return pd.DataFrame(columns=list(TABLES["capacity"]))
+        return pd.DataFrame(columns=list(TABLES["capacity"].names))
     coef = inp.coefficients
     price = sol.price.sel(node=coef["node"].to_numpy()).to_numpy()  # [fm, period] USD/t
     by_recipe = (
@@ -287,7 +287,7 @@ def _plant_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:
 def _mine_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:
     steps = inp.steps
     if len(steps) == 0:
-        return pd.DataFrame(columns=list(TABLES["capacity"]))
+        return pd.DataFrame(columns=list(TABLES["capacity"].names))
     ids = list(steps.index)
     price = sol.price.sel(node=steps["node"].to_numpy()).to_numpy()  # [step, period] USD/t
     rent = (price - steps["cost"].to_numpy(dtype=float)[:, None]) / 1000.0
@@ -314,4 +314,4 @@ def _investments(network: Network) -> pd.DataFrame:
     """What the planning stage built into this network (rareflow.planning), as a table."""
     text = network.meta.get("investment_plan")
     rows = json.loads(text) if text else []
-    return pd.DataFrame(rows, columns=list(TABLES["investments"]))
+    return pd.DataFrame(rows, columns=list(TABLES["investments"].names))

@@ -13,88 +13,102 @@ import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rareflow.errors import UserError
+from rareflow.tables import Column, Table, table
 
-# name -> (required columns, optional columns with their default)
-# Every table's optional `announced` is the date the row became known (its event's announcement
-# date; empty: known from the start). Rolling solves see a row only from then (Levers.known_before).
-LEVER_COLUMNS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
-    # cap on selected arcs: max_flow t/yr, or max_share of the normal (reference) flow; 0 = ban
-    "arc_bounds": (
-        ("origin", "destination", "material"),
-        {"announced": None, "start": None, "end": None, "max_flow": np.nan, "max_share": np.nan},
-    ),
-    # total t over a group of arcs over a period range
-    "quotas": (
-        ("origin", "destination", "material", "total"),
-        {"announced": None, "quota": None, "start": None, "end": None},
-    ),
-    # export tax / import tariff added to arc cost: USD/t plus ad valorem share of ref_price USD/t
-    # (ref_price empty: the median reference demand price of the arc's material)
-    "taxes": (
-        ("origin", "destination", "material"),
-        {
-            "announced": None,
-            "start": None,
-            "end": None,
-            "usd_per_t": 0.0,
-            "ad_valorem": 0.0,
-            "ref_price": np.nan,
-        },
-    ),
-    # licence regime: approval_share of normal flow approved, arriving delay_days later;
-    # normal_flow t/yr (empty: taken from a reference solve without licences)
-    "licences": (
-        ("origin", "destination", "material", "approval_share"),
-        {"announced": None, "start": None, "end": None, "delay_days": 0.0, "normal_flow": np.nan},
-    ),
-    # suspension of Network.agreements: from start + notice_days the contracted min and max
-    # shrink by `share` (1 = fully suspended)
-    "agreement_suspensions": (
-        ("agreement", "start"),
-        {"announced": None, "notice_days": 0.0, "share": 1.0},
-    ),
-    # capacity path override t/yr for facilities (or supply steps) matching `facility`
-    "capacity": (
-        ("facility", "capacity"),
-        {"announced": None, "start": None, "end": None},
-    ),
-    # outage: capacity x factor for facilities / supply steps matching all of facility, region,
-    # stage (supply steps count as stage 'mining' when they produce concentrate, else 'supply')
-    "outages": (
-        ("factor",),
-        {
-            "announced": None,
-            "facility": "*",
-            "region": "*",
-            "stage": "*",
-            "start": None,
-            "end": None,
-        },
-    ),
+NAN = float("nan")
+ROUTE = ("origin", "destination", "material")
+
+
+def _date(name: str, required: bool = False) -> Column:
+    return Column(name, "date", required=required)
+
+
+def _number(name: str, default: float | None = None, unit: str = "") -> Column:
+    """A number column: required without a default, else optional and filled by it."""
+    required = default is None
+    return Column(name, "float", required=required, default=default, unit=unit, nonnegative=True)
+
+
+WHEN = (_date("announced"), _date("start"), _date("end"))
+
+# Every lever table: required columns first, then the optional ones with their default. Every
+# table's optional `announced` is the date the row became known (its event's announcement
+# date; empty: known from the start). Rolling solves see a row only from then
+# (Levers.known_before). Numbers are >= 0; shares (max_share, approval_share, share) <= 1.
+LEVER_TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        # cap on selected arcs: max_flow t/yr, or max_share of the normal (reference) flow;
+        # 0 = ban
+        table(
+            "arc_bounds",
+            *ROUTE,
+            *WHEN,
+            _number("max_flow", NAN, "t/yr"),
+            _number("max_share", NAN, "fraction of normal flow"),
+        ),
+        # total t over a group of arcs over a period range
+        table(
+            "quotas",
+            *ROUTE,
+            _number("total", unit="t"),
+            _date("announced"),
+            Column("quota", required=False),
+            _date("start"),
+            _date("end"),
+        ),
+        # export tax / import tariff added to arc cost: USD/t plus ad valorem share of ref_price
+        # USD/t (ref_price empty: the median reference demand price of the arc's material)
+        table(
+            "taxes",
+            *ROUTE,
+            *WHEN,
+            _number("usd_per_t", 0.0, "USD/t"),
+            _number("ad_valorem", 0.0, "fraction of ref_price"),
+            _number("ref_price", NAN, "USD/t"),
+        ),
+        # licence regime: approval_share of normal flow approved, arriving delay_days later;
+        # normal_flow t/yr (empty: taken from a reference solve without licences)
+        table(
+            "licences",
+            *ROUTE,
+            _number("approval_share", unit="fraction"),
+            *WHEN,
+            _number("delay_days", 0.0, "days"),
+            _number("normal_flow", NAN, "t/yr"),
+        ),
+        # suspension of Network.agreements: from start + notice_days the contracted min and
+        # max shrink by `share` (1 = fully suspended)
+        table(
+            "agreement_suspensions",
+            "agreement",
+            _date("start", required=True),
+            _date("announced"),
+            _number("notice_days", 0.0, "days"),
+            _number("share", 1.0, "fraction"),
+        ),
+        # capacity path override t/yr for facilities (or supply steps) matching `facility`
+        table("capacity", "facility", _number("capacity", unit="t/yr"), *WHEN),
+        # outage: capacity x factor for facilities / supply steps matching all of facility,
+        # region, stage (supply steps count as stage 'mining' when they produce concentrate,
+        # else 'supply')
+        table(
+            "outages",
+            _number("factor", unit="fraction of capacity"),
+            _date("announced"),
+            Column("facility", required=False, default="*"),
+            Column("region", required=False, default="*"),
+            Column("stage", required=False, default="*"),
+            _date("start"),
+            _date("end"),
+        ),
+    )
 }
-
-DATE_COLUMNS = ("start", "end", "announced")
-NUMBER_COLUMNS = (
-    "max_flow",
-    "max_share",
-    "total",
-    "usd_per_t",
-    "ad_valorem",
-    "ref_price",
-    "approval_share",
-    "delay_days",
-    "normal_flow",
-    "notice_days",
-    "share",
-    "capacity",
-    "factor",
-)
 
 
 class LeverError(UserError, ValueError):
@@ -102,31 +116,30 @@ class LeverError(UserError, ValueError):
 
 
 def _empty(name: str) -> pd.DataFrame:
-    required, optional = LEVER_COLUMNS[name]
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in (*required, *optional)})
+    return LEVER_TABLES[name].empty()
 
 
 def _normalise(name: str, table: pd.DataFrame) -> pd.DataFrame:
     """Check columns and values; fill optional columns; parse dates and numbers."""
-    required, optional = LEVER_COLUMNS[name]
-    missing = [c for c in required if c not in table.columns]
+    spec = LEVER_TABLES[name]
+    missing = [c for c in spec.required if c not in table.columns]
     if missing:
         raise LeverError(f"lever table '{name}' lacks required columns {missing}")
     out = table.copy().reset_index(drop=True)
-    for col, default in optional.items():
+    for col, default in spec.defaults.items():
         if col not in out.columns:
             out[col] = default
         elif default is not None:
             out[col] = out[col].where(out[col].notna(), default)
     for col in out.columns:
-        if col in DATE_COLUMNS:
+        if col in spec.of_type("date"):
             try:
                 out[col] = pd.to_datetime(out[col])
             except (ValueError, TypeError) as err:
                 raise LeverError(
                     f"lever table '{name}', column '{col}': expected ISO dates ({err})"
                 ) from err
-        elif col in NUMBER_COLUMNS:
+        elif col in spec.of_type("float"):
             values = pd.to_numeric(out[col], errors="coerce")
             bad = values.isna() & out[col].notna()
             if bad.any():
@@ -137,7 +150,7 @@ def _normalise(name: str, table: pd.DataFrame) -> pd.DataFrame:
                 )
             out[col] = values.astype(float)
             negative = out[col] < 0
-            if negative.any():
+            if spec.column(col).nonnegative and negative.any():
                 row = int(np.flatnonzero(negative.to_numpy())[0])
                 raise LeverError(
                     f"lever table '{name}', row {row}, column '{col}': expected a value >= 0, "
@@ -163,7 +176,7 @@ def _normalise(name: str, table: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class Levers:
-    """All levers of a solve; each table may be empty (see LEVER_COLUMNS for the columns)."""
+    """All levers of a solve; each table may be empty (see LEVER_TABLES for the columns)."""
 
     arc_bounds: pd.DataFrame = field(default_factory=lambda: _empty("arc_bounds"))
     quotas: pd.DataFrame = field(default_factory=lambda: _empty("quotas"))
@@ -176,7 +189,7 @@ class Levers:
     outages: pd.DataFrame = field(default_factory=lambda: _empty("outages"))
 
     def __post_init__(self) -> None:
-        for name in LEVER_COLUMNS:
+        for name in LEVER_TABLES:
             setattr(self, name, _normalise(name, getattr(self, name)))
 
     def table(self, name: str) -> pd.DataFrame:
@@ -184,7 +197,7 @@ class Levers:
 
     def without(self, *names: str) -> Levers:
         """A copy with the named tables emptied."""
-        kwargs = {n: (_empty(n) if n in names else self.table(n).copy()) for n in LEVER_COLUMNS}
+        kwargs = {n: (_empty(n) if n in names else self.table(n).copy()) for n in LEVER_TABLES}
         return Levers(**kwargs)
 
     def needs_normal_flow(self) -> bool:
@@ -206,7 +219,7 @@ class Levers:
     def announcements(self) -> list[pd.Timestamp]:
         """The distinct announcement dates of the rows, in order."""
         dates: set[pd.Timestamp] = set()
-        for name in LEVER_COLUMNS:
+        for name in LEVER_TABLES:
             dates |= set(self.table(name)["announced"].dropna())
         return sorted(dates)
 
@@ -216,7 +229,7 @@ class Levers:
         with no limit, so the quota dimension (and what earlier periods used of it) is the
         same in every information state."""
         kwargs = {}
-        for name in LEVER_COLUMNS:
+        for name in LEVER_TABLES:
             table = self.table(name)
             known = table["announced"].isna() | (table["announced"] < end)
             if name == "quotas":
@@ -228,7 +241,7 @@ class Levers:
         return Levers(**kwargs)
 
     def hashes(self) -> dict[str, str]:
-        return {name: frame_hash(self.table(name)) for name in LEVER_COLUMNS}
+        return {name: frame_hash(self.table(name)) for name in LEVER_TABLES}
 
 
 def frame_hash(frame: pd.DataFrame) -> str:

@@ -21,7 +21,7 @@ from rareflow.network import Network
 from rareflow.network_builder import complete_network
 from rareflow.network_trade import CLOSED_ROUTES
 from rareflow.optimize.horizon import Horizon
-from rareflow.optimize.levers import LEVER_COLUMNS, Levers
+from rareflow.optimize.levers import LEVER_TABLES, Levers
 from rareflow.scenario.agreements import resolve_agreements
 from rareflow.scenario.errors import ScenarioError
 from rareflow.scenario.events import HANDLERS, SWITCHABLE, EventContext
@@ -169,7 +169,7 @@ def apply(scenario: Scenario, network: Network, vocabulary: Vocabulary | None = 
         set(range(int(periods["year"].min()), int(periods["year"].max()) + 1))
         | {int(y) for y in net.demand_growth.get("year", pd.Series(dtype=int)).dropna()}
     )
-    tables: dict[str, list[dict[str, Any]]] = {name: [] for name in LEVER_COLUMNS}
+    tables: dict[str, list[dict[str, Any]]] = {name: [] for name in LEVER_TABLES}
     ctx = EventContext(net=net, vocab=vocab, periods=periods, years=years, tables=tables)
     labelled = [(f"events[{i}] ({ev.type})", ev) for i, ev in enumerate(scenario.events)]
     for label, ev in labelled:
@@ -190,8 +190,7 @@ def apply(scenario: Scenario, network: Network, vocabulary: Vocabulary | None = 
         net.agreements, tables["agreement_suspensions"] = resolve_agreements(labelled, net)
     frames = {}
     for name, rows in tables.items():
-        required, optional = LEVER_COLUMNS[name]
-        frames[name] = pd.DataFrame(rows, columns=[*required, *optional])
+        frames[name] = pd.DataFrame(rows, columns=list(LEVER_TABLES[name].names))
     levers = Levers(**frames)
     return Applied(scenario, horizon, levers, net, scenario.foresight, ctx.notes)
 

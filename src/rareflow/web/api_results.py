@@ -39,7 +39,8 @@ def results(svc: ServiceDep, run_id: str, user: UserDep, session: SessionDep) ->
     result = Result.from_dir(path)
     return ResultsOut(
         tables=[
-            TableInfo(name=n, rows=len(result.table(n)), columns=list(TABLES[n])) for n in TABLES
+            TableInfo(name=n, rows=len(result.table(n)), columns=list(t.names))
+            for n, t in TABLES.items()
         ],
         summary=_json_safe(result.summary),
     )
