@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rareflow.errors import UserError
+from rareflow.optimize.horizon import STEP_MONTHS
 
-# months per period of each horizon step
-STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 

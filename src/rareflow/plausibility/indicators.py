@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from rareflow.metrics.elements import NDPR_BEARING, NDPR_OXIDES
+from rareflow.optimize.horizon import STEP_MONTHS
 from rareflow.results import Result
 
 NDFEB = ("magnet:NdFeB-HRE", "magnet:NdFeB-LRE")
 FEED_PREFIXES = ("concentrate:", "mixed:")
-STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 MARKET_FLOWS = ("consumption", "process_input", "process_output", "trade_in", "trade_out")
 SHORTAGE_EPS_T = 1e-3  # tonnes: below this a shortage is solver noise
 COLUMNS = ("indicator", "scope", "year", "value", "low", "high", "unit", "status", "source")
