@@ -314,10 +314,13 @@ regions.</p>
 <h2>Sources of the inputs</h2>
 <p class="note">{{ c.data_origin }}. Every source cited by each reference table, with the number
 of rows citing it (tag as in sources.csv).</p>
+{% if not static %}<details><summary>Sources by reference table
+({{ t.sources | length }} tables)</summary>{% endif %}
 {% for name, table in t.sources.items() %}
 <h3>{{ name }}</h3>
 {{ table }}
 {% endfor %}
+{% if not static %}</details>{% endif %}
 </section>
 </body>
 </html>
