@@ -214,7 +214,7 @@ def test_one_run_says_how_far_prices_outside_china_stand_apart() -> None:
         {"region": ["JPN"], "material": ["oxide:Dy"], "period": ["2025-04"], "reference": [10.0]}
     )
     flows = pd.DataFrame(columns=["kind", "region", "material", "period", "value"])
-    run = SimpleNamespace(prices=prices, shortfalls=shortfalls, flows=flows)
+    run = SimpleNamespace(prices=prices, shortfalls=shortfalls, flows=flows, summary={})
     run.periods = ["2025-04", "2025-05"]
     (text,) = _price_gaps(run)  # type: ignore[arg-type]
     # outside China (Japan alone) 260 on average against China's 205: +27%
@@ -223,6 +223,8 @@ def test_one_run_says_how_far_prices_outside_china_stand_apart() -> None:
         "widest in 2025-04 (300.0 against 200.0)."
     )
     # within 5% of China's price: nothing to say
-    level = SimpleNamespace(prices=prices.assign(price=200.0), shortfalls=shortfalls, flows=flows)
+    level = SimpleNamespace(
+        prices=prices.assign(price=200.0), shortfalls=shortfalls, flows=flows, summary={}
+    )
     level.periods = run.periods
     assert _price_gaps(level) == []  # type: ignore[arg-type]

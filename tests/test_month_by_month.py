@@ -126,6 +126,7 @@ def test_compare_prints_prices_month_by_month_for_the_licensed_materials() -> No
             "period": ["2025-04", "2025-05"] * 3,
             "china": [200.0, 210.0, 200.0, 205.0, 60.0, 60.0],
             "outside": [220.0, 230.0, 300.0, 330.0, 61.0, 61.0],
+            "outside_vw": [215.0, 225.0, 225.0, 236.0, 60.0, 60.0],
             "scenario": ["A", "A", "B", "B", "B", "B"],
         }
     )
@@ -136,8 +137,9 @@ def test_compare_prints_prices_month_by_month_for_the_licensed_materials() -> No
     buffer = StringIO()
     _print_monthly_prices(Console(file=buffer, width=200), Cmp(price_series=series), {"oxide:Dy"})
     text = buffer.getvalue()
-    # B's price outside China, its change against A, and China's price, each month
-    assert "300.0 (+80.0) / 200.0" in text and "330.0 (+100.0) / 205.0" in text
+    # B's spot price outside China, its change against A, B's volume-weighted price outside
+    # China and China's price, each month
+    assert "300.0 (+80.0) vw 225.0 / 200.0" in text and "330.0 (+100.0) vw 236.0 / 205.0" in text
     assert "oxide:Nd" not in text  # not under a licence regime
     quiet = StringIO()
     _print_monthly_prices(Console(file=quiet), Cmp(price_series=series), set())

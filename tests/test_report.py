@@ -189,7 +189,7 @@ def test_prices_outside_china_are_weighted_by_use() -> None:
     # 2025: only India uses it
     assert nd[("2025", "outside China")] == pytest.approx(150.0)
     # no region uses magnets in the flows: a simple mean of JPN and IND
-    mag = prices[(prices["material"] == "magnet:NdFeB-HRE") & (prices["where"] != "China")]
+    mag = prices[(prices["material"] == "magnet:NdFeB-HRE") & (prices["where"] == "outside China")]
     assert mag["price"].tolist() == pytest.approx([75.0, 75.0])
 
 

@@ -153,6 +153,10 @@ WORKING_STOCK_DAYS = "working_stock_days"
 BUFFER_RELEASE_PREMIUM = "buffer_release_premium"
 CHINA_RESERVE_FLOOR = "china_reserve_floor"
 PRECAUTIONARY_STOCK_SHARE = "precautionary_stock_share"
+# how buyers pay (policy_rules.csv): the share of their volume on term contracts and the lag of
+# the index those contracts are priced at (rareflow.metrics.traded_prices)
+CONTRACT_SHARE = "contract_share"
+CONTRACT_PRICE_LAG_MONTHS = "contract_price_lag_months"
 EXPECTED_PRICES = "expected_prices"
 
 

@@ -19,6 +19,8 @@ import pandas as pd
 from rareflow.network import (
     BUFFER_RELEASE_PREMIUM,
     CHINA_RESERVE_FLOOR,
+    CONTRACT_PRICE_LAG_MONTHS,
+    CONTRACT_SHARE,
     PRECAUTIONARY_STOCK_SHARE,
     WORKING_STOCK_DAYS,
     Network,
@@ -593,6 +595,8 @@ def build_network(
         BUFFER_RELEASE_PREMIUM: str(float(rules.get(BUFFER_RELEASE_PREMIUM, 0.0))),
         CHINA_RESERVE_FLOOR: str(float(rules.get(CHINA_RESERVE_FLOOR, 0.0))),
         PRECAUTIONARY_STOCK_SHARE: str(float(rules.get(PRECAUTIONARY_STOCK_SHARE, 0.0))),
+        CONTRACT_SHARE: str(float(rules.get(CONTRACT_SHARE, 0.0))),
+        CONTRACT_PRICE_LAG_MONTHS: str(float(rules.get(CONTRACT_PRICE_LAG_MONTHS, 0.0))),
     }
     return Network(
         regions=regions,

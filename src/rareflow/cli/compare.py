@@ -226,7 +226,8 @@ def _print_month_by_month(console: Console, cmp: Comparison) -> None:
 
 
 def _print_monthly_prices(console: Console, cmp: Comparison, restricted: set[str]) -> None:
-    """Prices outside China (use-weighted) and in China, period by period, of the key
+    """Prices outside China (use-weighted spot, and the volume-weighted price of contracts and
+    spot, rareflow.metrics.traded_prices) and in China, period by period, of the key
     materials the month-by-month table counts (`restricted`, timeline.restricted_materials;
     USD/kg, B with B - A beside it)."""
     series = cmp["price_series"]
@@ -234,11 +235,13 @@ def _print_monthly_prices(console: Console, cmp: Comparison, restricted: set[str
     if not mats:
         return
     wide = series.pivot_table(
-        index="period", columns=["material", "scenario"], values=["outside", "china"]
+        index="period",
+        columns=["material", "scenario"],
+        values=["outside", "outside_vw", "china"],
     )
     table = Table(
         title=f"Prices month by month, {cmp.name_b} (change against {cmp.name_a}); USD/kg, "
-        "outside China (use-weighted) / in China"
+        "outside China: spot (use-weighted), then volume-weighted (contracts + spot) / in China"
     )
     table.add_column("period")
     for material in mats:
@@ -247,15 +250,16 @@ def _print_monthly_prices(console: Console, cmp: Comparison, restricted: set[str
         row = wide.loc[period]
         cells = []
         for material in mats:
-            out_b, out_a, chn_b = (
+            out_b, out_a, vw_b, chn_b = (
                 float(row.get((where, material, name), np.nan))
                 for where, name in (
                     ("outside", cmp.name_b),
                     ("outside", cmp.name_a),
+                    ("outside_vw", cmp.name_b),
                     ("china", cmp.name_b),
                 )
             )
-            cells.append(f"{out_b:,.1f} ({out_b - out_a:+,.1f}) / {chn_b:,.1f}")
+            cells.append(f"{out_b:,.1f} ({out_b - out_a:+,.1f}) vw {vw_b:,.1f} / {chn_b:,.1f}")
         table.add_row(str(period), *cells)
     console.print(table)
 

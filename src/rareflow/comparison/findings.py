@@ -48,6 +48,23 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
         "their plants' use of the material",
     ),
     (
+        "spot price",
+        "the market-clearing price of a region and material in a period (the LP's balance "
+        "dual): the headline price, what the marginal tonne fetches",
+    ),
+    (
+        "volume-weighted price",
+        "what buyers pay on average: a share of their volume (policy_rules.csv contract_share, "
+        "0.75) on term contracts priced at China's price of the months before "
+        "(contract_price_lag_months, 1) and the rest at spot; under a restriction the spot "
+        "outside China jumps while the volume-weighted price follows China's index",
+    ),
+    (
+        "backlog",
+        "licence applications waiting at a period's end: demand for a controlled route that "
+        "was applied for and not yet approved; it clears when approvals rise",
+    ),
+    (
         "normal flow",
         "the trade a licence's approval share refers to: the flow of the same scenario solved "
         "without licences",

@@ -22,6 +22,7 @@ from rareflow.comparison.common import (
 from rareflow.comparison.timeline import month_by_month
 from rareflow.metrics.common import NON_RE_STAGES
 from rareflow.metrics.reliance import reliance
+from rareflow.metrics.traded_prices import ContractTerms, with_volume_weighted
 from rareflow.results import Result
 
 # ---------------------------------------------------------------------------------------------
@@ -76,7 +77,9 @@ def _price_series(
     result: Result, materials: list[str], periods: list[str], weights: pd.Series
 ) -> pd.DataFrame:
     """China's price and the demand-weighted price of the other regions, by material and
-    period (USD/kg). Where the other regions have no demand at all, their plain mean."""
+    period (USD/kg), with the volume-weighted prices buyers pay on contracts and spot beside
+    them (china_vw, outside_vw; rareflow.metrics.traded_prices). Where the other regions have
+    no demand at all, their plain mean."""
     p = _in(result.prices, periods)
     p = p[p["material"].isin(materials)].dropna(subset=["price"])
     china = p[p["region"] == CHINA].groupby(["material", "period"])["price"].mean()
@@ -90,7 +93,7 @@ def _price_series(
     g = rest.groupby(["material", "period"])[["pw", "w"]].sum()
     outside = (g["pw"] / g["w"].where(g["w"] > 0)).rename("outside")
     out = pd.concat([china.rename("china"), outside], axis=1).reset_index()
-    return out
+    return with_volume_weighted(out, ContractTerms.of(result))
 
 
 def price_change(
@@ -108,8 +111,8 @@ def price_change(
     sa = _price_series(a, mats, periods, weights).assign(scenario=names[0])
     sb = _price_series(b, mats, periods, weights).assign(scenario=names[1])
     series = pd.concat([sa, sb], ignore_index=True)
-    ma = sa.groupby("material")[["china", "outside"]].mean()
-    mb = sb.groupby("material")[["china", "outside"]].mean()
+    ma = sa.groupby("material")[["china", "outside", "outside_vw"]].mean()
+    mb = sb.groupby("material")[["china", "outside", "outside_vw"]].mean()
     out = _outer(ma, mb).reindex(mats)
     out["change_china"] = out["china_b"] - out["china_a"]
     out["change_outside"] = out["outside_b"] - out["outside_a"]

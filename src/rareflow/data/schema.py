@@ -531,6 +531,8 @@ SPECS: tuple[TableSpec, ...] = (
                     "china_reserve_tonnes",
                     "china_reserve_floor",
                     "precautionary_stock_share",
+                    "contract_share",
+                    "contract_price_lag_months",
                 ),
             ),
             Column("value", "float"),
@@ -540,7 +542,7 @@ SPECS: tuple[TableSpec, ...] = (
             Column("note", required=False),
         ),
         key=("rule",),
-        units=("fraction/yr", "days", "fraction", "t"),
+        units=("fraction/yr", "days", "fraction", "t", "months"),
     ),
     TableSpec(
         "expansion_options",

@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 
 from rareflow.data.schema import FORMS
 from rareflow.metrics.elements import MAGNET_ELEMENTS
+from rareflow.metrics.traded_prices import VOLUME_WEIGHTED
 from rareflow.report.content import (
     CONSUMER,
     FORM_LABEL,
@@ -28,9 +29,13 @@ from rareflow.report.style import empty_svg, fixed_colour, svg_open, svg_title
 from rareflow.report.world_map import trade_map_figure, trade_map_svg
 from rareflow.scenario.vocabulary import SECTORS
 
-WHERE_COLOUR = {"China": "#d62728", "outside China": "#1f77b4"}
+WHERE_COLOUR = {"China": "#d62728", "outside China": "#1f77b4", VOLUME_WEIGHTED: "#17becf"}
 # markers as well as colours: where the two prices are equal both lines stay visible
-WHERE_MARKER = {"China": "circle-open", "outside China": "x-thin-open"}
+WHERE_MARKER = {
+    "China": "circle-open",
+    "outside China": "x-thin-open",
+    VOLUME_WEIGHTED: "diamond-open",
+}
 FORM_ORDER = FORMS  # data.schema: the material forms in chain order
 SECTOR_ORDER = SECTORS  # scenario.vocabulary: the sector ids
 

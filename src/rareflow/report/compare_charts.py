@@ -52,7 +52,7 @@ def _figures(cmp: Comparison, top: int = 15) -> list[Any]:
     if not series.empty:
         long = series.melt(
             id_vars=["material", "period", "scenario"],
-            value_vars=["china", "outside"],
+            value_vars=["china", "outside", "outside_vw"],
             var_name="where",
             value_name="price",
         )
@@ -65,7 +65,8 @@ def _figures(cmp: Comparison, top: int = 15) -> list[Any]:
                 color="line",
                 facet_col="material",
                 facet_col_wrap=3,
-                title="Prices inside China and outside it (demand-weighted), USD/kg",
+                title="Prices inside China and outside it (demand-weighted spot; outside_vw: "
+                "volume-weighted, contracts and spot), USD/kg",
                 labels={"price": "USD/kg"},
             ).update_yaxes(matches=None)
         )

@@ -22,6 +22,7 @@ from rareflow.errors import UserError
 from rareflow.metrics.common import NON_RE_STAGES
 from rareflow.metrics.elements import content_table, element_shortfalls
 from rareflow.metrics.report import concentration_summary, cover_summary, reliance_summary
+from rareflow.metrics.traded_prices import VOLUME_WEIGHTED, ContractTerms, with_volume_weighted
 from rareflow.report.differences import price_changes, shortfall_changes
 from rareflow.report.world_map import trade_map_flows
 from rareflow.results import Result
@@ -258,6 +259,8 @@ def price_series(result: Result, run: str) -> pd.DataFrame:
 
     Outside China is weighted by each region's use of the material in the period (final
     consumption plus process input); a simple mean where no region outside China uses it.
+    Beside it, what buyers outside China pay on average with most of their volume on
+    contracts indexed to China's price (`where` = VOLUME_WEIGHTED).
     Columns: material, period, run, where, price (USD/kg).
     """
     prices = result.prices
@@ -294,8 +297,32 @@ def price_series(result: Result, run: str) -> pd.DataFrame:
             {"material": material, "period": period, "where": "outside China", "price": price}
         )
     out_frame = pd.DataFrame(rows, columns=["material", "period", "where", "price"])
+    out_frame = pd.concat([out_frame, _volume_weighted_rows(out_frame, result)], ignore_index=True)
     out_frame["run"] = run
     return out_frame[["material", "period", "run", "where", "price"]]
+
+
+def _volume_weighted_rows(prices: pd.DataFrame, result: Result) -> pd.DataFrame:
+    """Rows `where` = VOLUME_WEIGHTED: what buyers outside China pay on average, contracts
+    indexed to China's price and spot (rareflow.metrics.traded_prices)."""
+    wide = prices.pivot_table(
+        index=["material", "period"], columns="where", values="price", aggfunc="first"
+    )
+    if not {"China", "outside China"} <= set(wide.columns):
+        return pd.DataFrame(columns=["material", "period", "where", "price"])
+    series = wide.rename(columns={"China": "china", "outside China": "outside"}).reset_index()
+    vw = with_volume_weighted(
+        series[["material", "period", "china", "outside"]], ContractTerms.of(result)
+    )
+    vw = vw.dropna(subset=["outside_vw"])
+    return pd.DataFrame(
+        {
+            "material": vw["material"],
+            "period": vw["period"],
+            "where": VOLUME_WEIGHTED,
+            "price": vw["outside_vw"],
+        }
+    )
 
 
 # -- shortfalls ------------------------------------------------------------------------------

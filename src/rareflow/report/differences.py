@@ -13,6 +13,8 @@ DIFFERENCE_MATERIALS = ("oxide:Nd", "oxide:Dy", "oxide:Tb", "magnet:NdFeB-HRE")
 def price_changes(prices: pd.DataFrame) -> pd.DataFrame:
     """material, period, where, change: scenario minus baseline price, USD/kg (`prices` as the
     report's, with a `run` column holding 'scenario' and 'baseline')."""
+    # spot prices only: the volume-weighted line follows China's price, the view would repeat it
+    prices = prices[prices["where"].isin(("China", "outside China"))]
     wide = prices.pivot_table(
         index=["material", "period", "where"], columns="run", values="price", aggfunc="first"
     )
