@@ -214,13 +214,17 @@ def test_one_run_says_how_far_prices_outside_china_stand_apart() -> None:
         {"region": ["JPN"], "material": ["oxide:Dy"], "period": ["2025-04"], "reference": [10.0]}
     )
     flows = pd.DataFrame(columns=["kind", "region", "material", "period", "value"])
-    run = SimpleNamespace(prices=prices, shortfalls=shortfalls, flows=flows, summary={})
+    terms = {"meta": {"contract_share": "0.75", "contract_price_lag_months": "1"}}
+    run = SimpleNamespace(prices=prices, shortfalls=shortfalls, flows=flows, summary=terms)
     run.periods = ["2025-04", "2025-05"]
     (text,) = _price_gaps(run)  # type: ignore[arg-type]
-    # outside China (Japan alone) 260 on average against China's 205: +27%
+    # outside China (Japan alone) 260 on average against China's 205: +27%; volume-weighted,
+    # 3/4 at China's price of the month before (April has none before it: its own, 200):
+    # April 0.75 x 200 + 0.25 x 300 = 225, May 0.75 x 200 + 0.25 x 220 = 205, mean 215
     assert text == (
-        "oxide:Dy averages 260.0 USD/kg outside China and 205.0 inside (+27%); the gap is "
-        "widest in 2025-04 (300.0 against 200.0)."
+        "oxide:Dy averages 260.0 USD/kg outside China at spot (215.0 volume-weighted, "
+        "contracts and spot) and 205.0 inside (+27%); the gap is widest in 2025-04 (300.0 "
+        "against 200.0)."
     )
     # within 5% of China's price: nothing to say
     level = SimpleNamespace(

@@ -141,8 +141,9 @@ def _price_moves(cmp: Comparison) -> list[str]:
     if moved.empty:
         return ["Prices move less than 5% inside and outside China on average."]
     return [
-        f"{r['material']} averages {float(r['outside_b']):,.1f} USD/kg outside China "
-        f"({float(r['change_outside_pct']):+.0f}% on {float(r['outside_a']):,.1f}) and "
+        f"{r['material']} averages {float(r['outside_b']):,.1f} USD/kg outside China at spot "
+        f"({float(r['change_outside_pct']):+.0f}% on {float(r['outside_a']):,.1f}; "
+        f"{float(r['outside_vw_b']):,.1f} volume-weighted) and "
         f"{float(r['china_b']):,.1f} USD/kg inside ({float(r['change_china_pct']):+.0f}%)."
         for r in moved.to_dict("records")
     ]
@@ -443,7 +444,8 @@ def _price_gaps(result: Result) -> list[str]:
     gaps = gaps[gaps["gap_pct"].abs() >= 5.0]
     gaps = gaps.reindex(gaps["gap_pct"].abs().sort_values(ascending=False).index).head(NAMED)
     return [
-        f"{r['material']} averages {float(r['outside']):,.1f} USD/kg outside China and "
+        f"{r['material']} averages {float(r['outside']):,.1f} USD/kg outside China at spot "
+        f"({float(r['outside_vw']):,.1f} volume-weighted, contracts and spot) and "
         f"{float(r['china']):,.1f} inside ({float(r['gap_pct']):+.0f}%); the gap is widest in "
         f"{r['widest']} ({float(r['outside_then']):,.1f} against {float(r['china_then']):,.1f})."
         for r in gaps.to_dict("records")

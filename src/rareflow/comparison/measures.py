@@ -129,9 +129,10 @@ def price_change(
 def price_gaps(
     result: Result, periods: list[str], materials: Iterable[str] = KEY_MATERIALS
 ) -> pd.DataFrame:
-    """One run's prices inside China and outside it (use-weighted), by material: the means
-    over the periods (USD/kg), the gap outside minus inside in % of China's mean, and the
-    period where the gap is widest with both prices then."""
+    """One run's prices inside China and outside it (use-weighted spot, and the
+    volume-weighted price of contracts and spot outside), by material: the means over the
+    periods (USD/kg), the spot gap outside minus inside in % of China's mean, and the period
+    where the gap is widest with both prices then."""
     mats = expand_materials(materials, set(result.prices["material"].astype(str)))
     series = _price_series(result, mats, periods, use_weights(result, periods)).dropna()
     if series.empty:
@@ -140,6 +141,7 @@ def price_gaps(
                 "material",
                 "china",
                 "outside",
+                "outside_vw",
                 "gap_pct",
                 "widest",
                 "china_then",
@@ -147,7 +149,7 @@ def price_gaps(
             ]
         )
     series = series.assign(gap=series["outside"] - series["china"])
-    means = series.groupby("material")[["china", "outside"]].mean()
+    means = series.groupby("material")[["china", "outside", "outside_vw"]].mean()
     widest = series.loc[series.groupby("material")["gap"].idxmax()].set_index("material")
     out = means.assign(
         gap_pct=100
