@@ -271,3 +271,16 @@ def test_every_solve_runs_the_checks_first() -> None:
     assert any(
         line.startswith("[process_input_not_made]") for line in result.summary["consistency"]
     )
+
+
+def test_keys_and_numbers_checked_are_the_declared_ones() -> None:
+    """The key and number checks read network.COMPONENTS: a duplicate material (a key the
+    declaration gives) and a capacity that is not a number are found like an arc's."""
+    dup = with_row(consistent(), "materials", **consistent().materials.iloc[0].to_dict())
+    messages = [i.message for i in dup.consistency() if i.check == "duplicate_key"]
+    assert any(m.startswith("materials: duplicate material") for m in messages), messages
+    net = consistent()
+    net.facility_capacity["capacity"] = net.facility_capacity["capacity"].astype(object)
+    net.facility_capacity.loc[0, "capacity"] = "lots"
+    messages = [i.message for i in net.consistency() if i.check == "non_numeric_value"]
+    assert "facility_capacity, row 0, column 'capacity': expected a number, got 'lots'" in messages

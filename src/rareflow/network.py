@@ -123,6 +123,8 @@ COMPONENTS: dict[str, Table] = {
             _f("initial", "t"),
             _f("capacity", "t"),
             _f("holding_cost", "USD/t/yr"),
+            Column("target", "float", required=False, default=0.0, unit="t"),
+            Column("reserve", "float", required=False, default=0.0, unit="t"),
             key=("region", "material"),
             doc="capacity may be inf; optional columns target: the working stock its holder "
             "values at the price it expects (see EXPECTED_PRICES); reserve: t a state reserve "
@@ -173,7 +175,9 @@ class ConsistencyIssue:
 
 
 def _empty(name: str) -> pd.DataFrame:
-    return COMPONENTS[name].empty()
+    """No rows, the component's required columns (optional ones are added where used)."""
+    spec = COMPONENTS[name]
+    return spec.empty()[list(spec.required)]
 
 
 @dataclass
@@ -323,28 +327,12 @@ def _check_unknown_materials(net: Network) -> list[str]:
 
 # -- values: numbers, keys and signs the LP needs ------------------------------------------
 
-# numeric columns per component (optional ones only where present)
+# numeric columns per component (optional ones only where present) and the columns that
+# identify a row: both read from the declarations (COMPONENTS)
 NUMERIC: dict[str, tuple[str, ...]] = {
-    "supply": ("cost",),
-    "processes": ("cost",),
-    "process_coefficients": ("coefficient",),
-    "arcs": ("cost", "lead_time_months"),
-    "demand": ("quantity", "ref_price", "elasticity", "choke_price", "base_year"),
-    "stocks": ("initial", "capacity", "holding_cost", "target", "reserve"),
-    "agreements": ("volume_min", "volume_max"),
+    name: cols for name, t in COMPONENTS.items() if (cols := t.of_type("float", "int"))
 }
-# the columns that identify a row of a component
-KEYS: dict[str, tuple[str, ...]] = {
-    "supply": ("step",),
-    "facilities": ("facility",),
-    "arcs": ("arc",),
-    "demand": ("region", "sector", "material"),
-    "stocks": ("region", "material"),
-    "agreements": ("agreement",),
-    "supply_capacity": ("step", "year"),
-    "facility_capacity": ("facility", "year"),
-    "demand_growth": ("region", "sector", "material", "year"),
-}
+KEYS: dict[str, tuple[str, ...]] = {name: t.key for name, t in COMPONENTS.items() if t.key}
 
 
 def _numbers(net: Network, name: str) -> pd.DataFrame:
