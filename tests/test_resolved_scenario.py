@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rareflow import pipeline
-from rareflow.report.content import scenario_events
+from rareflow.report.inputs import scenario_events
 from rareflow.scenario import load_scenario
 
 
