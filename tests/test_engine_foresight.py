@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine_fixtures import ONE_BLOCK, two_way
+from engine_fixtures import ONE_BLOCK, two_region, two_way
 from rareflow.network import Network
 from rareflow.optimize import Horizon, Levers, solve
 
@@ -100,3 +100,20 @@ def test_unknown_foresight_is_a_clear_error() -> None:
         solve(two_way(), QUARTERS, foresight="clairvoyant")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="window >= 1"):
         solve(two_way(), QUARTERS, foresight="window")
+
+
+def test_summary_says_what_the_model_knew() -> None:
+    """Perfect foresight says so; a myopic run says it rolls, also when one window (one yearly
+    period here) covers the horizon, where it must not read as perfect foresight."""
+    net = two_region()
+    knew = {
+        name: solve(net, horizon, foresight=mode, options=ONE_BLOCK).summary["information"]
+        for name, horizon, mode in (
+            ("perfect", Horizon("2025-01", "2025-03", "month"), "perfect"),
+            ("myopic", Horizon("2025-01", "2025-03", "month"), "myopic"),
+            ("one window", Horizon("2025", "2025", "year"), "myopic"),
+        )
+    }
+    assert knew["perfect"].startswith("perfect foresight")
+    assert knew["myopic"].startswith("rolling (myopic): each period knows only")
+    assert knew["one window"].startswith("myopic, with one window over the whole horizon (1 ")

@@ -84,6 +84,20 @@ def at_choke_width(inp: Inputs) -> xr.DataArray:
     return inp.block_upper.where(at_choke, 0.0).sum("block")
 
 
+def _information(foresight: str, window: int | None, size: int, periods: int) -> str:
+    """What the model knew, in words (a run's summary and its report's header)."""
+    if foresight == "perfect":
+        return "perfect foresight: every event is known from the start of the horizon"
+    mode = f"window {window}" if foresight == "window" else foresight
+    if size >= periods:
+        return (
+            f"{mode}, with one window over the whole horizon ({periods} period"
+            f"{'s' if periods != 1 else ''}): it knows the events announced before the "
+            "horizon's end"
+        )
+    return f"rolling ({mode}): each period knows only the events announced before its end"
+
+
 def _licence_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
     """The licence queues of routes under a regime, long (results.TABLES["licences"])."""
     queue = inp.licence_queue
@@ -154,11 +168,7 @@ def assemble(
         "status": "optimal",
         "solver": "highs",
         "foresight": foresight,
-        "information": (
-            "perfect foresight: every event is known from the start of the horizon"
-            if size >= len(horizon)
-            else "rolling: each period knows only the events announced before its end"
-        ),
+        "information": _information(foresight, window, size, len(horizon)),
         "window": window,
         "window_periods": size,
         "horizon": horizon.to_dict(),
