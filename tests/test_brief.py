@@ -164,6 +164,10 @@ def test_the_loss_in_element_content_and_dollars() -> None:
     assert f.replacement["oxide:Nd"] == pytest.approx((150.0 / 0.86, 60.0))
     assert f.replacement_usd == pytest.approx(150.0 / 0.86 * 60.0 * 1000.0)
     text = "\n".join(pause_text(f))
+    # the suspension's own share, not an element's content (a loop variable once shadowed it:
+    # the shipped pause read "Suspended share 1%", "the contracted 6 t/yr suspended")
+    assert f.share == 1.0
+    assert "Suspended share 100%" in text and "the contracted 1,000 t/yr suspended" in text
     assert "would cost USD 10.5 M a year" in text
     assert "150 t Nd, 40 t Pr a year" in text
     assert "worth USD 6.0 M a year" in text and "USD +1.4 M a year on the 700 t/yr" in text

@@ -288,12 +288,12 @@ def pause_findings(
     if content is not None:
         rows = content[(content["material"] == mat) & content["element"].isin(MAGNET_ELEMENTS)]
         per_t = dict(zip(rows["element"], rows["t_per_t"].astype(float), strict=True))
-        for element, share in per_t.items():
+        for element, in_material in per_t.items():
             oxide = f"oxide:{element}"
             metal = content[(content["material"] == oxide) & (content["element"] == element)]
             price = mean_price(scen, dest, oxide, periods)
             if loss > 0 and len(metal) and np.isfinite(price):
-                tonnes = loss * share / float(metal["t_per_t"].iloc[0])
+                tonnes = loss * in_material / float(metal["t_per_t"].iloc[0])
                 replacement[oxide] = (tonnes, price)
     return PauseFindings(
         scenario=name,
