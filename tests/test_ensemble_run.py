@@ -87,8 +87,12 @@ def test_a_looser_licence_leaves_less_unserved_outside_china(ensemble_file: Path
     # prices), so the world's total is not monotone in the licence and is not compared
     spec = load_ensemble(ensemble_file)
     model = WarmWorker(spec)
+    model.network.meta["calibration_s"] = "5.000"  # as if the worker's calibration took 5 s
     loose = model.evaluate({"ban_duration": 1.0, "approval_share": 0.9, "notice": 3.0})
     strict = model.evaluate({"ban_duration": 24.0, "approval_share": 0.05, "notice": 3.0})
+    # the calibration is counted once, by the first sample on the network, not by every one
+    assert loose.summary["timings"]["calibration_s"] == 5.0
+    assert strict.summary["timings"]["calibration_s"] == 0.0
 
     def unserved(result: Result, china: bool) -> float:
         sf = result.shortfalls
