@@ -46,6 +46,13 @@ def test_levers_fill_declared_defaults_and_parse_declared_types() -> None:
     # a number column declared nonnegative refuses a negative value, naming row and column
     with pytest.raises(LeverError, match="row 0, column 'usd_per_t'"):
         Levers(taxes=taxes.assign(usd_per_t=-1.0))
+    # a share is declared with maximum 1; an ad valorem rate is not a share (145% tariffs)
+    assert Levers(taxes=taxes.assign(ad_valorem=1.45)).taxes["ad_valorem"].iloc[0] == 1.45
+    licences = taxes[["origin", "destination", "material"]].assign(approval_share=1.2)
+    with pytest.raises(LeverError, match=r"column 'approval_share': expected a share in \[0, 1\]"):
+        Levers(licences=licences)
+    with pytest.raises(LeverError, match="column 'approval_share': expected a number, got 'x'"):
+        Levers(licences=licences.assign(approval_share="x"))
 
 
 def test_result_units_and_component_keys_come_from_the_declarations() -> None:

@@ -33,7 +33,12 @@ COMPONENTS: dict[str, Table] = {
     t.name: t
     for t in (
         table(
-            "regions", "region", "name", "kind", key=("region",), doc="code, name, country|group"
+            "regions",
+            "region",
+            "name",
+            "kind",
+            key=("region",),
+            description="code, name, kind: country|group",
         ),
         table(
             "materials",
@@ -42,7 +47,7 @@ COMPONENTS: dict[str, Table] = {
             "element",
             Column("tradable", "bool"),
             key=("material",),
-            doc="form, element ('' if none); tradable: may cross borders",
+            description="form, element ('' if none); tradable: may cross borders",
         ),
         table(
             "supply",
@@ -52,8 +57,10 @@ COMPONENTS: dict[str, Table] = {
             _f("cost", "USD/t"),
             "facility",
             key=("step",),
-            doc="a mine (or a country's residual mining) or a bulk input market: produces "
-            "`material` at `cost` up to the capacity of its year in `supply_capacity`",
+            description=(
+                "a mine (or a country's residual mining) or a bulk input market: produces "
+                "`material` at `cost` up to the capacity of its year in `supply_capacity`"
+            ),
         ),
         table("supply_capacity", "step", _year(), _f("capacity", "t/yr"), key=("step", "year")),
         table(
@@ -62,7 +69,7 @@ COMPONENTS: dict[str, Table] = {
             "material",
             _f("coefficient", "t per t of activity"),
             key=("process", "material"),
-            doc="inputs negative, outputs positive",
+            description="inputs negative, outputs positive",
         ),
         table("processes", "process", "stage", _f("cost", "USD/t of activity"), key=("process",)),
         table(
@@ -72,8 +79,10 @@ COMPONENTS: dict[str, Table] = {
             "process",
             "owner",
             key=("facility",),
-            doc="optional column capacity_group: rows of one group are alternative recipes of "
-            "one plant and share its capacity",
+            description=(
+                "optional column capacity_group: rows of one group are alternative recipes"
+                " of one plant and share its capacity"
+            ),
         ),
         table(
             "facility_capacity",
@@ -103,8 +112,10 @@ COMPONENTS: dict[str, Table] = {
             _f("elasticity"),
             _f("choke_price", "USD/t"),
             key=("region", "sector", "material"),
-            doc="reference quantity in base_year at the reference price, elasticity (<0), choke "
-            "price (willingness to pay is capped there: substitutes take over)",
+            description=(
+                "reference quantity in base_year at the reference price, elasticity (<0), "
+                "choke price (willingness to pay is capped there: substitutes take over)"
+            ),
         ),
         table(
             "demand_growth",
@@ -114,7 +125,7 @@ COMPONENTS: dict[str, Table] = {
             _year(),
             _f("index"),
             key=("region", "sector", "material", "year"),
-            doc="multiplier on the base-year quantity by calendar year",
+            description="multiplier on the base-year quantity by calendar year",
         ),
         table(
             "stocks",
@@ -126,9 +137,11 @@ COMPONENTS: dict[str, Table] = {
             Column("target", "float", required=False, default=0.0, unit="t"),
             Column("reserve", "float", required=False, default=0.0, unit="t"),
             key=("region", "material"),
-            doc="capacity may be inf; optional columns target: the working stock its holder "
-            "values at the price it expects (see EXPECTED_PRICES); reserve: t a state reserve "
-            "may buy at its floor; strategic stockpiles have neither",
+            description=(
+                "capacity may be inf; optional columns target: the working stock its "
+                "holder values at the price it expects (see EXPECTED_PRICES); reserve: t a"
+                " state reserve may buy at its floor; strategic stockpiles have neither"
+            ),
         ),
         table(
             "agreements",
@@ -141,8 +154,10 @@ COMPONENTS: dict[str, Table] = {
             _f("volume_min", "t/yr"),
             _f("volume_max", "t/yr"),
             key=("agreement",),
-            doc="contracted flow of `material` from seller to buyer (facility or region), in "
-            "force from start to end (end may be NaT)",
+            description=(
+                "contracted flow of `material` from seller to buyer (facility or region), "
+                "in force from start to end (end may be NaT)"
+            ),
         ),
     )
 }

@@ -28,6 +28,7 @@ class Column:
     default: Any = None  # fills an optional column where it is absent or empty
     unit: str = ""  # of a numeric column: written into Parquet metadata and Excel headers
     nonnegative: bool = False  # a negative number is refused when True
+    maximum: float | None = None  # a larger number is refused (1 for a share)
     choices: tuple[str, ...] = ()  # allowed values when non-empty
     references: str = ""  # "table.column" whose values this column must take
     extra_values: tuple[str, ...] = ()  # values accepted besides the referenced ones
@@ -74,7 +75,9 @@ class Table:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in self.names})
 
 
-def table(name: str, *columns: Column | str, key: tuple[str, ...] = (), doc: str = "") -> Table:
+def table(
+    name: str, *columns: Column | str, key: tuple[str, ...] = (), description: str = ""
+) -> Table:
     """A Table from Columns, where a bare name is a required text column."""
     cols = tuple(Column(c) if isinstance(c, str) else c for c in columns)
-    return Table(name=name, description=doc, columns=cols, key=key)
+    return Table(name=name, description=description, columns=cols, key=key)

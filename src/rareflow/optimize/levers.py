@@ -12,6 +12,7 @@ import fnmatch
 import functools
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,10 +29,26 @@ def _date(name: str, required: bool = False) -> Column:
     return Column(name, "date", required=required)
 
 
-def _number(name: str, default: float | None = None, unit: str = "") -> Column:
-    """A number column: required without a default, else optional and filled by it."""
+def _number(
+    name: str, default: float | None = None, unit: str = "", maximum: float | None = None
+) -> Column:
+    """A number >= 0 (and <= `maximum`): required without a default, else optional and
+    filled by it."""
     required = default is None
-    return Column(name, "float", required=required, default=default, unit=unit, nonnegative=True)
+    return Column(
+        name,
+        "float",
+        required=required,
+        default=default,
+        unit=unit,
+        nonnegative=True,
+        maximum=maximum,
+    )
+
+
+def _share(name: str, default: float | None = None, unit: str = "fraction") -> Column:
+    """A share in [0, 1] (an ad valorem rate is not one: a 145% tariff exists)."""
+    return _number(name, default, unit, maximum=1.0)
 
 
 WHEN = (_date("announced"), _date("start"), _date("end"))
@@ -50,7 +67,7 @@ LEVER_TABLES: dict[str, Table] = {
             *ROUTE,
             *WHEN,
             _number("max_flow", NAN, "t/yr"),
-            _number("max_share", NAN, "fraction of normal flow"),
+            _share("max_share", NAN, "fraction of normal flow"),
         ),
         # total t over a group of arcs over a period range
         table(
@@ -77,7 +94,7 @@ LEVER_TABLES: dict[str, Table] = {
         table(
             "licences",
             *ROUTE,
-            _number("approval_share", unit="fraction"),
+            _share("approval_share"),
             *WHEN,
             _number("delay_days", 0.0, "days"),
             _number("normal_flow", NAN, "t/yr"),
@@ -90,7 +107,7 @@ LEVER_TABLES: dict[str, Table] = {
             _date("start", required=True),
             _date("announced"),
             _number("notice_days", 0.0, "days"),
-            _number("share", 1.0, "fraction"),
+            _share("share", 1.0),
         ),
         # capacity path override t/yr for facilities (or supply steps) matching `facility`
         table("capacity", "facility", _number("capacity", unit="t/yr"), *WHEN),
@@ -119,6 +136,28 @@ def _empty(name: str) -> pd.DataFrame:
     return LEVER_TABLES[name].empty()
 
 
+def _numbers(name: str, values: pd.Series, col: Column) -> pd.Series:
+    """`values` as floats within what `col` declares; else one LeverError naming the table,
+    row and column."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    problems: list[tuple[pd.Series, Callable[[int], str]]] = [
+        (numbers.isna() & values.notna(), lambda r: f"expected a number, got {values.iloc[r]!r}")
+    ]
+    if col.nonnegative:
+        problems.append((numbers < 0, lambda r: f"expected a value >= 0, got {numbers.iloc[r]}"))
+    if (top := col.maximum) is not None:
+        problems.append(
+            (numbers > top, lambda r: f"expected a share in [0, {top:g}], got {numbers.iloc[r]}")
+        )
+    for bad, expected in problems:
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise LeverError(
+                f"lever table '{name}', row {row}, column '{col.name}': {expected(row)}"
+            )
+    return numbers.astype(float)
+
+
 def _normalise(name: str, table: pd.DataFrame) -> pd.DataFrame:
     """Check columns and values; fill optional columns; parse dates and numbers."""
     spec = LEVER_TABLES[name]
@@ -131,39 +170,15 @@ def _normalise(name: str, table: pd.DataFrame) -> pd.DataFrame:
             out[col] = default
         elif default is not None:
             out[col] = out[col].where(out[col].notna(), default)
-    for col in out.columns:
-        if col in spec.of_type("date"):
-            try:
-                out[col] = pd.to_datetime(out[col])
-            except (ValueError, TypeError) as err:
-                raise LeverError(
-                    f"lever table '{name}', column '{col}': expected ISO dates ({err})"
-                ) from err
-        elif col in spec.of_type("float"):
-            values = pd.to_numeric(out[col], errors="coerce")
-            bad = values.isna() & out[col].notna()
-            if bad.any():
-                row = int(np.flatnonzero(bad.to_numpy())[0])
-                raise LeverError(
-                    f"lever table '{name}', row {row}, column '{col}': expected a number, "
-                    f"got {out[col].iloc[row]!r}"
-                )
-            out[col] = values.astype(float)
-            negative = out[col] < 0
-            if spec.column(col).nonnegative and negative.any():
-                row = int(np.flatnonzero(negative.to_numpy())[0])
-                raise LeverError(
-                    f"lever table '{name}', row {row}, column '{col}': expected a value >= 0, "
-                    f"got {out[col].iloc[row]}"
-                )
-    # ad valorem rates may exceed 1 (a 145% tariff); these are shares of something
-    for col in ("max_share", "approval_share", "share"):
-        if col in out.columns and (out[col] > 1).any():
-            row = int(np.flatnonzero((out[col] > 1).to_numpy())[0])
+    for col in (c for c in spec.of_type("date") if c in out.columns):
+        try:
+            out[col] = pd.to_datetime(out[col])
+        except (ValueError, TypeError) as err:
             raise LeverError(
-                f"lever table '{name}', row {row}, column '{col}': expected a share in [0, 1], "
-                f"got {out[col].iloc[row]}"
-            )
+                f"lever table '{name}', column '{col}': expected ISO dates ({err})"
+            ) from err
+    for col in (c for c in spec.of_type("float") if c in out.columns):
+        out[col] = _numbers(name, out[col], spec.column(col))
     if name == "arc_bounds":
         neither = out["max_flow"].isna() & out["max_share"].isna()
         if neither.any():

@@ -255,6 +255,11 @@ def sankey_links(result: Result, region: str, periods: list[str]) -> pd.DataFram
 # -- prices ----------------------------------------------------------------------------------
 
 
+# the report's names of China's price, the use-weighted mean outside China and what buyers
+# outside China pay on average (rareflow.metrics.traded_prices)
+WHERE = {"china": "China", "outside": "outside China", "outside_vw": VOLUME_WEIGHTED}
+
+
 def price_series(result: Result, run: str) -> pd.DataFrame:
     """China's price and the mean price outside China of the key oxides and magnets.
 
@@ -278,52 +283,21 @@ def price_series(result: Result, run: str) -> pd.DataFrame:
     )
     merged = prices.merge(use, on=["region", "material", "period"], how="left")
     merged["weight"] = merged["weight"].fillna(0.0)
-    rows: list[dict[str, Any]] = []
-    for (material, period), part in merged.groupby(["material", "period"]):
-        inside = part.loc[part["region"] == "CHN", "price"]
-        if not inside.empty:
-            price = float(inside.iloc[0])
-            rows.append({"material": material, "period": period, "where": "China", "price": price})
-        out = part[part["region"] != "CHN"]
-        if out.empty:
-            continue
-        weights = out["weight"].to_numpy()
-        values = out["price"].astype(float).to_numpy()
-        price = (
-            float(np.average(values, weights=weights))
-            if weights.sum() > 0
-            else float(values.mean())
-        )
-        rows.append(
-            {"material": material, "period": period, "where": "outside China", "price": price}
-        )
-    out_frame = pd.DataFrame(rows, columns=["material", "period", "where", "price"])
-    out_frame = pd.concat([out_frame, _volume_weighted_rows(out_frame, result)], ignore_index=True)
-    out_frame["run"] = run
-    return out_frame[["material", "period", "run", "where", "price"]]
-
-
-def _volume_weighted_rows(prices: pd.DataFrame, result: Result) -> pd.DataFrame:
-    """Rows `where` = VOLUME_WEIGHTED: what buyers outside China pay on average, contracts
-    indexed to China's price and spot (rareflow.metrics.traded_prices)."""
-    wide = prices.pivot_table(
-        index=["material", "period"], columns="where", values="price", aggfunc="first"
-    )
-    if not {"China", "outside China"} <= set(wide.columns):
-        return pd.DataFrame(columns=["material", "period", "where", "price"])
-    series = wide.rename(columns={"China": "china", "outside China": "outside"}).reset_index()
-    vw = with_volume_weighted(
-        series[["material", "period", "china", "outside"]], ContractTerms.of(result)
-    )
-    vw = vw.dropna(subset=["outside_vw"])
-    return pd.DataFrame(
-        {
-            "material": vw["material"],
-            "period": vw["period"],
-            "where": VOLUME_WEIGHTED,
-            "price": vw["outside_vw"],
-        }
-    )
+    keys = ["material", "period"]
+    china = merged[merged["region"] == "CHN"].groupby(keys)["price"].first().rename("china")
+    rest = merged[merged["region"] != "CHN"]
+    rest = rest.assign(weighted=rest["price"].astype(float) * rest["weight"])
+    sums = rest.groupby(keys)[["weighted", "weight"]].sum()
+    plain = rest.groupby(keys)["price"].mean()
+    outside = (sums["weighted"] / sums["weight"]).where(sums["weight"] > 0, plain)
+    wide = pd.concat([china, outside.rename("outside")], axis=1).reset_index()
+    wide = with_volume_weighted(wide, ContractTerms.of(result))
+    long = wide.melt(
+        id_vars=keys, value_vars=list(WHERE), var_name="where", value_name="price"
+    ).dropna(subset=["price"])
+    long["where"] = long["where"].map(WHERE)
+    long["run"] = run
+    return long[["material", "period", "run", "where", "price"]].reset_index(drop=True)
 
 
 # -- shortfalls ------------------------------------------------------------------------------
