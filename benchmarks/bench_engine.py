@@ -107,7 +107,7 @@ def _inputs(net: Any, start: str, end: str) -> Any:
     from rareflow.optimize import Horizon, Levers, SolveOptions
     from rareflow.optimize.inputs import build_inputs
 
-    return build_inputs(net, Horizon(start, end, "month"), Levers(), SolveOptions())
+    return build_inputs(net, Horizon(start=start, end=end, step="month"), Levers(), SolveOptions())
 
 
 def case_linopy(net: Any, start: str, end: str, mps: Path) -> dict[str, Any]:
@@ -143,7 +143,7 @@ def case_solve(net: Any, start: str, end: str) -> dict[str, Any]:
     from rareflow.optimize import Horizon, solve
 
     t0 = time.perf_counter()
-    res = solve(net, Horizon(start, end, "month"))
+    res = solve(net, Horizon(start=start, end=end, step="month"))
     t1 = time.perf_counter()
     return {
         "total": t1 - t0,

@@ -44,7 +44,7 @@ def child(name: str, reuse: bool, start: str, end: str) -> dict[str, Any]:
     from rareflow.scenario import load_scenario, prepare
 
     applied = prepare(load_scenario(ROOT / "scenarios" / f"{name}.yaml"))
-    horizon = Horizon(start, end, applied.horizon.step)
+    horizon = Horizon(start=start, end=end, step=applied.horizon.step)
     kwargs = applied.solve_kwargs(None)
     solve(applied.network, horizon, applied.levers, reuse_model=reuse, **kwargs)  # first run
     began = time.perf_counter()

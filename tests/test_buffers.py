@@ -24,7 +24,7 @@ from rareflow.network import (
 )
 from rareflow.optimize import Horizon, Levers, solve
 
-HALF_YEAR = Horizon("2025-01", "2025-06", "month")
+HALF_YEAR = Horizon(start="2025-01", end="2025-06", step="month")
 EXPECTED = 15_000.0  # USD/t
 HOLD = 1_200.0  # USD/t/yr: 100 USD/t a month
 

@@ -88,7 +88,7 @@ def test_licence_solve_reads_its_reference_flow_from_disk(
             ]
         )
     )
-    months = Horizon("2025-01", "2025-04", "month")
+    months = Horizon(start="2025-01", end="2025-04", step="month")
     first = solve(two_way(), months, levers=licence, options=ONE_BLOCK)
     assert list((tmp_path / "reference_flow").glob("*.npz"))
     cache._FLOWS.clear()  # a new process: memory empty, the file remains
@@ -117,7 +117,7 @@ def test_a_cached_reference_solve_still_reports_its_progress_step(
             ]
         )
     )
-    year = Horizon("2025-01", "2025-12", "year")
+    year = Horizon(start="2025-01", end="2025-12", step="year")
 
     def steps_of_one_solve() -> list[int]:
         seen: list[int] = []

@@ -12,11 +12,11 @@ from typer.testing import CliRunner
 from rareflow.cli.compare import compare
 from rareflow.comparison import (
     CompareError,
-    HorizonOverride,
     compare_results,
     load_input,
 )
 from rareflow.errors import UserError
+from rareflow.pipeline import RunOptions
 from rareflow.results import Result
 
 PERIODS = ["2025", "2026"]
@@ -142,9 +142,9 @@ def test_bad_inputs(tmp_path: Path) -> None:
     with pytest.raises(CompareError, match="not a result directory"):
         load_input(tmp_path / "empty", tmp_path)
     with pytest.raises(UserError, match="--until: expected a month YYYY-MM"):
-        HorizonOverride(end="2026-13")
+        RunOptions(until="2026-13")
     with pytest.raises(UserError, match="--step"):
-        HorizonOverride(step="week")
+        RunOptions(step="week")
 
 
 def _app() -> typer.Typer:

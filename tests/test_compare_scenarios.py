@@ -16,16 +16,16 @@ from rareflow.brief import agreement_terms, pause_findings, suspension_start
 from rareflow.comparison import (
     CHINA,
     Comparison,
-    HorizonOverride,
     Loaded,
     compare_results,
     run_cached,
 )
+from rareflow.pipeline import RunOptions
 from rareflow.scenario import load_vocabulary
 from rareflow.scenario.shipped import SCENARIOS_DIR
 
 SCENARIOS = SCENARIOS_DIR
-SHORT = HorizonOverride(start="2025-01", end="2026-12", step="quarter")
+SHORT = RunOptions(start="2025-01", until="2026-12", step="quarter")
 
 
 @pytest.fixture(scope="module")

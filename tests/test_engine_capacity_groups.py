@@ -71,7 +71,7 @@ def _plant(groups: list[str]) -> Network:
 
 
 def test_recipes_of_one_plant_share_its_capacity() -> None:
-    result = solve(_plant(["f", "f"]), Horizon("2025-01", "2025-12", "year"))
+    result = solve(_plant(["f", "f"]), Horizon(start="2025-01", end="2025-12", step="year"))
     made = result.flow("process_output", "A", "z").sum()
     # 30 t through the cheap recipe (all x there is), the other 20 t of the shared 50 via y
     assert made == pytest.approx(50.0)
@@ -80,5 +80,5 @@ def test_recipes_of_one_plant_share_its_capacity() -> None:
 
 
 def test_without_a_group_each_recipe_has_its_own_capacity() -> None:
-    result = solve(_plant(["", ""]), Horizon("2025-01", "2025-12", "year"))
+    result = solve(_plant(["", ""]), Horizon(start="2025-01", end="2025-12", step="year"))
     assert result.flow("process_output", "A", "z").sum() == pytest.approx(80.0)

@@ -10,7 +10,7 @@ from engine_fixtures import ONE_BLOCK, two_region, two_way
 from rareflow.network import Network
 from rareflow.optimize import Horizon, Levers, solve
 
-QUARTERS = Horizon("2025-01", "2025-12", "quarter")
+QUARTERS = Horizon(start="2025-01", end="2025-12", step="quarter")
 # A's mine is out in the second half of the year: a shock the perfect-foresight market sees
 SHOCK = Levers(outages=pd.DataFrame([{"facility": "a-mine", "start": "2025-07-01", "factor": 0.0}]))
 
@@ -72,7 +72,7 @@ def test_myopic_keeps_shipping_on_routes_with_a_lead_time() -> None:
     """Rolling windows reach the arrival of what they ship; in-transit goods are carried."""
     net = two_way()
     net.arcs["lead_time_months"] = 3.0
-    months = Horizon("2025-01", "2025-06", "month")
+    months = Horizon(start="2025-01", end="2025-06", step="month")
     r = solve(net, months, foresight="myopic", options=ONE_BLOCK)
     assert r.summary["window_periods"] == 4
     sent = r.arc_flow("A-B").to_numpy()
@@ -109,9 +109,9 @@ def test_summary_says_what_the_model_knew() -> None:
     knew = {
         name: solve(net, horizon, foresight=mode, options=ONE_BLOCK).summary["information"]
         for name, horizon, mode in (
-            ("perfect", Horizon("2025-01", "2025-03", "month"), "perfect"),
-            ("myopic", Horizon("2025-01", "2025-03", "month"), "myopic"),
-            ("one window", Horizon("2025", "2025", "year"), "myopic"),
+            ("perfect", Horizon(start="2025-01", end="2025-03", step="month"), "perfect"),
+            ("myopic", Horizon(start="2025-01", end="2025-03", step="month"), "myopic"),
+            ("one window", Horizon(start="2025-01", end="2025-12", step="year"), "myopic"),
         )
     }
     assert knew["perfect"].startswith("perfect foresight")

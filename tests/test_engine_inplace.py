@@ -29,7 +29,7 @@ from rareflow.scenario import load_scenario, prepare
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # short, and reaching past the licensing start (2025-04) so its event is inside the horizon;
 # long enough that each scenario rolls (windows widen to the longest delivery lag + 1)
-SHORT = Horizon("2025-02", "2025-09", "month")
+SHORT = Horizon(start="2025-02", end="2025-09", step="month")
 
 
 def _by(frame: pd.DataFrame, keys: list[str], value: str) -> pd.Series:
@@ -66,7 +66,7 @@ def test_in_place_equals_rebuild(name: str) -> None:
 
 
 def test_resolve_with_changed_bounds_and_back() -> None:
-    horizon = Horizon("2025-01", "2025-12", "quarter")
+    horizon = Horizon(start="2025-01", end="2025-12", step="quarter")
     inp = build_inputs(chain(), horizon, Levers(), ONE_BLOCK, None)
     model = WarmModel(inp)
     base = model.resolve()
@@ -86,7 +86,7 @@ def test_resolve_with_changed_bounds_and_back() -> None:
 def test_balance_rows_checked_after_every_window() -> None:
     """A window solved in place is checked on its LP's balance rows; a row off by more than
     the tolerance stops the run with the periods named."""
-    horizon = Horizon("2025-01", "2025-12", "quarter")
+    horizon = Horizon(start="2025-01", end="2025-12", step="quarter")
     inp = build_inputs(chain(), horizon, Levers(), ONE_BLOCK, None)
     model = WarmModel(inp)
     model.solve_window(0, 2, inp.window(0, 2))
@@ -133,7 +133,7 @@ def test_refreshed_model_is_the_built_model(name: str) -> None:
 
 
 def test_refresh_refuses_another_structure() -> None:
-    horizon = Horizon("2025-01", "2025-12", "quarter")
+    horizon = Horizon(start="2025-01", end="2025-12", step="quarter")
     inp = build_inputs(chain(), horizon, Levers(), ONE_BLOCK, None)
     model = WarmModel(inp)
     other = dataclasses.replace(inp, stocks_held=not inp.stocks_held)
@@ -167,7 +167,7 @@ def test_a_run_that_switches_to_rebuilding_keeps_what_it_solved_in_place(
 def test_a_structure_read_from_disk_is_the_built_one(tmp_path: Path) -> None:
     """A second run reads the built LP from the cache instead of building it: refreshed to
     the inputs, it is the model a build makes, column for column and row for row."""
-    horizon = Horizon("2025-01", "2025-12", "quarter")
+    horizon = Horizon(start="2025-01", end="2025-12", step="quarter")
     inp = build_inputs(chain(), horizon, Levers(), ONE_BLOCK, None)
     built = WarmModel(inp)
     disk = MatrixStore(tmp_path)
@@ -186,7 +186,7 @@ def test_a_structure_read_from_disk_is_the_built_one(tmp_path: Path) -> None:
 
 
 def test_an_unreadable_stored_structure_is_built_again(tmp_path: Path) -> None:
-    horizon = Horizon("2025-01", "2025-12", "quarter")
+    horizon = Horizon(start="2025-01", end="2025-12", step="quarter")
     inp = build_inputs(chain(), horizon, Levers(), ONE_BLOCK, None)
     disk = MatrixStore(tmp_path)
     store = ModelStore(disk=disk)

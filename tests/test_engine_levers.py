@@ -10,8 +10,8 @@ from engine_fixtures import ONE_BLOCK, network, two_way
 from rareflow.network import Network, NetworkError
 from rareflow.optimize import Horizon, LeverError, Levers, solve
 
-YEAR = Horizon("2025-01", "2025-12", "year")
-MONTHS = Horizon("2025-01", "2025-06", "month")
+YEAR = Horizon(start="2025-01", end="2025-12", step="year")
+MONTHS = Horizon(start="2025-01", end="2025-06", step="month")
 
 
 def test_ban_zeroes_the_arc_and_opens_a_price_gap() -> None:
@@ -68,7 +68,12 @@ def test_quota_caps_the_group_total_over_its_range() -> None:
             ]
         )
     )
-    r = solve(two_way(), Horizon("2025-01", "2025-12", "quarter"), levers=quota, options=ONE_BLOCK)
+    r = solve(
+        two_way(),
+        Horizon(start="2025-01", end="2025-12", step="quarter"),
+        levers=quota,
+        options=ONE_BLOCK,
+    )
     flow = r.arc_flow("A-B").to_numpy()
     assert flow[:2].sum() == pytest.approx(20.0)
     assert np.allclose(flow[2:], 15.0)
@@ -91,7 +96,7 @@ def test_quota_is_carried_across_myopic_solves() -> None:
     )
     r = solve(
         two_way(),
-        Horizon("2025-01", "2025-12", "quarter"),
+        Horizon(start="2025-01", end="2025-12", step="quarter"),
         levers=quota,
         foresight="myopic",
         options=ONE_BLOCK,

@@ -14,7 +14,7 @@ from rareflow.optimize import Horizon, Levers, SolveError, SolveOptions, solve
 from rareflow.optimize.inputs import build_inputs
 from rareflow.optimize.model import build_model
 
-YEAR = Horizon("2025-01", "2025-12", "year")
+YEAR = Horizon(start="2025-01", end="2025-12", step="year")
 
 
 def test_two_region_market_with_spare_supply() -> None:
@@ -46,7 +46,9 @@ def test_two_region_market_with_scarce_supply() -> None:
 
 
 def test_monthly_step_splits_yearly_rates() -> None:
-    r = solve(two_region(), Horizon("2025-01", "2025-06", "month"), options=ONE_BLOCK)
+    r = solve(
+        two_region(), Horizon(start="2025-01", end="2025-06", step="month"), options=ONE_BLOCK
+    )
     assert len(r.periods) == 6
     assert np.allclose(r.arc_flow("A-B").to_numpy(), 5.0)
     assert np.allclose(r.price("B", "oxide:M").to_numpy(), 15.0)
@@ -137,7 +139,7 @@ def test_demand_growth_scales_reference_quantity() -> None:
     net.demand_growth = pd.DataFrame(
         [{"region": "B", "sector": "s", "material": "oxide:M", "year": 2026, "index": 1.5}]
     )
-    r = solve(net, Horizon("2025", "2027", "year"), options=ONE_BLOCK)
+    r = solve(net, Horizon(start="2025-01", end="2027-12", step="year"), options=ONE_BLOCK)
     # before the first growth row: the first row's index; after: carried forward
     assert np.allclose(r.flow("consumption", "B").to_numpy(), [90.0, 90.0, 90.0])
 
@@ -145,7 +147,7 @@ def test_demand_growth_scales_reference_quantity() -> None:
 def test_lead_time_spreads_arrivals_and_keeps_accounting_exact() -> None:
     """A 1.5-month lead time: half a shipment arrives one month later, half two months later."""
     net = two_region(lead_time_months=1.5)
-    r = solve(net, Horizon("2025-01", "2025-06", "month"), options=ONE_BLOCK)
+    r = solve(net, Horizon(start="2025-01", end="2025-06", step="month"), options=ONE_BLOCK)
     sent = r.arc_flow("A-B").to_numpy()
     arrived = r.flow("trade_in", "B").to_numpy()
     expected = np.zeros(6)
@@ -179,7 +181,7 @@ def test_small_lp_matches_scipy_linprog() -> None:
         ]
     )
     net.arcs["lead_time_months"] = 3.0
-    horizon = Horizon("2025-01", "2025-12", "quarter")
+    horizon = Horizon(start="2025-01", end="2025-12", step="quarter")
     inp = build_inputs(net, horizon, Levers(), SolveOptions())
     m = build_model(inp)
     mat = m.matrices
@@ -214,7 +216,7 @@ def test_small_lp_matches_scipy_linprog() -> None:
 
 def test_discounting_keeps_prices_in_current_money() -> None:
     """Duals of a discounted objective are divided back by the discount factor."""
-    horizon = Horizon("2025", "2027", "year")
+    horizon = Horizon(start="2025-01", end="2027-12", step="year")
     plain = solve(two_region(), horizon, options=ONE_BLOCK)
     discounted = solve(
         two_region(), horizon, options=SolveOptions(demand_breakpoints=(1.0,), discount_rate=0.08)

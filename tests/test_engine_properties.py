@@ -15,7 +15,7 @@ from rareflow.network import Network
 from rareflow.optimize import Horizon, solve
 from rareflow.results import Result
 
-HORIZON = Horizon("2025-01", "2025-06", "quarter")
+HORIZON = Horizon(start="2025-01", end="2025-06", step="quarter")
 SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SOURCES = ("production", "process_output", "trade_in", "stock_release")
 SINKS = ("consumption", "process_input", "trade_out", "stock_build", "disposal")

@@ -23,7 +23,9 @@ def _grouped(values: xr.DataArray, node_of: pd.Series, nodes: list[str]) -> np.n
 
 def test_node_flows_match_groupby() -> None:
     net = chain()
-    inp = build_inputs(net, Horizon("2025-01", "2025-12", "quarter"), Levers(), ONE_BLOCK, None)
+    inp = build_inputs(
+        net, Horizon(start="2025-01", end="2025-12", step="quarter"), Levers(), ONE_BLOCK, None
+    )
     sol = solve_model(inp)
     flows = node_flows(inp, sol)
     nodes = list(inp.nodes.index)

@@ -15,7 +15,7 @@ from rareflow.optimize import Horizon, MassBalanceError, solve
 from rareflow.optimize.balance import check_mass_balance
 from rareflow.results import TABLES, Result
 
-QUARTERS = Horizon("2025-01", "2025-12", "quarter")
+QUARTERS = Horizon(start="2025-01", end="2025-12", step="quarter")
 
 
 def test_to_dir_from_dir_round_trip(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from rareflow.comparison.findings import (
 )
 from rareflow.optimize import Horizon, solve
 
-YEAR = Horizon("2025-01", "2025-12", "quarter")
+YEAR = Horizon(start="2025-01", end="2025-12", step="quarter")
 
 
 def _runs() -> tuple[object, object]:
@@ -104,7 +104,7 @@ def test_why_names_the_binding_licence_cap_and_its_shadow_price() -> None:
 def test_the_capacity_table_and_why_a_plant_binds() -> None:
     from rareflow.comparison.findings import binding_plants
 
-    year = Horizon("2025-01", "2025-12", "year")
+    year = Horizon(start="2025-01", end="2025-12", step="year")
     base = solve(chain(), year, options=ONE_BLOCK)
     tight = chain()
     tight.facility_capacity["capacity"] = 300.0
@@ -128,7 +128,7 @@ def test_why_an_agreement_holds_a_route_against_the_market() -> None:
 
     # B imports 60 t/yr from A at 15 USD/kg (A's 10 plus the 5 arc); an agreement on the
     # route, suspended to nothing, holds it at 0 while B pays more than A
-    year = Horizon("2025-01", "2025-12", "year")
+    year = Horizon(start="2025-01", end="2025-12", step="year")
     base = solve(two_way(), year, options=ONE_BLOCK)
     held = two_way()
     held.agreements = pd.DataFrame(

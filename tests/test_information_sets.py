@@ -14,7 +14,7 @@ from rareflow.network import Network
 from rareflow.optimize import Horizon, Levers, solve
 from rareflow.scenario.schema import Scenario
 
-HALF_YEAR = Horizon("2025-01", "2025-06", "month")
+HALF_YEAR = Horizon(start="2025-01", end="2025-06", step="month")
 
 
 def _market() -> Network:

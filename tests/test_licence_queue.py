@@ -18,7 +18,7 @@ from rareflow.network import BUFFER_RELEASE_PREMIUM, EXPECTED_PRICES, Network
 from rareflow.optimize import Horizon, Levers, solve
 from rareflow.optimize.licences import licence_queue
 
-MONTHS = Horizon("2025-01", "2025-06", "month")
+MONTHS = Horizon(start="2025-01", end="2025-06", step="month")
 
 
 def _market() -> Network:

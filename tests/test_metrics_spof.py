@@ -59,7 +59,7 @@ def _net() -> object:
 
 
 def test_spof_ranks_the_known_bottleneck_first() -> None:
-    horizon = Horizon("2025-01", "2025-01", "month")
+    horizon = Horizon(start="2025-01", end="2025-01", step="month")
     ranking = spof_ranking(_net(), horizon, "T", options=ONE_BLOCK, workers=2, max_routes=10)
     by_target = ranking.set_index("target")
     top = set(ranking.loc[ranking["rank"] == 1, "target"])
@@ -89,4 +89,4 @@ def test_candidates_and_bad_inputs() -> None:
     with pytest.raises(MetricsError, match="baseline"):
         candidates(net, kinds=("route",))
     with pytest.raises(MetricsError, match="unknown region"):
-        spof_ranking(net, Horizon("2025-01", "2025-01"), "XX")
+        spof_ranking(net, Horizon(start="2025-01", end="2025-01"), "XX")

@@ -257,7 +257,7 @@ def test_every_solve_runs_the_checks_first() -> None:
     kept in the result's summary and the solve goes on."""
     from rareflow.optimize import Horizon, solve
 
-    year = Horizon("2025-01", "2025-12", "year")
+    year = Horizon(start="2025-01", end="2025-12", step="year")
     broken = consistent()
     broken.facilities["region"] = "XXX"
     with pytest.raises(NetworkError, match=r"cannot be solved: \[facility_unknown_region\]"):

@@ -128,7 +128,10 @@ def test_the_market_clears_on_the_planned_capacity_and_the_plan_is_cached(
     cap = first.facility_capacity[first.facility_capacity["facility"] == "plan:A:sep"]
     assert sorted(cap["year"]) == [2027, 2028, 2029]
     result = solve(
-        first, Horizon("2025-01", "2029-12", "year"), foresight="myopic", options=ONE_BLOCK
+        first,
+        Horizon(start="2025-01", end="2029-12", step="year"),
+        foresight="myopic",
+        options=ONE_BLOCK,
     )
     unserved = result.shortfalls.groupby(result.shortfalls["period"].astype(str))["unserved"].sum()
     assert unserved["2025"] == pytest.approx(180.0)  # 100 t/yr of plant make 60 of 240 t

@@ -14,7 +14,7 @@ from engine_fixtures import ONE_BLOCK, two_region
 from rareflow import pipeline
 from rareflow.optimize import Horizon, solve
 
-YEAR = Horizon("2025-01", "2025-12", "month")
+YEAR = Horizon(start="2025-01", end="2025-12", step="month")
 # the module that rolls the windows and looks each one up by its key
 rolling_module = importlib.import_module("rareflow.optimize.rolling")
 

@@ -11,6 +11,7 @@ The factors are kept in `Network.meta` and reported in docs/calibration.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Mapping
@@ -45,7 +46,7 @@ class Calibration:
 
 
 def base_year_horizon(year: int) -> Horizon:
-    return Horizon(start=f"{year}-01", end=f"{year}-12", step="year")
+    return Horizon(start=dt.date(year, 1, 1), end=dt.date(year, 12, 1), step="year")
 
 
 def _material_values(network: Network, prices: pd.DataFrame, year: int) -> dict[str, float]:

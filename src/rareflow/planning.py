@@ -22,6 +22,7 @@ holders value their working stocks at it (`with_expected_prices`, optimize.input
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
 from collections.abc import Mapping
@@ -285,7 +286,7 @@ def plan(
     # the plan carry material between years that the myopic market cannot, and build less
     open_net.stocks["capacity"] = 0.0
     open_net.stocks["initial"] = 0.0
-    horizon = Horizon(f"{first_year}-01", f"{last_year}-12", "year")
+    horizon = Horizon(start=dt.date(first_year, 1, 1), end=dt.date(last_year, 12, 1), step="year")
     inp = build_inputs(open_net, horizon, Levers(), options or SolveOptions())
     table = cands.set_index(pd.Index(cands["candidate"], name="candidate"))
     period_year = inp.periods["year"].to_numpy()

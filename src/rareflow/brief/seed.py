@@ -46,7 +46,6 @@ from rareflow.brief.text import (
 )
 from rareflow.comparison import (
     CompareError,
-    HorizonOverride,
     Loaded,
     Progress,
     price_change,
@@ -56,6 +55,7 @@ from rareflow.comparison import (
 )
 from rareflow.data.loader import load_reference
 from rareflow.metrics.elements import content_table
+from rareflow.pipeline.options import RunOptions
 
 # ---------------------------------------------------------------------------------------------
 # the brief
@@ -77,20 +77,23 @@ class SeedBrief:
         return render(self)
 
 
-def _horizons(
-    scenarios_dir: Path, until: str | None, step: str | None
-) -> dict[str, HorizonOverride]:
-    """Each scenario's horizon override: --until/--step for all; without --until the baseline
+def _run_options(
+    scenarios_dir: Path, until: str | None, step: str | None, foresight: str | None
+) -> dict[str, RunOptions]:
+    """Each scenario's run options: --until/--step for all; without --until the baseline
     is extended to the latest end among the scenarios, so that every scenario has its
     baseline over its whole horizon."""
-    spans = {name: scenario_horizon(scenarios_dir / f"{name}.yaml") for name in SCENARIOS}
-    latest = max(h["end"] for h in spans.values())
+    ends = {
+        name: scenario_horizon(scenarios_dir / f"{name}.yaml").to_dict()["end"]
+        for name in SCENARIOS
+    }
+    latest = max(ends.values())
     out = {}
-    for name, h in spans.items():
+    for name, own_end in ends.items():
         end = until if until is not None else (latest if name == BASELINE else None)
-        if until is not None and until > h["end"] and name != BASELINE:
-            end = h["end"]  # never past the scenario's own horizon
-        out[name] = HorizonOverride(end=end, step=step)
+        if until is not None and until > own_end and name != BASELINE:
+            end = own_end  # never past the scenario's own horizon
+        out[name] = RunOptions(foresight=foresight, until=end, step=step)
     return out
 
 
@@ -107,7 +110,7 @@ def seed_brief(
     missing = [n for n in SCENARIOS if not (scenarios_dir / f"{n}.yaml").is_file()]
     if missing:
         raise CompareError(f"{scenarios_dir}: no scenario file {missing[0]}.yaml")
-    overrides = _horizons(scenarios_dir, until, step)
+    options = _run_options(scenarios_dir, until, step, foresight)
     from rareflow.optimize.warm import ModelStore
 
     runs: dict[str, Loaded] = {}
@@ -118,8 +121,7 @@ def seed_brief(
         runs[name] = run_cached(
             scenarios_dir / f"{name}.yaml",
             cache_dir,
-            overrides[name],
-            foresight=foresight,
+            options[name],
             progress=progress,
             models=models,
         )

@@ -22,7 +22,6 @@ from rareflow.cli.errors import fail
 from rareflow.cli.options import ForesightOption, StepOption, UntilOption
 from rareflow.comparison import (
     Comparison,
-    HorizonOverride,
     Loaded,
     compare_results,
     default_cache_dir,
@@ -32,6 +31,7 @@ from rareflow.comparison import (
 from rareflow.comparison.findings import comparison_findings
 from rareflow.comparison.timeline import restricted_materials
 from rareflow.errors import RareflowError, one_line
+from rareflow.pipeline.options import RunOptions
 from rareflow.scenario.shipped import SCENARIOS_DIR as _SHIPPED_SCENARIOS
 
 SCENARIOS_DIR = _SHIPPED_SCENARIOS
@@ -73,12 +73,6 @@ def _progress(console: Console) -> Callable[[int, int, str], None] | None:
     return show
 
 
-def _override(until: str | None, step: str | None) -> HorizonOverride | None:
-    if until is None and step is None:
-        return None
-    return HorizonOverride(end=until, step=step)
-
-
 T = "{:,.0f}"
 P = "{:.1%}"
 U = "{:,.1f}"
@@ -88,8 +82,7 @@ def _load_both(
     console: Console,
     paths: tuple[Path, Path],
     cache: Path,
-    override: HorizonOverride | None,
-    foresight: str | None,
+    options: RunOptions,
 ) -> tuple[Loaded, Loaded]:
     """A and B, each a result directory read or a scenario file solved (or its cached
     result); B's solve refreshes A's in-place model where only bounds and costs differ."""
@@ -101,7 +94,7 @@ def _load_both(
         if path.is_file():
             console.print(f"solving {path} (or reusing a cached result) ...")
         progress = _progress(console)
-        loaded.append(load_input(path, cache, override, foresight, progress, models))
+        loaded.append(load_input(path, cache, options, progress, models))
     return loaded[0], loaded[1]
 
 
@@ -123,7 +116,9 @@ def compare(
     console = Console(width=None if sys.stdout.isatty() else 150)
     cache = (out / "runs") if out is not None else default_cache_dir()
     try:
-        la, lb = _load_both(console, (a, b), cache, _override(until, step), foresight)
+        la, lb = _load_both(
+            console, (a, b), cache, RunOptions(foresight=foresight, until=until, step=step)
+        )
         names = (la.name, lb.name) if la.name != lb.name else (f"A:{la.name}", f"B:{lb.name}")
         cmp = compare_results(la.result, lb.result, names)
     except RareflowError as exc:
@@ -288,7 +283,7 @@ def brief(
         console.print(f"solving {name} (or reusing a cached result) ...", highlight=False)
 
     try:
-        HorizonOverride(end=until, step=step)  # checks the options before any solve
+        RunOptions(foresight=foresight, until=until, step=step)  # checked before any solve
         result = seed_brief(scenarios, cache, until, step, announce=announce, foresight=foresight)
     except RareflowError as exc:
         fail(one_line(exc))

@@ -1,4 +1,4 @@
-"""What every part of a comparison shares: its error, horizon override, constants, periods."""
+"""What every part of a comparison shares: its error, constants, periods."""
 
 from __future__ import annotations
 
@@ -9,10 +9,6 @@ import numpy as np
 import pandas as pd
 
 from rareflow.errors import UserError
-
-# the pipeline's horizon override, one type for run, compare and the brief (a bad value raises
-# its OptionError, a UserError: one line and exit 2 like every user mistake)
-from rareflow.pipeline.options import HorizonOverride as HorizonOverride
 from rareflow.results import Result
 
 KEY_MATERIALS: tuple[str, ...] = ("oxide:Nd", "oxide:Pr", "oxide:Dy", "oxide:Tb", "magnet:*")

@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +17,10 @@ from rareflow.comparison.common import (
     SOLVE_MODULES,
     SOLVE_PACKAGES,
     CompareError,
-    HorizonOverride,
     Progress,
 )
+from rareflow.horizon import Horizon
+from rareflow.pipeline.options import RunOptions
 from rareflow.results import Result
 from rareflow.scenario import ScenarioError
 from rareflow.scenario.shipped import find_scenario
@@ -49,14 +50,15 @@ def _hash_files(digest: Any, files: Iterable[Path]) -> None:
         digest.update(path.read_bytes())
 
 
-def _inputs_hash(scenario: Any, horizon: dict[str, str] | None, foresight: str | None) -> str:
-    """Hash of everything a solve depends on: the resolved scenario, the reference data (the
-    packaged set and the scenario's data directory), the model's code and the overrides."""
+def _inputs_hash(scenario: Any, foresight: str | None) -> str:
+    """Hash of everything a solve depends on: the resolved scenario (its horizon overridden),
+    the reference data (the packaged set and the scenario's data directory), the model's code
+    and the foresight."""
     from rareflow.data.loader import packaged_dir
 
     digest = hashlib.sha256()
     digest.update(scenario.model_dump_json(exclude={"files"}).encode())
-    digest.update(json.dumps({"horizon": horizon, "foresight": foresight}).encode())
+    digest.update(json.dumps({"foresight": foresight}).encode())
     _hash_files(digest, packaged_dir().glob("*.csv"))
     if scenario.data:
         data = Path(scenario.data)
@@ -70,47 +72,35 @@ def _inputs_hash(scenario: Any, horizon: dict[str, str] | None, foresight: str |
     return digest.hexdigest()
 
 
-def scenario_horizon(path: Path) -> dict[str, str]:
-    """The horizon a scenario file resolves to (start, end as YYYY-MM; step)."""
+def scenario_horizon(path: Path) -> Horizon:
+    """The horizon a scenario file resolves to."""
     from rareflow.scenario import load_scenario
 
-    h = load_scenario(path).horizon
-    return {"start": h.start.strftime("%Y-%m"), "end": h.end.strftime("%Y-%m"), "step": h.step}
+    return load_scenario(path).horizon
 
 
 def run_cached(
     path: Path,
     cache_dir: Path,
-    override: HorizonOverride | None = None,
-    foresight: str | None = None,
+    options: RunOptions | None = None,
     progress: Progress | None = None,
     models: ModelStore | None = None,
 ) -> Loaded:
-    """Solve the scenario file `path` (horizon optionally overridden), or reuse the cached
-    result of an identical solve in `cache_dir`.
+    """Solve the scenario file `path` under `options` (foresight, horizon override, data), or
+    reuse the cached result of an identical solve in `cache_dir`.
 
     The run goes through the pipeline exactly as `rareflow run` does; `models` lets the
     scenarios of one comparison share the in-place model (optimize.solve).
     """
     from rareflow import pipeline
 
-    scenario = pipeline.load(path)
-    horizon = None
-    if override is not None and not override.empty:
-        h = scenario.horizon
-        horizon = override.horizon(h.start.strftime("%Y-%m"), h.end.strftime("%Y-%m"), h.step)
-    key = _inputs_hash(scenario, horizon, foresight)[:16]
+    options = replace(options or RunOptions(), summary={"scenario_file": str(path)})
+    scenario = pipeline.load(path, options)
+    key = _inputs_hash(scenario, options.foresight)[:16]
     target = cache_dir / f"{scenario.name}-{key}"
     if (target / "summary.json").exists():
         return Loaded(scenario.name, Result.from_dir(target), path, cached=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    options = pipeline.RunOptions(
-        foresight=foresight,
-        until=horizon["end"] if horizon else None,
-        start=horizon["start"] if horizon else None,
-        step=horizon["step"] if horizon else None,
-        summary={"scenario_file": str(path)},
-    )
     # solve into a scratch directory and move it in place: a killed run leaves no half cache
     scratch = cache_dir / f".{scenario.name}-{key}-{os.getpid()}"
     try:
@@ -128,12 +118,11 @@ def run_cached(
 def load_input(
     path: Path,
     cache_dir: Path,
-    override: HorizonOverride | None = None,
-    foresight: str | None = None,
+    options: RunOptions | None = None,
     progress: Progress | None = None,
     models: ModelStore | None = None,
 ) -> Loaded:
-    """A result directory as it is, or a scenario file solved (cached)."""
+    """A result directory as it is, or a scenario file solved under `options` (cached)."""
     if path.is_dir():
         try:
             result = Result.from_dir(path)
@@ -153,4 +142,4 @@ def load_input(
         raise CompareError(
             f"{path}: expected a scenario file (.yaml) or a result directory (with summary.json)"
         )
-    return run_cached(path, cache_dir, override, foresight, progress, models)
+    return run_cached(path, cache_dir, options, progress, models)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from rareflow.horizon import STEP_MONTHS
 from rareflow.network import CONTRACT_PRICE_LAG_MONTHS, CONTRACT_SHARE
-from rareflow.optimize.horizon import STEP_MONTHS
 from rareflow.results import Result
 
 # how the report labels the volume-weighted price outside China beside the spot prices

@@ -3,8 +3,9 @@
 `solve(network, horizon, levers=None, foresight="perfect", window=None, progress=None,
 options=None) -> Result`.
 
-- Horizon("2025-01", "2030-12", "month" | "quarter" | "year"): capacities and demand are t/yr
-  in the Network and t per period in the LP (x period length, month = 1/12 yr).
+- Horizon(start="2025-01", end="2030-12", step="month" | "quarter" | "year") (rareflow.horizon):
+  capacities and demand are t/yr in the Network and t per period in the LP (x period length,
+  month = 1/12 yr).
 - Variables (all >= 0): supply[step, period], activity[facility, period], trade[arc, period],
   consumption[dem, block, period], stock_level[node, period], disposal[node, period] and,
   for contracted minimums, agreement_shortfall[arc, period] (penalised).
@@ -23,8 +24,8 @@ options=None) -> Result`.
 - Mass balance is checked after every solve (tolerance 1e-6 x max(1, largest flow)).
 """
 
+from rareflow.horizon import Horizon
 from rareflow.optimize.balance import MassBalanceError
-from rareflow.optimize.horizon import Horizon, HorizonError
 from rareflow.optimize.inputs import DEFAULT_BREAKPOINTS, SolveOptions
 from rareflow.optimize.levers import LEVER_TABLES, LeverError, Levers
 from rareflow.optimize.model import SolveError
@@ -35,7 +36,6 @@ __all__ = [
     "LEVER_TABLES",
     "Foresight",
     "Horizon",
-    "HorizonError",
     "LeverError",
     "Levers",
     "MassBalanceError",

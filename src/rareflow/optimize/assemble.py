@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from rareflow.horizon import Horizon
 from rareflow.network import COMPONENTS, Network
 from rareflow.optimize.balance import tidy_flows
-from rareflow.optimize.horizon import Horizon
 from rareflow.optimize.inputs import Inputs, SolveOptions, node_ids
 from rareflow.optimize.levers import Levers, frame_hash
 from rareflow.optimize.model import Solution

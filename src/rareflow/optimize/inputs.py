@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from rareflow.horizon import Horizon
 from rareflow.network import Network
 from rareflow.optimize.arrays import data_array, labels, numeric_columns
 from rareflow.optimize.buffers import TRANCHES, valued_stocks, with_precaution
-from rareflow.optimize.horizon import Horizon
 from rareflow.optimize.lever_arrays import (
     agreement_bounds,
     announced_ahead,

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from rareflow.horizon import in_range
 from rareflow.network import Network
 from rareflow.optimize.arrays import data_array, labels, numeric_columns
-from rareflow.optimize.horizon import in_range
 from rareflow.optimize.levers import LeverError, Levers, select_matrix
 from rareflow.optimize.licences import LicenceQueue, licence_queue
 

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from rareflow.horizon import Horizon
 from rareflow.network import Network
 from rareflow.optimize.balance import MassBalanceError, check_mass_balance, node_flows
-from rareflow.optimize.horizon import Horizon
 from rareflow.optimize.inputs import Inputs, NetworkArrays, SolveOptions, build_inputs
 from rareflow.optimize.levers import Levers
 from rareflow.optimize.model import Solution, solve_model

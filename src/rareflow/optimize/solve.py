@@ -11,9 +11,9 @@ from typing import Literal
 import xarray as xr
 
 from rareflow.cache import default_flow_store
+from rareflow.horizon import Horizon
 from rareflow.network import Network
 from rareflow.optimize.assemble import assemble, network_hashes, versions
-from rareflow.optimize.horizon import Horizon
 from rareflow.optimize.inputs import NetworkArrays, SolveOptions, build_inputs
 from rareflow.optimize.levers import Levers
 from rareflow.optimize.rolling import (

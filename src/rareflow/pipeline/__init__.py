@@ -11,7 +11,7 @@
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from rareflow.pipeline.options import HorizonOverride, OptionError, RunOptions, parse_foresight
+from rareflow.pipeline.options import OptionError, RunOptions, parse_foresight
 
 if TYPE_CHECKING:
     from rareflow.pipeline.run import (
@@ -42,7 +42,6 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "HorizonOverride",
     "OptionError",
     "Progress",
     "RunOptions",

@@ -1,4 +1,5 @@
-"""The options of one run: foresight, a horizon override and the reference data directory."""
+"""The options of one run: foresight, a horizon override (start, until, step) and the
+reference data directory."""
 
 from __future__ import annotations
 
@@ -7,47 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rareflow.errors import UserError
-from rareflow.optimize.horizon import STEP_MONTHS
+from rareflow.horizon import STEP_MONTHS, Horizon
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 class OptionError(UserError, ValueError):
     """A run option that is not understood (a bad month, step or foresight); one line."""
-
-
-@dataclass(frozen=True)
-class HorizonOverride:
-    """Replace parts of a scenario's horizon (dates YYYY-MM, step month|quarter|year)."""
-
-    start: str | None = None
-    end: str | None = None
-    step: str | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("start", "end"):
-            value = getattr(self, name)
-            if value is not None and not _MONTH.fullmatch(str(value)):
-                option = "--until" if name == "end" else "--start"
-                raise OptionError(f"{option}: expected a month YYYY-MM, got '{value}'")
-        if self.step is not None and self.step not in STEP_MONTHS:
-            raise OptionError(
-                f"--step: expected one of {', '.join(STEP_MONTHS)}, got '{self.step}'"
-            )
-
-    @property
-    def empty(self) -> bool:
-        return self.start is None and self.end is None and self.step is None
-
-    def horizon(self, start: str, end: str, step: str) -> dict[str, str]:
-        """The scenario's horizon (YYYY-MM strings) with this override applied."""
-        out = {"start": self.start or start, "end": self.end or end, "step": self.step or step}
-        if out["end"] < out["start"]:
-            raise OptionError(
-                f"horizon end {out['end']} is before its start {out['start']} "
-                "(check --until / --start)"
-            )
-        return out
 
 
 def parse_foresight(text: str) -> dict[str, str | int | None]:
@@ -81,10 +48,37 @@ class RunOptions:
     summary: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # checked now, not at solve time: a bad option fails before anything is solved
         if self.foresight is not None:
             parse_foresight(self.foresight)
-        self.override  # noqa: B018 -- validates start/until/step now, not at solve time
+        for option, value in (("--start", self.start), ("--until", self.until)):
+            if value is not None and not _MONTH.fullmatch(str(value)):
+                raise OptionError(f"{option}: expected a month YYYY-MM, got '{value}'")
+        if self.step is not None and self.step not in STEP_MONTHS:
+            raise OptionError(
+                f"--step: expected one of {', '.join(STEP_MONTHS)}, got '{self.step}'"
+            )
 
     @property
-    def override(self) -> HorizonOverride:
-        return HorizonOverride(start=self.start, end=self.until, step=self.step)
+    def keeps_horizon(self) -> bool:
+        """No start, until or step given: the scenario's own horizon stands."""
+        return self.start is None and self.until is None and self.step is None
+
+    def horizon(self, scenario_horizon: Horizon) -> Horizon:
+        """`scenario_horizon` with this run's start, until and step applied."""
+        if self.keeps_horizon:
+            return scenario_horizon
+        new = {**scenario_horizon.to_dict()}
+        new.update(
+            {
+                k: v
+                for k, v in (("start", self.start), ("end", self.until), ("step", self.step))
+                if v is not None
+            }
+        )
+        if new["end"] < new["start"]:
+            raise OptionError(
+                f"horizon end {new['end']} is before its start {new['start']} "
+                "(check --until / --start)"
+            )
+        return Horizon.model_validate(new)

@@ -18,7 +18,6 @@ from rareflow.pipeline.options import RunOptions
 from rareflow.results import Result
 from rareflow.scenario import Applied, Scenario, load_scenario
 from rareflow.scenario import prepare as _prepare_scenario
-from rareflow.scenario.schema import Horizon as ScenarioHorizon
 
 if TYPE_CHECKING:
     from rareflow.optimize.warm import ModelStore
@@ -35,11 +34,8 @@ def load(scenario: ScenarioRef, options: RunOptions | None = None) -> Scenario:
     update: dict[str, object] = {}
     if options.data is not None:
         update["data"] = str(options.data)
-    override = options.override
-    if not override.empty:
-        h = loaded.horizon
-        new = override.horizon(h.start.strftime("%Y-%m"), h.end.strftime("%Y-%m"), h.step)
-        update["horizon"] = ScenarioHorizon.model_validate(new)
+    if not options.keeps_horizon:
+        update["horizon"] = options.horizon(loaded.horizon)
     return loaded.model_copy(update=update) if update else loaded
 
 
@@ -123,7 +119,7 @@ def _scenario_text(scenario: ScenarioRef, source: Path, options: RunOptions) -> 
     head: dict[str, object] = {"name": loaded.name}
     if loaded.description:
         head["description"] = loaded.description
-    head["horizon"] = {"start": f"{h.start:%Y-%m}", "end": f"{h.end:%Y-%m}", "step": h.step}
+    head["horizon"] = h.to_dict()
     if loaded.foresight:
         head["foresight"] = loaded.foresight
     if loaded.data:

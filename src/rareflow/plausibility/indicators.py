@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
+from rareflow.horizon import STEP_MONTHS
 from rareflow.metrics.elements import NDPR_BEARING, NDPR_OXIDES
-from rareflow.optimize.horizon import STEP_MONTHS
 from rareflow.results import Result
 
 NDFEB = ("magnet:NdFeB-HRE", "magnet:NdFeB-LRE")

@@ -17,10 +17,10 @@ from typing import Any
 
 import pandas as pd
 
+from rareflow.horizon import Horizon
 from rareflow.network import Network
 from rareflow.network_builder import complete_network
 from rareflow.network_trade import CLOSED_ROUTES
-from rareflow.optimize.horizon import Horizon
 from rareflow.optimize.levers import LEVER_TABLES, Levers
 from rareflow.scenario.agreements import resolve_agreements
 from rareflow.scenario.errors import ScenarioError
@@ -32,7 +32,7 @@ from rareflow.scenario.schema import (
     Parameter,
     Scenario,
 )
-from rareflow.scenario.timing import engine_horizon, in_force
+from rareflow.scenario.timing import in_force
 from rareflow.scenario.vocabulary import Vocabulary, load_vocabulary
 
 __all__ = [
@@ -40,7 +40,6 @@ __all__ = [
     "Applied",
     "apply",
     "apply_parameters",
-    "engine_horizon",
     "in_force",
     "prepare",
 ]
@@ -162,7 +161,7 @@ def apply(scenario: Scenario, network: Network, vocabulary: Vocabulary | None = 
     they edit the reference tables, see `prepare`). Each event goes to its handler in
     `rareflow.scenario.events.HANDLERS`, in the order written."""
     vocab = vocabulary or load_vocabulary(scenario.data)
-    horizon = engine_horizon(scenario)
+    horizon = scenario.horizon
     periods = horizon.periods
     net = network.copy()
     years = sorted(

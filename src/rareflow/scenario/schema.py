@@ -11,7 +11,6 @@ its JSON Schema can be published for editors.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -26,41 +25,11 @@ from pydantic import (
 )
 
 from rareflow.data.schema import STAGES
+from rareflow.horizon import Horizon, parse_date
 from rareflow.scenario.units import DURATION, MASS, MASS_RATE, PRICE, UnitKind, parse_quantity
 
 # ---------------------------------------------------------------------------------------------
 # scalar types
-
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-
-
-def _parse_date(value: object, allow_day: bool = True) -> dt.date:
-    """'YYYY-MM' -> first of that month; 'YYYY-MM-DD' -> that day (when allowed)."""
-    expected = "a month YYYY-MM or a day YYYY-MM-DD" if allow_day else "a month YYYY-MM"
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        if not allow_day and value.day != 1:
-            raise ValueError(f"expected {expected}, got {value.isoformat()}")
-        return value
-    text = str(value).strip() if isinstance(value, str | int) else None
-    if text is None:
-        raise ValueError(f"expected {expected}, got {value!r}")
-    month = _MONTH.match(text)
-    day = _DAY.match(text) if allow_day else None
-    try:
-        if month:
-            return dt.date(int(month.group(1)), int(month.group(2)), 1)
-        if day:
-            return dt.date(int(day.group(1)), int(day.group(2)), int(day.group(3)))
-    except ValueError:
-        raise ValueError(f"expected {expected}, got '{text}' (no such date)") from None
-    raise ValueError(f"expected {expected}, got '{text}'")
-
-
-def _parse_month(value: object) -> dt.date:
-    return _parse_date(value, allow_day=False)
 
 
 def _quantity(kind: UnitKind, description: str) -> Any:
@@ -100,7 +69,7 @@ def _check_nonnegative(value: object) -> float:
 
 Date = Annotated[
     dt.date,
-    BeforeValidator(_parse_date),
+    BeforeValidator(parse_date),
     WithJsonSchema(
         {
             "type": "string",
@@ -108,11 +77,6 @@ Date = Annotated[
             "description": "A month (YYYY-MM, meaning its first day) or a day (YYYY-MM-DD).",
         }
     ),
-]
-Month = Annotated[
-    dt.date,
-    BeforeValidator(_parse_month),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{4}-\d{2}$", "description": "YYYY-MM"}),
 ]
 Share = Annotated[
     float,
@@ -129,7 +93,6 @@ Mass = _quantity(MASS, "A mass such as '1000 t'.")
 Duration = _quantity(DURATION, "A duration such as '45 days' or '3 months'.")
 Price = _quantity(PRICE, "A price such as '25 USD/kg'.")
 
-Step = Literal["month", "quarter", "year"]
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 
 
@@ -150,34 +113,6 @@ class Period(_Model):
         start = info.data.get("start")
         if end is not None and start is not None and end <= start:
             raise ValueError(f"expected a date after start {start.isoformat()}, got {end}")
-        return end
-
-
-class Horizon(_Model):
-    """The months modelled: from the first day of `start` to the last day of `end`. The one
-    horizon a user writes, in a scenario file and in the service's run requests."""
-
-    start: Month
-    end: Month
-    step: Step = "month"
-
-    def to_dict(self) -> dict[str, str]:
-        """As a scenario file writes it: months YYYY-MM and the step."""
-        return {
-            "start": self.start.strftime("%Y-%m"),
-            "end": self.end.strftime("%Y-%m"),
-            "step": self.step,
-        }
-
-    @field_validator("end")
-    @classmethod
-    def _end_after_start(cls, end: dt.date, info: ValidationInfo) -> dt.date:
-        start = info.data.get("start")
-        if start is not None and end < start:
-            raise ValueError(
-                f"expected a month not before start {start.strftime('%Y-%m')}, "
-                f"got {end.strftime('%Y-%m')}"
-            )
         return end
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from rareflow.optimize.horizon import Horizon
-from rareflow.scenario.schema import EventBase, Scenario
+from rareflow.scenario.schema import EventBase
 
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
@@ -48,11 +47,6 @@ def year_share(intervals: list[Interval], year: int) -> float:
     """Share of calendar `year` covered by `intervals`."""
     a, b = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
     return min(sum(overlap_days(lo, hi, a, b) for lo, hi in intervals) / (b - a).days, 1.0)
-
-
-def engine_horizon(scenario: Scenario) -> Horizon:
-    h = scenario.horizon
-    return Horizon(h.start.strftime("%Y-%m"), h.end.strftime("%Y-%m"), h.step)
 
 
 def lever_rows(intervals: list[Interval], **values: Any) -> list[dict[str, Any]]:

@@ -196,11 +196,11 @@ class Worker:
         from rareflow import pipeline
         from rareflow.data.loader import ReferenceDataError
         from rareflow.network import NetworkError
-        from rareflow.optimize import HorizonError, LeverError, MassBalanceError, SolveError
+        from rareflow.optimize import LeverError, MassBalanceError, SolveError
         from rareflow.scenario import ScenarioError
         from rareflow.web.scenarios import staged
 
-        user_errors = (ScenarioError, ReferenceDataError, NetworkError, HorizonError, LeverError)
+        user_errors = (ScenarioError, ReferenceDataError, NetworkError, LeverError)
         done = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(run.id, done), daemon=True)
         beat.start()
