@@ -207,6 +207,16 @@ class Levers:
         for name in LEVER_TABLES:
             setattr(self, name, _normalise(name, getattr(self, name)))
 
+    @classmethod
+    def _of_checked(cls, tables: dict[str, pd.DataFrame]) -> Levers:
+        """Levers of tables taken from checked levers (their rows, or a value made
+        unlimited): nothing to check or parse again (a rolling solve makes one per
+        information state)."""
+        levers = cls.__new__(cls)
+        for name in LEVER_TABLES:
+            setattr(levers, name, tables[name])
+        return levers
+
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
 
@@ -253,7 +263,7 @@ class Levers:
                 kwargs[name] = table
             else:
                 kwargs[name] = table[known].reset_index(drop=True)
-        return Levers(**kwargs)
+        return Levers._of_checked(kwargs)
 
     def hashes(self) -> dict[str, str]:
         return {name: frame_hash(self.table(name)) for name in LEVER_TABLES}
@@ -263,7 +273,8 @@ def frame_hash(frame: pd.DataFrame) -> str:
     """A stable sha256 of a table's columns and values (row order matters)."""
     digest = hashlib.sha256()
     digest.update(",".join(map(str, frame.columns)).encode())
-    digest.update(frame.to_csv(index=False, date_format="%Y-%m-%d").encode())
+    # pandas' vectorised row hashes (its fixed key: the same on every run and machine)
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()
 
 

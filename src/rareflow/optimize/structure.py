@@ -41,6 +41,10 @@ class Labels:
         periods = labels.indexes["period"] if "period" in dims else None
         return cls(labels.to_numpy(), dims, coords, periods)
 
+    def index_of(self, dim: str) -> pd.Index:
+        """The coordinate of dimension `dim`."""
+        return self.periods if dim == "period" and self.periods is not None else self.coords[dim]
+
     def array(self) -> xr.DataArray:
         """The labels as linopy held them."""
         coords = (

@@ -74,14 +74,30 @@ def _cells(labels: np.ndarray, position: np.ndarray, values: np.ndarray) -> np.n
     return np.where(where >= 0, values[np.maximum(where, 0)], 0.0)
 
 
+def _broadcast(value: xr.DataArray, labels: Labels) -> np.ndarray:
+    """`value`'s data on `labels`' cells. Where `value`'s coordinates are the labels' own, in
+    the same order (as the build's functions make them), numpy broadcasts it; otherwise
+    xarray aligns it by coordinate."""
+    dims = labels.dims
+    if all(
+        d in dims and d in value.indexes and value.indexes[d].equals(labels.index_of(d))
+        for d in value.dims
+    ):
+        order = [d for d in dims if d in value.dims]
+        data = np.transpose(value.to_numpy(), [value.dims.index(d) for d in order])
+        shape = [value.sizes[d] if d in value.dims else 1 for d in dims]
+        return np.broadcast_to(data.reshape(shape), labels.raw.shape)
+    return value.broadcast_like(labels.array()).transpose(*dims).to_numpy()
+
+
 def _scatter(
-    target: np.ndarray, position: np.ndarray, labels: xr.DataArray, value: xr.DataArray | float
+    target: np.ndarray, position: np.ndarray, labels: Labels, value: xr.DataArray | float
 ) -> None:
     """Write `value` (broadcast onto `labels`' cells) into `target` at each cell's position
     (`position[label]`, -1 for cells not in the matrix)."""
-    raw = labels.to_numpy()
+    raw = labels.raw
     if isinstance(value, xr.DataArray):
-        data = value.broadcast_like(labels).transpose(*labels.dims).to_numpy()
+        data = _broadcast(value, labels)
     else:
         data = np.full(raw.shape, float(value))
     ok = raw >= 0
@@ -227,15 +243,15 @@ class WarmModel:
             variables, constraints = self.structure.variables, self.structure.constraints
             for name, upper in c.variable_uppers(inp).items():
                 if name in variables:
-                    _scatter(self.ub, self.position, variables[name].array(), upper)
+                    _scatter(self.ub, self.position, variables[name], upper)
             cost = np.zeros(len(self.vlabels))
             for name, coefficient in c.objective_coefficients(inp).items():
                 if name in variables:
-                    _scatter(cost, self.position, variables[name].array(), coefficient)
+                    _scatter(cost, self.position, variables[name], coefficient)
             self.cost = cost
             rhs = np.where(self.sense == "<", self.row_hi, self.row_lo)
             for name, value in c.right_hand_sides(inp, set(constraints)).items():
-                _scatter(rhs, self.row_position, constraints[name].array(), value)
+                _scatter(rhs, self.row_position, constraints[name], value)
             self.row_lo = np.where(self.sense != "<", rhs, -np.inf)
             self.row_hi = np.where(self.sense != ">", rhs, np.inf)
             self.inp = inp
