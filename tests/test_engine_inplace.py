@@ -89,7 +89,7 @@ def test_balance_rows_checked_after_every_window() -> None:
     horizon = Horizon(start="2025-01", end="2025-12", step="quarter")
     inp = build_inputs(chain(), horizon, Levers(), ONE_BLOCK, None)
     model = WarmModel(inp)
-    model.solve_window(0, 2, inp.window(0, 2))
+    model.solve_window(0, 2, inp.window(0, 2).periods.index)
     worst, tol = model.balance
     assert 0.0 <= worst <= tol and tol > 0.0
     with pytest.raises(MassBalanceError, match=re.escape(ROW_OFF)):

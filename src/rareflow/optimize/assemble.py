@@ -271,27 +271,29 @@ def _plant_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:
     rent = (earned - fac["cost"].to_numpy(dtype=float)[:, None]) / 1000.0  # USD/kg
     activity = sol.activity.sel(facility=facilities).to_numpy()
     capacity = inp.facility_cap.sel(facility=facilities).to_numpy()
-    group = fac["capacity_group"].astype(str).to_numpy()
-    frames = []
-    for plant in dict.fromkeys(group):
-        members = np.flatnonzero(group == plant)
-        act = activity[members]
-        busiest = members[np.argmax(act, axis=0)]  # the recipe that runs most, per period
-        main = members[0]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "plant": plant,
-                    "region": fac["region"].iloc[main],
-                    "process": str(fac["process"].iloc[main]).split("~")[0],
-                    "period": periods,
-                    "activity": act.sum(axis=0),
-                    "capacity": capacity[members].max(axis=0),
-                    "rent": rent[busiest, np.arange(len(periods))],
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+    # plants in order of first appearance; a plant's first recipe names its region and process
+    codes, plants = pd.factorize(fac["capacity_group"].astype(str).to_numpy())
+    main = np.unique(codes, return_index=True)[1]
+    n = len(periods)
+    total = np.zeros((len(plants), n))
+    np.add.at(total, codes, activity)
+    biggest = np.full((len(plants), n), -np.inf)
+    np.maximum.at(biggest, codes, capacity)
+    # the recipe that runs most per period (the first of equals, as np.argmax takes it)
+    busiest = pd.DataFrame(activity).groupby(codes).idxmax().to_numpy()
+    return pd.DataFrame(
+        {
+            "plant": np.repeat(np.asarray(plants, dtype=object), n),
+            "region": np.repeat(fac["region"].to_numpy()[main], n),
+            "process": np.repeat(
+                [str(p).split("~")[0] for p in fac["process"].to_numpy()[main]], n
+            ),
+            "period": np.tile(periods, len(plants)),
+            "activity": total.ravel(),
+            "capacity": biggest.ravel(),
+            "rent": rent[busiest, np.arange(n)[None, :]].ravel(),
+        }
+    )
 
 
 def _mine_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:

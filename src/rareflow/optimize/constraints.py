@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from rareflow.optimize.arrays import data_array, labels
 from rareflow.optimize.inputs import Inputs
 
 NodeTerm = linopy.LinearExpression
@@ -96,7 +97,15 @@ def shared_capacity(inp: Inputs) -> xr.DataArray:
     """[group, period] right-hand side of `shared_capacity`: the largest member's capacity."""
     label = _shared_groups(inp)
     assert label is not None  # only asked for where groups share
-    return inp.facility_cap.sel(facility=list(label.indexes["facility"])).groupby(label).max()
+    cap = inp.facility_cap.sel(facility=list(label.indexes["facility"]))
+    # pandas' groupby on plain arrays: xarray's groupby gives the same array, sorted by group,
+    # several times slower (a refresh asks for it in every information state)
+    largest = (
+        pd.DataFrame(cap.transpose("facility", "period").to_numpy())
+        .groupby(label.to_numpy(), sort=True)
+        .max()
+    )
+    return data_array(largest.to_numpy(), labels(largest.index, "group"), cap.indexes["period"])
 
 
 def add_trade(
@@ -310,8 +319,7 @@ def objective_coefficients(inp: Inputs) -> dict[str, xr.DataArray]:
     opts = inp.options
 
     def per(frame: pd.DataFrame, column: str, dim: str) -> xr.DataArray:
-        values = frame[column].to_numpy(dtype=float)
-        return xr.DataArray(values, coords={dim: list(frame.index)}, dims=dim)
+        return data_array(frame[column].to_numpy(dtype=float), labels(frame.index, dim))
 
     out = {
         "supply": per(inp.steps, "cost", "step") * df,

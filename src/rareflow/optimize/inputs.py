@@ -16,6 +16,10 @@ Calendar-year tables are expanded onto periods by the calendar year of the perio
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.horizon import Horizon
-from rareflow.network import Network
+from rareflow.network import COMPONENTS, Network
 from rareflow.optimize.arrays import data_array, labels, numeric_columns
 from rareflow.optimize.buffers import TRANCHES, valued_stocks, with_precaution
 from rareflow.optimize.lever_arrays import (
@@ -37,7 +41,7 @@ from rareflow.optimize.lever_arrays import (
     normal_flows,
     quota_arrays,
 )
-from rareflow.optimize.levers import Levers
+from rareflow.optimize.levers import Levers, frame_hash
 from rareflow.optimize.licences import LicenceQueue
 
 NODE_SEP = "|"
@@ -196,6 +200,24 @@ class NetworkArrays:
 
     @classmethod
     def of(cls, network: Network, horizon: Horizon, options: SolveOptions) -> NetworkArrays:
+        """The arrays of `network` over `horizon`; the last few are kept, by a hash of the
+        network's tables and meta, the horizon and the options (an ensemble's samples and
+        a comparison's scenarios solve networks that often differ only in levers)."""
+        key = _arrays_key(network, horizon, options)
+        with _ARRAYS_LOCK:
+            kept = _ARRAYS.get(key)
+            if kept is not None:
+                _ARRAYS.move_to_end(key)
+                return kept
+        made = cls._make(network, horizon, options)
+        with _ARRAYS_LOCK:
+            _ARRAYS[key] = made
+            while len(_ARRAYS) > _ARRAYS_KEPT:
+                _ARRAYS.popitem(last=False)
+        return made
+
+    @classmethod
+    def _make(cls, network: Network, horizon: Horizon, options: SolveOptions) -> NetworkArrays:
         periods = horizon.periods.set_index("period")
         pidx = labels(periods.index, "period")
         t_years = (periods["start"] - periods["start"].iloc[0]).dt.days.to_numpy() / 365.25
@@ -228,6 +250,23 @@ class NetworkArrays:
             buffer_size=buffer_size,
             buffer_value=buffer_value,
         )
+
+
+_ARRAYS: OrderedDict[str, NetworkArrays] = OrderedDict()
+_ARRAYS_LOCK = threading.Lock()  # Dask's in-process workers are threads of one process
+_ARRAYS_KEPT = 4
+
+
+def _arrays_key(network: Network, horizon: Horizon, options: SolveOptions) -> str:
+    """A digest of everything NetworkArrays.of reads: the network's tables and meta, the
+    horizon and the options."""
+    digest = hashlib.sha256()
+    for name in COMPONENTS:
+        digest.update(name.encode())
+        digest.update(frame_hash(network.component(name)).encode())
+    settings = {"meta": network.meta, "horizon": horizon.to_dict(), "options": options.to_dict()}
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
 
 
 def build_inputs(

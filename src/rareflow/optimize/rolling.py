@@ -17,6 +17,7 @@ import xarray as xr
 
 from rareflow.horizon import Horizon
 from rareflow.network import Network
+from rareflow.optimize.arrays import labels
 from rareflow.optimize.balance import MassBalanceError, check_mass_balance, node_flows
 from rareflow.optimize.inputs import Inputs, NetworkArrays, SolveOptions, build_inputs
 from rareflow.optimize.levers import Levers
@@ -153,6 +154,7 @@ def roll(
     objectives: list[float] = []
     worst, tol = 0.0, 0.0
     warm = _WarmStates(states, timings, store) if reuse_model and size < n else None
+    arrays = {state.first: _Arrays(state.inputs) for state in states}
     previous: tuple[bytes, _Kept] | None = None  # the last window solved, by its key
     repeats = 0
     k = 0
@@ -162,22 +164,18 @@ def roll(
         # one window over the whole horizon (perfect foresight, or a lag as long as the
         # horizon with nothing to learn on the way) is solved once; else one period is kept
         keep = n - k if len(states) == 1 and known.size >= n else 1
-        part_inputs = known.inputs.window(k, stop)
-        part_inputs.stock_initial = stock
-        part_inputs.quota_total = inp.quota_total - used
-        fixed_da = xr.DataArray(
-            fixed[:, k:stop],
-            coords={"arc": arcs, "period": part_inputs.period_index},
-            dims=["arc", "period"],
+        window = inp.periods.index[k:stop]
+        quota_left = inp.quota_total - used
+        key = (
+            window_key(arrays[known.first], k, stop, (stock, quota_left), fixed[:, k:stop])
+            if keep == 1
+            else b""
         )
-        key = window_key(part_inputs, fixed_da) if keep == 1 else b""
-        objective = (
-            warm.solve_window(k, stop, part_inputs) if warm and key != _key(previous) else None
-        )
+        objective = warm.solve_window(k, stop, window) if warm and key != _key(previous) else None
         if previous is not None and key == previous[0]:
             # the same LP as the window before (a month of the same year, stocks and arrivals
             # as before): its solution, one period on; already checked for mass balance
-            step = _moved(previous[1], part_inputs, warm, k)
+            step = _moved(previous[1], window, warm, k)
             repeats += 1
         elif objective is not None and warm is not None:
             # every solve is checked over all its periods, not only the kept one: on its LP's
@@ -187,6 +185,15 @@ def roll(
             w, t = warm.balance()
             worst, tol = max(worst, w), max(tol, t)
         else:
+            # the rebuild path: this window's inputs as xarray, built with linopy
+            part_inputs = known.inputs.window(k, stop)
+            part_inputs.stock_initial = stock
+            part_inputs.quota_total = quota_left
+            fixed_da = xr.DataArray(
+                fixed[:, k:stop],
+                coords={"arc": arcs, "period": part_inputs.period_index},
+                dims=["arc", "period"],
+            )
             sol = solve_model(part_inputs, fixed_da, timings=timings)
             with timings.stage("readback_s"):
                 last_flows = node_flows(part_inputs, sol)
@@ -206,7 +213,7 @@ def roll(
             coef = inp.quota_coef.isel(period=slice(k, k + keep))
             used = used + (coef * coef[0].copy(data=step.trade)).sum(["arc", "period"])
         if counter is not None:
-            counter.step(f"{label} {part_inputs.periods.index[0]}")
+            counter.step(f"{label} {window[0]}")
         k += keep
     if in_place:
         assert warm is not None
@@ -218,13 +225,15 @@ def _key(previous: tuple[bytes, _Kept] | None) -> bytes | None:
     return previous[0] if previous is not None else None
 
 
-def _moved(step: _Kept, part: Inputs, warm: _WarmStates | None, k: int) -> _Kept:
-    """A repeated window's kept period: the one before, one period on."""
+def _moved(step: _Kept, window: pd.Index, warm: _WarmStates | None, k: int) -> _Kept:
+    """A repeated window's kept period (`window`: its periods): the one before, one period
+    on."""
     if step.solution is None:
         assert warm is not None
         warm.repeat(k, step.objective)
         return step
-    solution = step.solution.relabel(part.period_index[: len(step.solution.trade["period"])])
+    kept = window[: len(step.solution.trade["period"])]
+    solution = step.solution.relabel(labels(kept, "period"))
     return dataclasses.replace(step, solution=solution)
 
 
@@ -277,19 +286,50 @@ def _ship_on(
         in_transit += sent[:, target >= n].sum(axis=1)
 
 
-def window_key(part: Inputs, fixed: xr.DataArray) -> bytes:
-    """A digest of everything a window's LP is made of except its period labels: two windows
-    with the same key are the same LP, so the second needs no solve."""
-    digest = hashlib.sha256()
-    for f in dataclasses.fields(part):
-        value = getattr(part, f.name)
-        if isinstance(value, xr.DataArray):
-            digest.update(f.name.encode())
-            digest.update(np.ascontiguousarray(value.to_numpy(), dtype=float).tobytes())
-    for lag, weights in sorted(part.kernel.items()):
-        digest.update(f"kernel{lag}".encode())
-        digest.update(np.ascontiguousarray(weights.to_numpy(), dtype=float).tobytes())
-    digest.update(np.ascontiguousarray(fixed.to_numpy(), dtype=float).tobytes())
+# the inputs a rolling solve sets per window (what earlier windows left), not the state's
+_CARRIED = ("stock_initial", "quota_total")
+
+
+class _Arrays:
+    """An information state's input arrays as numpy, period last, so that a window's key is
+    cut with numpy slices: building each window's xarray inputs only to hash them cost more
+    than the in-place solve of the window."""
+
+    def __init__(self, inp: Inputs) -> None:
+        self.by_period: list[tuple[str, np.ndarray]] = []
+        fixed = hashlib.sha256()  # the arrays without a period: the same in every window
+        for f in dataclasses.fields(inp):
+            value = getattr(inp, f.name)
+            if not isinstance(value, xr.DataArray) or f.name in _CARRIED:
+                continue
+            data = np.asarray(value.to_numpy(), dtype=float)
+            if "period" in value.dims:
+                axis = value.dims.index("period")
+                self.by_period.append((f.name, np.moveaxis(data, axis, -1)))
+            else:
+                fixed.update(f.name.encode())
+                fixed.update(np.ascontiguousarray(data).tobytes())
+        for lag, weights in sorted(inp.kernel.items()):
+            axis = weights.dims.index("period")
+            data = np.moveaxis(np.asarray(weights.to_numpy(), dtype=float), axis, -1)
+            self.by_period.append((f"kernel{lag}", data))
+        self.fixed = fixed.digest()
+
+
+def window_key(
+    arrays: _Arrays, k: int, stop: int, carried: tuple[xr.DataArray, ...], fixed: np.ndarray
+) -> bytes:
+    """A digest of everything window [k, stop)'s LP is made of except its period labels: the
+    state's arrays in its periods, what earlier windows left (`carried`: stocks, quotas left)
+    and the arrivals they fixed. Two windows with the same key are the same LP, so the second
+    needs no solve."""
+    digest = hashlib.sha256(arrays.fixed)
+    for name, data in arrays.by_period:
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(data[..., k:stop]).tobytes())
+    for value in carried:
+        digest.update(np.ascontiguousarray(value.to_numpy(), dtype=float).tobytes())
+    digest.update(np.ascontiguousarray(fixed, dtype=float).tobytes())
     return digest.digest()
 
 
@@ -320,7 +360,7 @@ class _WarmStates:
         self.duals = np.zeros(0)  # kept periods' balance duals, shaped like the balance labels
         self.objective = 0.0  # sum of the objectives of the windows solved in place
 
-    def solve_window(self, k: int, stop: int, part: Inputs) -> float | None:
+    def solve_window(self, k: int, stop: int, window: pd.Index) -> float | None:
         """Solve the window in place and keep its first period: the window's objective, or
         None when the caller must rebuild it (and every later one)."""
         if self.rebuilding:
@@ -341,7 +381,7 @@ class _WarmStates:
                 self.model.x = held.x.copy()  # the periods kept so far, fixed here too
         model = self.model
         assert model is not None
-        objective = model.solve_window(k, stop, part)
+        objective = model.solve_window(k, stop, window)
         self.objective += objective
         self.duals[model.balance_labels.index(k)] = model.balance_dual_at(k)
         return objective

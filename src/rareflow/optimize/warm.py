@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
+import pandas as pd
 import xarray as xr
 from scipy import sparse
 
@@ -48,6 +49,27 @@ def _changed(held: tuple[np.ndarray, np.ndarray], lo: np.ndarray, hi: np.ndarray
     return np.flatnonzero((lo != held[0]) | (hi != held[1])).astype(np.int32)
 
 
+@dataclass(frozen=True)
+class _Window:
+    """The part of the model's matrix a window [k, stop) solves: which columns and rows, the
+    rows' full matrix (to move the fixed columns' terms into the right-hand sides) and the
+    window LP's matrix. It depends on the structure alone, so it is cut once per window and
+    kept for later runs on the model (an ensemble's samples, a comparison's scenarios)."""
+
+    cols: np.ndarray
+    rows: np.ndarray
+    row_matrix: sparse.csr_matrix
+    matrix: sparse.csr_matrix
+    balance: np.ndarray  # which of the window's rows are balance rows
+
+    @classmethod
+    def cut(
+        cls, matrix: sparse.csr_matrix, cols: np.ndarray, rows: np.ndarray, balance_rows: np.ndarray
+    ) -> _Window:
+        row_matrix = matrix[rows]
+        return cls(cols, rows, row_matrix, row_matrix[:, cols], balance_rows[rows])
+
+
 @dataclass
 class _Loaded:
     """The window LP HiGHS holds: its matrix and what was last sent of bounds and costs."""
@@ -59,7 +81,7 @@ class _Loaded:
 
     def same_matrix(self, other: sparse.csr_matrix) -> bool:
         a = self.matrix
-        return (
+        return a is other or (
             a.shape == other.shape
             and np.array_equal(a.indptr, other.indptr)
             and np.array_equal(a.indices, other.indices)
@@ -154,6 +176,7 @@ class WarmModel:
             self.balance_rows = self._rows_of("balance")
             self.buffer_cols, self.buffer_period, self.buffer_cap = self._buffer_columns()
             self.balance = (0.0, 0.0)  # (largest residual, tolerance) of the last solve
+            self.windows: dict[tuple[int, int], _Window] = {}  # cut once per (k, stop)
         if structure is not None and not self.refresh(inp, key):
             raise ValueError("the structure given does not fit these inputs (Structure.fits)")
 
@@ -258,14 +281,14 @@ class WarmModel:
             self.buffer_cols, self.buffer_period, self.buffer_cap = self._buffer_columns()
         return True
 
-    def solve_window(self, k: int, stop: int, part: Inputs) -> float:
-        """Solve periods [k, stop) with earlier periods fixed (`part`: the window's inputs,
-        named in errors); the window's objective. Its values stay in `x` (read with
+    def solve_window(self, k: int, stop: int, window: pd.Index) -> float:
+        """Solve periods [k, stop) with earlier periods fixed (`window`: their labels, named
+        in errors); the window's objective. Its values stay in `x` (read with
         `values_at`, or for the whole run with `solution`) and its row duals in `dual`."""
         with self.timings.stage("update_s"):
-            cp, rp = self.col_period, self.row_period
+            cp = self.col_period
             before = (cp >= 0) & (cp < k)
-            cols = (cp < 0) | ((cp >= k) & (cp < stop))
+            part = self._window(k, stop)
             lo, hi = self.lb.copy(), self.ub.copy()
             b, bp = self.buffer_cols, self.buffer_period
             end = bp == stop - 1
@@ -274,15 +297,25 @@ class WarmModel:
             cost = self.cost.copy()
             if len(b):
                 cost[b] = -np.where(end, self.buffer_value, np.where(earlier, self.buffer_yield, 0))
-            rows = ~((rp >= 0) & ((rp < k) | (rp >= stop)))
-            rows &= ~(self.held_rows & (rp == k))  # a window's first period decides its stocks
             held = np.where(before, self.x, 0.0)
-        x = self._run(cols, rows, (lo, hi), cost, held, part)
+        x = self._run(part, (lo, hi), cost, held, window)
         with self.timings.stage("readback_s"):
             # fixed columns keep the value they were fixed at, not the solver's rounding of it
             self.x = np.where(before, self.x, x)
             inside = (cp >= k) & (cp < stop)
             return float(cost[inside] @ x[inside])
+
+    def _window(self, k: int, stop: int) -> _Window:
+        """The columns and rows of window [k, stop) and its matrices (cut once)."""
+        found = self.windows.get((k, stop))
+        if found is None:
+            cp, rp = self.col_period, self.row_period
+            cols = (cp < 0) | ((cp >= k) & (cp < stop))
+            rows = ~((rp >= 0) & ((rp < k) | (rp >= stop)))
+            rows &= ~(self.held_rows & (rp == k))  # a window's first period decides its stocks
+            found = _Window.cut(self.matrix, cols, rows, self.balance_rows)
+            self.windows[(k, stop)] = found
+        return found
 
     def values_at(self, name: str, k: int) -> np.ndarray | None:
         """The kept values of variable `name` in period k (its other dimensions in label
@@ -323,7 +356,8 @@ class WarmModel:
             hi = self.ub if upper is None else np.asarray(upper, dtype=float)
             every = np.ones(len(self.vlabels), dtype=bool)
             rows = np.ones(len(self.clabels), dtype=bool)
-        x = self._run(every, rows, (lo, hi), self.cost, np.zeros(len(every)), self.inp)
+            whole = _Window(every, rows, self.matrix, self.matrix, self.balance_rows)
+        x = self._run(whole, (lo, hi), self.cost, np.zeros(len(every)), self.inp.periods.index)
         with self.timings.stage("readback_s"):
             self.x = x
             objective = float(self.cost @ x)
@@ -338,22 +372,20 @@ class WarmModel:
 
     def _run(
         self,
-        cols: np.ndarray,
-        rows: np.ndarray,
+        part: _Window,
         bounds: tuple[np.ndarray, np.ndarray],
         cost: np.ndarray,
         held: np.ndarray,
-        part: Inputs,
+        periods: pd.Index,
     ) -> np.ndarray:
-        """Solve the LP of `cols` x `rows`, the other columns held at `held` (their terms moved
-        into the right-hand sides); the primal values of every column (`held` outside `cols`),
-        the row duals in `self.dual` (0 outside `rows`)."""
+        """Solve the LP of `part`'s columns x rows, the other columns held at `held` (their
+        terms moved into the right-hand sides); the primal values of every column (`held`
+        outside the window), the row duals in `self.dual` (0 outside its rows)."""
+        cols, rows = part.cols, part.rows
         with self.timings.stage("update_s"):
-            window_rows = self.matrix[rows]
-            shift = window_rows @ held
+            shift = part.row_matrix @ held
             row_bounds = (self.row_lo[rows] - shift, self.row_hi[rows] - shift)
-            lp = window_rows[:, cols]
-            self._load(lp, (bounds[0][cols], bounds[1][cols]), cost[cols], row_bounds)
+            self._load(part.matrix, (bounds[0][cols], bounds[1][cols]), cost[cols], row_bounds)
         start = time.perf_counter()
         if not self.warm_start:
             self.highs.clearSolver()  # same vertex as a fresh model when optima tie
@@ -363,7 +395,7 @@ class WarmModel:
         if status != highspy.HighsModelStatus.kOptimal:
             raise SolveError(
                 f"HiGHS did not find an optimal solution ({self.highs.modelStatusToString(status)})"
-                f" for periods {part.periods.index[0]}..{part.periods.index[-1]}"
+                f" for periods {periods[0]}..{periods[-1]}"
             )
         with self.timings.stage("readback_s"):
             sol = self.highs.getSolution()
@@ -372,10 +404,10 @@ class WarmModel:
             self.dual = np.zeros(len(self.clabels))
             self.dual[rows] = np.asarray(sol.row_dual, dtype=float)
             # the solve's mass balance: the window's balance rows at the solution, in t
-            balance = self.balance_rows[rows]
-            residual = (window_rows @ x)[balance] - self.row_lo[rows][balance]
+            balance = part.balance
+            residual = (part.row_matrix @ x)[balance] - self.row_lo[rows][balance]
             scale = float(np.abs(x[cols]).max()) if cols.any() else 0.0
-            self.balance = check_rows(residual, scale, part.periods.index)
+            self.balance = check_rows(residual, scale, periods)
         return x
 
     def _solution(
