@@ -185,9 +185,9 @@ origin,destination,material,except_destination,start,end,note,source,vintage,est
 *,IND,concentrate:*,,,,fixture,test-assumption,2024,fixture value
 """,
     "contracts": (
-        "contract,kind,seller_region,buyer_region,materials,floor,volume,upside_share,"
+        "contract,kind,seller_region,buyer_region,materials,floor,ceiling,volume,take_or_pay,upside_share,"
         "upside_above,upside_cap,start,end,note,source,vintage,estimate_method\n"
-        "floor-c,floor,IND,JPN,oxide:Nd,110,,0.3,110,,2025-10,2035-10,fixture,test-assumption,"
+        "floor-c,floor,IND,JPN,oxide:Nd,110,,,,0.3,110,,2025-10,2035-10,fixture,test-assumption,"
         "2025,fixture value\n"
     ),
     "plausibility_ranges": """\

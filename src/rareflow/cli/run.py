@@ -117,16 +117,17 @@ def contract_lines(result: Result, data: str | None = None) -> list[str]:
     """One line per contract in force during the run: what it settles to
     (rareflow.metrics.contracts), from the run's reference data (`data` overrides the
     packaged contracts table when it has one)."""
-    from rareflow.data.loader import packaged_dir, read_table
+    from rareflow.data.loader import check_contracts, packaged_dir, read_table
     from rareflow.data.schema import SPECS_BY_NAME
     from rareflow.metrics.contracts import settle
 
     path = Path(data) / "contracts.csv" if data else None
     if path is None or not path.is_file():
         path = packaged_dir() / "contracts.csv"
-    table, _ = read_table(SPECS_BY_NAME["contracts"], path)
+    table, lines = read_table(SPECS_BY_NAME["contracts"], path)
+    check_contracts(table, str(path), lines)
     settled = settle(result, table)
-    lines = []
+    out: list[str] = []
     for name, rows in settled.groupby("contract", sort=False):
         below = int((rows["spot_usd_per_kg"] < rows["contract_usd_per_kg"]).sum())
         price = rows["contract_usd_per_kg"].mean()
@@ -139,13 +140,20 @@ def contract_lines(result: Result, data: str | None = None) -> list[str]:
             )
         else:
             terms = f"floor payments USD {rows['floor_payment_usd'].sum() / 1e6:,.1f} M"
-        lines.append(
+        if rows["ceiling_saving_usd"].sum() > 0:
+            terms += f", the ceiling saved USD {rows['ceiling_saving_usd'].sum() / 1e6:,.1f} M"
+        if rows["take_or_pay_usd"].sum() > 0:
+            terms += (
+                f", take-or-pay on volume offered and not taken USD "
+                f"{rows['take_or_pay_usd'].sum() / 1e6:,.1f} M"
+            )
+        out.append(
             f"contract {name}: {rows['volume_t'].sum():,.0f} t at {price:,.1f} "
             f"USD/kg on average (spot {rows['spot_usd_per_kg'].mean():,.1f}); {terms}, "
             f"upside handed back USD {rows['upside_usd'].sum() / 1e6:,.1f} M; spot under the "
             f"contract price in {below} of {len(rows)} periods"
         )
-    return lines
+    return out
 
 
 def summary_table(result: Result) -> pd.DataFrame:

@@ -228,6 +228,8 @@ def _convert(path: Path, line: int, col: Column, text: str, spec: TableSpec) -> 
         value = text == "true"
     if col.nonnegative and isinstance(value, int | float) and value < 0:
         _fail(path, line, col.name, text, "is negative", "a number >= 0")
+    if col.maximum is not None and isinstance(value, int | float) and value > col.maximum:
+        _fail(path, line, col.name, text, "is too large", f"a number <= {col.maximum:g}")
     if col.choices and text not in col.choices:
         allowed = ", ".join(repr(c) for c in col.choices if c) or "''"
         _fail(path, line, col.name, text, "is not allowed", f"one of {allowed}")
@@ -602,6 +604,34 @@ def check_every_row_sourced(ref: Reference) -> None:
                 )
 
 
+def check_contracts(frame: pd.DataFrame, where: str, lines: list[int]) -> None:
+    """A contract's ceiling is not below its floor, and only an offtake with a volume has a
+    take-or-pay share (a floor covers whatever the seller sells). `lines`: each row's file
+    line (read_table)."""
+    for pos, row in enumerate(frame.to_dict("records")):
+        line = lines[pos] if pos < len(lines) else 0
+        ceiling, floor = row.get("ceiling"), row.get("floor")
+        if ceiling is not None and not pd.isna(ceiling) and ceiling < floor:
+            _fail(where, line, "ceiling", f"{ceiling:g}", "is below the floor", f">= {floor:g}")
+        top = row.get("take_or_pay")
+        if top is None or pd.isna(top):
+            continue
+        volume = row.get("volume")
+        if row["kind"] != "offtake" or volume is None or pd.isna(volume):
+            _fail(
+                where,
+                line,
+                "take_or_pay",
+                f"{top:g}",
+                "needs an offtake with a volume",
+                "kind offtake and a volume in t/yr, or an empty take_or_pay",
+            )
+
+
+def check_contract_terms(ref: Reference) -> None:
+    check_contracts(ref["contracts"], ref.where("contracts"), ref.lines.get("contracts", []))
+
+
 INVARIANTS: dict[str, Callable[[Reference], None]] = {
     "every_row_sourced": check_every_row_sourced,
     "assay_sums": check_assay_sums,
@@ -610,6 +640,7 @@ INVARIANTS: dict[str, Callable[[Reference], None]] = {
     "producers_have_deposits": check_producers_have_deposits,
     "process_reference_coefficients": check_process_reference_coefficients,
     "world_totals": check_world_totals,
+    "contract_terms": check_contract_terms,
 }
 
 

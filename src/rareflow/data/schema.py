@@ -602,9 +602,10 @@ SPECS: tuple[TableSpec, ...] = (
         "Contracts with price terms, settled on a run's results (rareflow.metrics.contracts): "
         "a `floor` pays the seller the shortfall of the market price under `floor` on its sales "
         "of `materials` (all of them when `volume` is empty, else up to `volume` t/yr); an "
-        "`offtake` has the buyer take `volume` t/yr at the market price but not below `floor`. "
-        "Above `upside_above` the seller hands back `upside_share` of the excess, up to "
-        "`upside_cap` USD a year.",
+        "`offtake` has the buyer take `volume` t/yr at the market price but not below `floor` "
+        "(nor above `ceiling`, when given), and pay for at least `take_or_pay` of `volume` "
+        "whether it takes it or not. Above `upside_above` the seller hands back "
+        "`upside_share` of the excess, up to `upside_cap` USD a year.",
         (
             Column("contract"),
             Column("kind", choices=("floor", "offtake")),
@@ -612,7 +613,22 @@ SPECS: tuple[TableSpec, ...] = (
             Column("buyer_region"),
             Column("materials", description="';'-list of materials, priced together"),
             Column("floor", "float", nonnegative=True, description="USD/kg"),
+            Column(
+                "ceiling",
+                "float",
+                required=False,
+                nonnegative=True,
+                description="USD/kg; the contract price never exceeds it (empty: no ceiling)",
+            ),
             Column("volume", "float", required=False, nonnegative=True, description="t/yr"),
+            Column(
+                "take_or_pay",
+                "float",
+                required=False,
+                nonnegative=True,
+                maximum=1.0,
+                description="share of `volume` an offtake's buyer pays for if not taken",
+            ),
             Column("upside_share", "float", required=False, nonnegative=True),
             Column("upside_above", "float", required=False, nonnegative=True),
             Column("upside_cap", "float", required=False, nonnegative=True),

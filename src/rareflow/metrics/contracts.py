@@ -1,5 +1,6 @@
 """Contracts settled on a run's results (reference table contracts.csv): what a price floor
-pays, what an offtake costs its buyer, and the buyer's volume-weighted price beside the spot.
+pays, what a ceiling saves the buyer, what an offtake costs its buyer (take-or-pay included),
+and the buyer's volume-weighted price beside the spot.
 
 A pure function of a Result and the contracts table; the market solve does not see the
 contracts (a floor that keeps a seller producing below cost is not in the LP: a price of
@@ -22,7 +23,10 @@ COLUMNS = (
     "spot_usd_per_kg",
     "contract_usd_per_kg",
     "floor_payment_usd",
+    "ceiling_saving_usd",
     "upside_usd",
+    "taken_t",
+    "take_or_pay_usd",
     "buyer_weighted_usd_per_kg",
 )
 MADE = ("production", "process_output")
@@ -65,8 +69,10 @@ def settle(result: Result, contracts: pd.DataFrame) -> pd.DataFrame:
     """One row per contract and period it is in force (COLUMNS): the volume it covers (a
     floor: the seller's output of the materials, up to `volume`; an offtake: `volume`, up to
     the seller's output), the spot price at the seller, the contract price (spot, not below
-    the floor, less the upside handed back), the floor's payment and the upside in USD, and
-    the buyer's volume-weighted price over its use of the materials (offtakes)."""
+    the floor nor above the ceiling, less the upside handed back), in USD the floor's payment,
+    what the ceiling saved the buyer against spot and the upside; for an offtake what its
+    buyer took (up to its use of the materials), what it paid for contracted volume it did
+    not take (take-or-pay) and its volume-weighted price over its use."""
     periods = result.periods
     spans = [_period(p) for p in periods]
     starts = pd.Series([s.start_time for s in spans], index=periods)
@@ -95,6 +101,7 @@ def _settle_one(
     volume = output.clip(upper=limit * years) if limit is not None else output
     spot = _spot(result, seller, materials, made).reindex(periods)
     floor = _number(row, "floor") or 0.0
+    ceiling = _number(row, "ceiling")
     share = _number(row, "upside_share") or 0.0
     above = _number(row, "upside_above")
     excess = (spot - above).clip(lower=0.0) if above is not None else 0.0 * spot
@@ -103,15 +110,24 @@ def _settle_one(
     if cap is not None:
         upside = upside.clip(upper=cap * years)
     payment = (floor - spot).clip(lower=0.0) * volume * 1000.0
+    saving = (spot - ceiling if ceiling is not None else 0.0 * spot).clip(lower=0.0)
+    saving = saving * volume * 1000.0
     tonnes_kg = (volume * 1000.0).where(volume > 0)
-    price = spot.clip(lower=floor) - (upside / tonnes_kg).fillna(0.0)
+    price = spot.clip(lower=floor, upper=ceiling) - (upside / tonnes_kg).fillna(0.0)
     weighted = pd.Series(np.nan, index=periods)
+    taken = pd.Series(np.nan, index=periods)
+    unpaid = 0.0 * spot
     if kind == "offtake":
         use = _by_period(result, USED, buyer, materials)
         used = use.sum(axis=1).reindex(periods, fill_value=0.0)
         buyer_spot = _spot(result, buyer, materials, use).reindex(periods)
-        covered = volume.clip(upper=used)
-        paid = covered * price + (used - covered) * buyer_spot
+        taken = volume.clip(upper=used)
+        # take-or-pay: the buyer pays for its share of what the seller offered (the contract
+        # volume, up to the seller's output) even where it took less
+        due = (_number(row, "take_or_pay") or 0.0) * volume
+        unpaid = (due - taken).clip(lower=0.0) * price * 1000.0
+        # what it paid per kg it used, the take-or-pay for volume it did not take included
+        paid = taken * price + (used - taken) * buyer_spot + unpaid / 1000.0
         weighted = paid / used.where(used > 0)
     frame = pd.DataFrame(
         {
@@ -122,7 +138,10 @@ def _settle_one(
             "spot_usd_per_kg": spot.to_numpy(),
             "contract_usd_per_kg": price.to_numpy(),
             "floor_payment_usd": (payment if kind == "floor" else 0.0 * payment).to_numpy(),
+            "ceiling_saving_usd": saving.to_numpy(),
             "upside_usd": upside.to_numpy(),
+            "taken_t": taken.to_numpy(),
+            "take_or_pay_usd": unpaid.to_numpy(),
             "buyer_weighted_usd_per_kg": weighted.to_numpy(),
         }
     )
