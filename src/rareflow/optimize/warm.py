@@ -53,8 +53,8 @@ def _changed(held: tuple[np.ndarray, np.ndarray], lo: np.ndarray, hi: np.ndarray
 class _Window:
     """The part of the model's matrix a window [k, stop) solves: which columns and rows, the
     rows' full matrix (to move the fixed columns' terms into the right-hand sides) and the
-    window LP's matrix. It depends on the structure alone, so it is cut once per window and
-    kept for later runs on the model (an ensemble's samples, a comparison's scenarios)."""
+    window LP's matrix. It depends on the structure alone, so a model that serves several
+    runs (an ensemble's samples, a comparison's scenarios) cuts it once."""
 
     cols: np.ndarray
     rows: np.ndarray
@@ -176,7 +176,10 @@ class WarmModel:
             self.balance_rows = self._rows_of("balance")
             self.buffer_cols, self.buffer_period, self.buffer_cap = self._buffer_columns()
             self.balance = (0.0, 0.0)  # (largest residual, tolerance) of the last solve
-            self.windows: dict[tuple[int, int], _Window] = {}  # cut once per (k, stop)
+            # windows cut, by (k, stop), kept once the model serves a second run (a run solves
+            # each window once: keeping them then would only cost memory)
+            self.windows: dict[tuple[int, int], _Window] = {}
+            self.keep_windows = False
         if structure is not None and not self.refresh(inp, key):
             raise ValueError("the structure given does not fit these inputs (Structure.fits)")
 
@@ -314,7 +317,8 @@ class WarmModel:
             rows = ~((rp >= 0) & ((rp < k) | (rp >= stop)))
             rows &= ~(self.held_rows & (rp == k))  # a window's first period decides its stocks
             found = _Window.cut(self.matrix, cols, rows, self.balance_rows)
-            self.windows[(k, stop)] = found
+            if self.keep_windows:
+                self.windows[(k, stop)] = found
         return found
 
     def values_at(self, name: str, k: int) -> np.ndarray | None:
@@ -461,6 +465,7 @@ class ModelStore:
             model.timings = timings
             if model.refresh(inp, key):
                 model.x = np.zeros(len(model.vlabels))  # a new run: nothing kept yet
+                model.keep_windows = True  # its windows will be solved again
                 return model
         with timings.stage("build_s"):  # reading a built structure stands for building it
             stored = self.disk.get(key)
