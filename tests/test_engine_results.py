@@ -117,3 +117,14 @@ def test_summary_carries_timings() -> None:
     assert t["solver_s"] > 0.0 and t["build_s"] > 0.0 and t["readback_s"] > 0.0
     parts = t["solver_s"] + t["build_s"] + t["update_s"] + t["readback_s"]
     assert parts <= t["total_s"] + 1e-3
+
+
+def test_highs_banner_stays_out_of_stdout() -> None:
+    """HiGHS prints a banner on a process's first solver object; importing the engine makes
+    that object quietly, so commands' tables and JSON on stdout are theirs alone."""
+    import subprocess
+    import sys
+
+    code = "import rareflow.optimize, highspy; highspy.Highs(); print('done')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "done\n"

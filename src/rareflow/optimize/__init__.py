@@ -26,10 +26,13 @@ options=None) -> Result`.
 
 from rareflow.horizon import Horizon
 from rareflow.optimize.balance import MassBalanceError
+from rareflow.optimize.banner import quiet_highs_banner
 from rareflow.optimize.inputs import DEFAULT_BREAKPOINTS, SolveOptions
 from rareflow.optimize.levers import LEVER_TABLES, LeverError, Levers
 from rareflow.optimize.model import SolveError
 from rareflow.optimize.solve import Foresight, Progress, solve
+
+quiet_highs_banner()  # before any solve: HiGHS's banner would land in the commands' output
 
 __all__ = [
     "DEFAULT_BREAKPOINTS",
