@@ -86,6 +86,15 @@ def test_missing_column(tiny_dir: Path) -> None:
     assert "expected columns:" in message
 
 
+def test_an_optional_column_left_out_reads_as_empty(tiny_dir: Path) -> None:
+    # the fixture's regions.csv predates the lat/lon columns (optional): it loads, with
+    # them empty; a required column left out is refused (test_missing_column)
+    ref = load_reference(tiny_dir)
+    regions = ref["regions"]
+    assert {"lat", "lon"} <= set(regions.columns)
+    assert regions["lat"].isna().all() and len(regions) == 5
+
+
 def test_unexpected_column(tiny_dir: Path) -> None:
     path = tiny_dir / "regions.csv"
     rows = path.read_text().splitlines()

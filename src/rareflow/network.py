@@ -37,8 +37,11 @@ COMPONENTS: dict[str, Table] = {
             "region",
             "name",
             "kind",
+            Column("lat", "float", required=False, unit="degree"),
+            Column("lon", "float", required=False, unit="degree"),
             key=("region",),
-            description="code, name, kind: country|group",
+            description="code, name, kind: country|group; lat, lon: where its trade leaves or "
+            "arrives (trade arcs' freight grows with the distance between them)",
         ),
         table(
             "materials",

@@ -28,8 +28,10 @@ from rareflow.network import (
 from rareflow.network_stocks import holding_share, stock_table
 from rareflow.network_trade import (
     CLOSED_ROUTES,
+    FREIGHT,
     TRADE_MEMORY,
     closed_routes,
+    freight_rule,
     relationship_share,
     trade_arcs,
     trade_memory,
@@ -163,8 +165,7 @@ def complete_network(net: Network, base_year: int, stock_days: float = 90.0) -> 
         out.facilities = pd.concat([out.facilities, added], ignore_index=True)
         added_cap = extra_cap[extra_cap["facility"].isin(added["facility"])]
         out.facility_capacity = pd.concat([out.facility_capacity, added_cap], ignore_index=True)
-    cost = float(out.arcs["cost"].median()) if len(out.arcs) else 0.0
-    arcs = trade_arcs(out, cost)
+    arcs = trade_arcs(out)
     out.arcs = pd.concat(
         [out.arcs, arcs[~arcs["arc"].isin(set(out.arcs["arc"]))]], ignore_index=True
     )
@@ -199,7 +200,13 @@ def _regions_materials(
     )
     materials_t["group"] = materials_t["group"].fillna("")
     regions = pd.DataFrame(
-        {"region": regions_t["code"], "name": regions_t["name"], "kind": regions_t["kind"]}
+        {
+            "region": regions_t["code"],
+            "name": regions_t["name"],
+            "kind": regions_t["kind"],
+            "lat": regions_t["lat"].astype(float),
+            "lon": regions_t["lon"].astype(float),
+        }
     )
     materials = pd.DataFrame(
         {
@@ -552,7 +559,11 @@ def build_network(
 
     # trade arcs and stocks follow from who makes and who uses what
     costs = tables["costs"]
-    transport = _cost(costs, "transport", ["sea"])
+    sea = _cost(costs, "transport", ["sea"])
+    # handling: what any route costs, however short (the intra-region rate; without one,
+    # every route costs the sea rate)
+    handling = costs[(costs["kind"] == "transport") & (costs["key"] == "intra_region")]
+    freight = freight_rule(sea, float(handling["value"].iloc[0]) if len(handling) else sea)
     holding_cost_share = _cost(costs, "holding", ["default"])
     closed = json.dumps(closed_routes(tables["trade_limits"]))
     memory = json.dumps(
@@ -565,7 +576,7 @@ def build_network(
         )
     )
     partial = Network(
-        meta={CLOSED_ROUTES: closed, TRADE_MEMORY: memory},
+        meta={CLOSED_ROUTES: closed, TRADE_MEMORY: memory, FREIGHT: freight},
         regions=regions,
         materials=materials,
         supply=supply,
@@ -576,7 +587,7 @@ def build_network(
         facility_capacity=facility_capacity,
         demand=demand,
     )
-    arcs = trade_arcs(partial, transport)
+    arcs = trade_arcs(partial)
     rules = tables["policy_rules"].set_index("rule")["value"].astype(float)
     working = float(rules.get(WORKING_STOCK_DAYS, 0.0))
     reserve = float(rules.get(CHINA_RESERVE_TONNES, 0.0))
@@ -591,6 +602,7 @@ def build_network(
         "options": str(asdict(opt)),
         CLOSED_ROUTES: closed,
         TRADE_MEMORY: memory,
+        FREIGHT: freight,
         WORKING_STOCK_DAYS: str(working),
         BUFFER_RELEASE_PREMIUM: str(float(rules.get(BUFFER_RELEASE_PREMIUM, 0.0))),
         CHINA_RESERVE_FLOOR: str(float(rules.get(CHINA_RESERVE_FLOOR, 0.0))),

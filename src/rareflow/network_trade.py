@@ -36,6 +36,51 @@ CLOSED_ROUTES = "closed_routes"  # Network.meta key: JSON list of the trade_limi
 
 TRADE_MEMORY = "trade_memory"  # Network.meta key: established suppliers and switching premiums
 
+FREIGHT = "freight"  # Network.meta key: JSON {"sea": USD/t of a mean haul, "handling": USD/t}
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def freight_rule(sea: float, handling: float) -> str:
+    """The Network.meta entry of the freight rule (see `route_freight`)."""
+    return json.dumps({"sea": float(sea), "handling": float(handling)})
+
+
+def _great_circle_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Great-circle distance in km between (lat, lon) rows of `a` and `b` (degrees)."""
+    lat1, lon1, lat2, lon2 = (np.radians(x) for x in (a[:, 0], a[:, 1], b[:, 0], b[:, 1]))
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def route_freight(
+    regions: pd.DataFrame, origin: pd.Series, destination: pd.Series, rule: str
+) -> np.ndarray:
+    """USD/t from each origin to its destination: handling plus the sea rate's remainder
+    scaled by the route's great-circle distance over the mean distance between the regions'
+    places, so the mean haul costs the sea rate (costs.csv) and a nearer supplier is cheaper
+    than a farther one (ties between equal routes would otherwise flip flows between
+    suppliers from one period to the next). A region without a place (ROW) ships at the sea
+    rate."""
+    terms = json.loads(rule)
+    sea, handling = float(terms["sea"]), float(terms["handling"])
+    if not {"lat", "lon"} <= set(regions.columns):
+        return np.full(len(origin), sea)
+    places = regions.set_index("region")[["lat", "lon"]].astype(float).dropna()
+    points = places.to_numpy()
+    if len(points) < 2:
+        return np.full(len(origin), sea)
+    i, j = np.triu_indices(len(points), k=1)
+    mean_km = float(_great_circle_km(points[i], points[j]).mean())
+    a = places.reindex(origin.to_numpy()).to_numpy()
+    b = places.reindex(destination.to_numpy()).to_numpy()
+    km = _great_circle_km(a, b)
+    km = np.where(np.isnan(km), mean_km, km)
+    return handling + (sea - handling) * km / mean_km
+
 
 # a trade.csv form stands for these material forms (customs "compounds and metals")
 FORM_FAMILY = {"oxide": ("oxide", "metal", "alloy"), "magnet": ("magnet",)}
@@ -115,10 +160,11 @@ def _closed(pairs: pd.DataFrame, routes: list[dict[str, str]]) -> np.ndarray:
     return shut
 
 
-def trade_arcs(net: Network, cost: float) -> pd.DataFrame:
+def trade_arcs(net: Network) -> pd.DataFrame:
     """An arc for a tradable material from every region that can make it to every other
-    region that can use it, at the transport cost `cost` USD/t, except on the routes closed
-    by law or by an integrated chain (`Network.meta["closed_routes"]`, from trade_limits).
+    region that can use it, at the freight of its route (`route_freight`, the rule in
+    `Network.meta["freight"]`), except on the routes closed by law or by an integrated chain
+    (`Network.meta["closed_routes"]`, from trade_limits).
     A buyer's arc from a supplier it did not use in the base year also carries the switching
     premium (`Network.meta["trade_memory"]`), so flows keep to established relationships
     unless prices move enough to pay for leaving them."""
@@ -130,13 +176,18 @@ def trade_arcs(net: Network, cost: float) -> pd.DataFrame:
     always = [r for r in routes if not r.get("start") and not r.get("end")]
     pairs = pairs[~_closed(pairs, always)]
     premium = _switching_premium(pairs, json.loads(net.meta.get(TRADE_MEMORY, "{}")))
+    rule = net.meta.get(FREIGHT, "")
+    if rule:
+        freight = route_freight(net.regions, pairs["region_o"], pairs["region_d"], rule)
+    else:  # a network built by hand: the freight of the arcs it has
+        freight = np.full(len(pairs), float(net.arcs["cost"].median()) if len(net.arcs) else 0.0)
     return pd.DataFrame(
         {
             "arc": pairs["region_o"] + ">" + pairs["region_d"] + ":" + pairs["material"],
             "origin": pairs["region_o"],
             "destination": pairs["region_d"],
             "material": pairs["material"],
-            "cost": float(cost) + premium,
+            "cost": freight + premium,
             "lead_time_months": 0.0,
         }
     ).reset_index(drop=True)

@@ -196,10 +196,12 @@ def _parse_header(path: Path, spec: TableSpec, header: list[str]) -> None:
             raise ReferenceDataError(
                 f"{path}:1: unexpected column '{name}' (expected columns: {listing})"
             )
-    for name in expected:
-        if name not in seen:
+    # an optional column may be left out (a file written before it existed); a misspelt one
+    # is refused above as unexpected
+    for col in spec.all_columns():
+        if col.required and col.name not in seen:
             raise ReferenceDataError(
-                f"{path}:1: missing column '{name}' (expected columns: {listing})"
+                f"{path}:1: missing column '{col.name}' (expected columns: {listing})"
             )
 
 
@@ -282,6 +284,9 @@ def read_table(spec: TableSpec, path: Path) -> tuple[pd.DataFrame, list[int]]:
             )
         keys[key] = line
         lines.append(line)
+    for name in values:
+        if name not in header:  # an optional column left out: empty in every row
+            values[name] = [None] * len(lines)
     return _frame(spec, values), lines
 
 

@@ -122,6 +122,15 @@ SPECS: tuple[TableSpec, ...] = (
             Column("kind", choices=("country", "group")),
             Column("iso_numeric", "int", required=False, nonnegative=True),
             Column("eu_member", "bool"),
+            Column(
+                "lat",
+                "float",
+                required=False,
+                description="degrees north of where the region's rare earth trade leaves or "
+                "arrives (its main port, or the mining area where the trade goes overland); "
+                "empty for a group without one place",
+            ),
+            Column("lon", "float", required=False, description="degrees east, as lat"),
         ),
         key=("code",),
     ),
