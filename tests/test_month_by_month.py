@@ -144,3 +144,39 @@ def test_compare_prints_prices_month_by_month_for_the_licensed_materials() -> No
     quiet = StringIO()
     _print_monthly_prices(Console(file=quiet), Cmp(price_series=series), set())
     assert quiet.getvalue() == ""
+
+
+def test_shortage_by_sector_month_by_month_outside_china() -> None:
+    # B leaves JPN's ev_traction 2 then 3 t short (CHN's equal shortage is not "outside");
+    # A is short nowhere, so the change is B's shortage
+    from rareflow.comparison.timeline import shortage_by_sector
+
+    a = _result([5.0, 5.0], [0.0, 0.0], [0.0, 0.0])
+    b = _result([1.0, 1.8], [4.0, 7.2], [2.0, 3.0])
+    frame = shortage_by_sector(a, b, ["2025-04", "2025-05"]).set_index(["period", "sector"])
+    assert frame.loc[("2025-04", "ev_traction"), "b"] == pytest.approx(2.0)
+    assert frame.loc[("2025-05", "ev_traction"), "change"] == pytest.approx(3.0)
+    assert frame.loc[("2025-05", "ev_traction"), "a"] == pytest.approx(0.0)
+    # a sector short in neither run is left out
+    assert shortage_by_sector(a, a, ["2025-04", "2025-05"]).empty
+
+
+def test_compare_prints_the_monthly_shortage_by_sector() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from rareflow.cli.compare import _print_monthly_shortage
+    from rareflow.comparison.timeline import shortage_by_sector
+
+    a = _result([5.0, 5.0], [0.0, 0.0], [0.0, 0.0])
+    b = _result([1.0, 1.8], [4.0, 7.2], [2.0, 3.0])
+
+    class Cmp(dict):  # type: ignore[type-arg]
+        name_a, name_b = "A", "B"
+
+    frame = shortage_by_sector(a, b, ["2025-04", "2025-05"])
+    buffer = StringIO()
+    _print_monthly_shortage(Console(file=buffer, width=200), Cmp(shortage_by_sector=frame))
+    text = buffer.getvalue()
+    assert "ev_traction" in text and "3 (+3)" in text

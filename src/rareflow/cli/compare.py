@@ -184,6 +184,7 @@ def compare(
         top,
     )
     _print_month_by_month(console, cmp)
+    _print_monthly_shortage(console, cmp)
     _print_monthly_prices(console, cmp, set(restricted_materials(la.result, lb.result)))
     if out is not None:
         written = cmp.write(out)
@@ -216,6 +217,29 @@ def _print_month_by_month(console: Console, cmp: Comparison) -> None:
     for period in wide.index:
         b, diff = wide.loc[period], change.loc[period]
         cells = [f"{b[key]:,.0f} ({diff[key]:+,.0f})" for key, _ in columns]
+        table.add_row(str(period), *cells)
+    console.print(table)
+
+
+def _print_monthly_shortage(console: Console, cmp: Comparison) -> None:
+    """Physical shortage outside China by sector, period by period (B with B - A beside it),
+    for the sectors short in either run; nothing when none is."""
+    frame = cmp["shortage_by_sector"]
+    if frame.empty:
+        return
+    wide = frame.pivot(index="period", columns="sector", values="b").astype(float)
+    change = frame.pivot(index="period", columns="sector", values="change").astype(float)
+    table = Table(
+        title=f"Physical shortage outside China by sector, month by month, {cmp.name_b} "
+        f"(change against {cmp.name_a}); t per period, every material"
+    )
+    table.add_column("period")
+    for sector in wide.columns:
+        table.add_column(str(sector), justify="right")
+    for period in wide.index:
+        cells = [
+            f"{wide.loc[period, s]:,.0f} ({change.loc[period, s]:+,.0f})" for s in wide.columns
+        ]
         table.add_row(str(period), *cells)
     console.print(table)
 

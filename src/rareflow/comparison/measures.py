@@ -19,7 +19,7 @@ from rareflow.comparison.common import (
     common_periods,
     years_of,
 )
-from rareflow.comparison.timeline import month_by_month
+from rareflow.comparison.timeline import month_by_month, shortage_by_sector
 from rareflow.metrics.common import NON_RE_STAGES
 from rareflow.metrics.reliance import reliance
 from rareflow.metrics.traded_prices import ContractTerms, with_volume_weighted
@@ -298,4 +298,5 @@ def compare_results(
     tables["replacements"] = replacements(tables["trade_rerouting"])
     tables["self_sufficiency"] = self_sufficiency_change(a, b, periods)
     tables["month_by_month"] = month_by_month(a, b, periods)
+    tables["shortage_by_sector"] = shortage_by_sector(a, b, periods)
     return Comparison(names[0], names[1], periods, tables)

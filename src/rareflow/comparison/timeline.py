@@ -54,6 +54,34 @@ def _series(result: Result, materials: list[str], periods: list[str]) -> pd.Data
     )
 
 
+def shortage_by_sector(a: Result, b: Result, periods: list[str]) -> pd.DataFrame:
+    """Physical shortage outside China by sector and period (every material; t per period):
+    one row per period and sector with A, B and B - A; sectors short in neither run are left
+    out."""
+
+    def table(result: Result) -> pd.DataFrame:
+        short = result.shortfalls
+        if "shortage" not in short:  # results written before the column existed
+            return pd.DataFrame(columns=periods, dtype=float)
+        outside = short[(short["region"] != CHINA) & short["period"].isin(periods)]
+        return outside.pivot_table(
+            index="sector", columns="period", values="shortage", aggfunc="sum", fill_value=0.0
+        ).reindex(columns=periods, fill_value=0.0)
+
+    ta, tb = table(a), table(b)
+    sectors = sorted(set(ta.index) | set(tb.index))
+    ta = ta.reindex(sectors, fill_value=0.0)
+    tb = tb.reindex(sectors, fill_value=0.0)
+    frame = pd.concat({"a": ta.T.stack(), "b": tb.T.stack()}, axis=1).rename_axis(
+        ["period", "sector"]
+    )
+    frame = frame.astype(float)
+    frame["change"] = frame["b"] - frame["a"]
+    short = frame.groupby(level="sector")[["a", "b"]].sum().max(axis=1) > 1e-6
+    keep = frame.index.get_level_values("sector").isin(short[short].index)
+    return frame[keep].reset_index()
+
+
 def month_by_month(a: Result, b: Result, periods: list[str]) -> pd.DataFrame:
     """One row per period and measure (MEASURES): A, B and B - A, in t per period (stocks
     and the backlog at the period's end). Exports, arrivals, stocks and the backlog count the
