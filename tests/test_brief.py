@@ -253,3 +253,32 @@ def test_the_scheme_needs_what_the_recipes_say() -> None:
     assert row["ndpr_bearing_imports_t"] == 60.0 and row["ndpr_bearing_exports_t"] == 20.0
     assert s.suppliers.loc[("AUS", "oxide:Nd"), "t_per_yr"] == 60.0  # the one year it runs
     assert s.table.loc[2025, "magnets_t"] == 0.0
+
+
+def test_no_magnet_capacity_within_a_short_horizon() -> None:
+    """`brief seed --until 2026-12` ended in a KeyError ('nan'): India's magnet plants start
+    later, and a stage with no capacity in the horizon read its first period as NaN."""
+    from rareflow.brief.findings import chain_binding
+    from rareflow.brief.text import binding_text
+
+    periods = ["2025Q1", "2025Q2"]
+    capacity = pd.DataFrame(
+        [
+            {
+                "plant": "irel-mine",
+                "region": "IND",
+                "process": "mining:monazite",
+                "period": p,
+                "activity": 10.0,
+                "capacity": 10.0,
+                "use": 1.0,
+                "rent": 1.0,
+            }
+            for p in periods
+        ]
+    )
+    result = Result(capacity=capacity, summary={"periods": periods})
+    binding = chain_binding("short", result)
+    assert binding.stages.loc["magnet", "capacity_from"] is None
+    assert binding.first == ["mining"] and binding.first_period == "2025Q1"
+    assert "India has no NdFeB capacity within the horizon" in "\n".join(binding_text(binding))

@@ -570,6 +570,10 @@ def chain_binding(name: str, result: Result) -> Binding:
             }
         )
     stages = pd.DataFrame(rows).set_index("stage")
+    # a stage without capacity (or never full) in the horizon has no period: None, not the
+    # NaN a text column turns it into (a magnet stage beyond a short --until was read 'nan')
+    for col in ("capacity_from", "first_full"):
+        stages[col] = stages[col].astype(object).where(stages[col].notna(), None)
     first, first_period = _earliest(both, order, None)
     chain_from = stages.loc["magnet", "capacity_from"]
     later, later_period = (
