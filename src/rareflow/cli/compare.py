@@ -191,18 +191,29 @@ def compare(
         console.print(f"wrote {len(written)} files to {out} (charts: {out / 'charts.html'})")
 
 
+def _print_b_and_change(
+    console: Console, frame: pd.DataFrame, by: str, title: str, columns: list[tuple[str, str]]
+) -> None:
+    """A table of B per period with B - A beside it (t), one column per (`by` value, label)."""
+    if frame.empty:
+        return
+    wide = frame.pivot(index="period", columns=by, values="b").astype(float)
+    change = frame.pivot(index="period", columns=by, values="change").astype(float)
+    table = Table(title=title)
+    table.add_column("period")
+    for _, label in columns:
+        table.add_column(label, justify="right")
+    for period in wide.index:
+        cells = [
+            f"{wide.loc[period, key]:,.0f} ({change.loc[period, key]:+,.0f})" for key, _ in columns
+        ]
+        table.add_row(str(period), *cells)
+    console.print(table)
+
+
 def _print_month_by_month(console: Console, cmp: Comparison) -> None:
     """The restricted materials' exports, arrivals, backlog and stocks, and shortage outside
     China, period by period (B, with B - A beside it)."""
-    frame = cmp["month_by_month"]
-    if frame.empty:
-        return
-    wide = frame.pivot(index="period", columns="measure", values="b").astype(float)
-    change = frame.pivot(index="period", columns="measure", values="change").astype(float)
-    table = Table(
-        title=f"Month by month, {cmp.name_b} (change against {cmp.name_a}); t per period, "
-        "restricted materials"
-    )
     columns = [
         ("exports_from_china", "exports CHN"),
         ("arrivals_outside_china", "arrivals outside"),
@@ -211,37 +222,23 @@ def _print_month_by_month(console: Console, cmp: Comparison) -> None:
         ("stocks_in_china", "stocks CHN"),
         ("shortage_outside_china", "shortage outside"),
     ]
-    table.add_column("period")
-    for _, label in columns:
-        table.add_column(label, justify="right")
-    for period in wide.index:
-        b, diff = wide.loc[period], change.loc[period]
-        cells = [f"{b[key]:,.0f} ({diff[key]:+,.0f})" for key, _ in columns]
-        table.add_row(str(period), *cells)
-    console.print(table)
+    title = (
+        f"Month by month, {cmp.name_b} (change against {cmp.name_a}); t per period, "
+        "restricted materials"
+    )
+    _print_b_and_change(console, cmp["month_by_month"], "measure", title, columns)
 
 
 def _print_monthly_shortage(console: Console, cmp: Comparison) -> None:
     """Physical shortage outside China by sector, period by period (B with B - A beside it),
     for the sectors short in either run; nothing when none is."""
     frame = cmp["shortage_by_sector"]
-    if frame.empty:
-        return
-    wide = frame.pivot(index="period", columns="sector", values="b").astype(float)
-    change = frame.pivot(index="period", columns="sector", values="change").astype(float)
-    table = Table(
-        title=f"Physical shortage outside China by sector, month by month, {cmp.name_b} "
+    sectors = sorted(str(s) for s in frame["sector"].unique()) if len(frame) else []
+    title = (
+        f"Physical shortage outside China by sector, month by month, {cmp.name_b} "
         f"(change against {cmp.name_a}); t per period, every material"
     )
-    table.add_column("period")
-    for sector in wide.columns:
-        table.add_column(str(sector), justify="right")
-    for period in wide.index:
-        cells = [
-            f"{wide.loc[period, s]:,.0f} ({change.loc[period, s]:+,.0f})" for s in wide.columns
-        ]
-        table.add_row(str(period), *cells)
-    console.print(table)
+    _print_b_and_change(console, frame, "sector", title, [(s, s) for s in sectors])
 
 
 def _print_monthly_prices(console: Console, cmp: Comparison, restricted: set[str]) -> None:
