@@ -93,12 +93,15 @@ class Horizon(BaseModel):
     def months_per_period(self) -> int:
         return STEP_MONTHS[self.step]
 
+    def _range(self) -> pd.PeriodIndex:
+        return pd.period_range(
+            pd.Timestamp(self.start), pd.Timestamp(self.end), freq=_FREQ[self.step]
+        )
+
     @property
     def periods(self) -> pd.DataFrame:
         """One row per period: period (label), start, end (exclusive), mid, year, length (years)."""
-        rng = pd.period_range(
-            pd.Timestamp(self.start), pd.Timestamp(self.end), freq=_FREQ[self.step]
-        )
+        rng = self._range()
         starts = rng.start_time
         ends = (rng + 1).start_time
         return pd.DataFrame(
@@ -115,10 +118,10 @@ class Horizon(BaseModel):
 
     @property
     def labels(self) -> list[str]:
-        return list(self.periods["period"])
+        return [str(p) for p in self._range()]
 
     def __len__(self) -> int:
-        return len(self.periods)
+        return len(self._range())
 
     def to_dict(self) -> dict[str, str]:
         """As a scenario file writes it: months YYYY-MM and the step."""

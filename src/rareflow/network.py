@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from rareflow.errors import UserError
-from rareflow.tables import Column, Table, table
+from rareflow.tables import Column, Table, frame_hash, table
 
 
 def _f(name: str, unit: str = "") -> Column:
@@ -230,6 +230,11 @@ class Network:
     def component(self, name: str) -> pd.DataFrame:
         table: pd.DataFrame = getattr(self, name)
         return table
+
+    def hashes(self) -> dict[str, str]:
+        """A sha256 of each component table (frame_hash): what a cached result or array of
+        this network is keyed by, and what a result's summary records."""
+        return {name: frame_hash(self.component(name)) for name in COMPONENTS}
 
     def copy(self) -> Network:
         kwargs = {name: self.component(name).copy() for name in COMPONENTS}

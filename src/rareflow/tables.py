@@ -10,6 +10,7 @@ from the same declaration.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -81,3 +82,12 @@ def table(
     """A Table from Columns, where a bare name is a required text column."""
     cols = tuple(Column(c) if isinstance(c, str) else c for c in columns)
     return Table(name=name, description=description, columns=cols, key=key)
+
+
+def frame_hash(frame: pd.DataFrame) -> str:
+    """A stable sha256 of a table's columns and values (row order matters)."""
+    digest = hashlib.sha256()
+    digest.update(",".join(map(str, frame.columns)).encode())
+    # pandas' vectorised row hashes (its fixed key: the same on every run and machine)
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()

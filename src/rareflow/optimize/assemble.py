@@ -12,17 +12,13 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.horizon import Horizon
-from rareflow.network import COMPONENTS, Network
+from rareflow.network import Network
 from rareflow.optimize.balance import tidy_flows
 from rareflow.optimize.inputs import Inputs, SolveOptions, node_ids
-from rareflow.optimize.levers import Levers, frame_hash
+from rareflow.optimize.levers import Levers
 from rareflow.optimize.model import Solution
 from rareflow.optimize.rolling import RollingRun
 from rareflow.results import TABLES, Result
-
-
-def network_hashes(network: Network) -> dict[str, str]:
-    return {name: frame_hash(network.component(name)) for name in COMPONENTS}
 
 
 def versions() -> dict[str, str]:
@@ -184,7 +180,7 @@ def assemble(
         "unserved_t": float(short["unserved"].sum()),
         "agreement_shortfall_t": float(sol.shortfall.sum()),
         "options": options.to_dict(),
-        "hashes": {"network": network_hashes(network), "levers": levers.hashes()},
+        "hashes": {"network": network.hashes(), "levers": levers.hashes()},
         "meta": {
             k: v
             for k, v in network.meta.items()

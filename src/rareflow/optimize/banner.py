@@ -5,20 +5,16 @@ stdout pointed at the null device; later objects print nothing unless asked to."
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
 import highspy
 
-_DONE = False
 
-
+@functools.cache
 def quiet_highs_banner() -> None:
     """Make the process's first HiGHS object with stdout closed (once; a no-op after)."""
-    global _DONE
-    if _DONE:
-        return
-    _DONE = True
     try:
         sys.stdout.flush()
         saved = os.dup(1)

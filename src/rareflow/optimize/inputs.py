@@ -28,7 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.horizon import Horizon
-from rareflow.network import COMPONENTS, Network
+from rareflow.network import Network
 from rareflow.optimize.arrays import data_array, labels, numeric_columns
 from rareflow.optimize.buffers import TRANCHES, valued_stocks, with_precaution
 from rareflow.optimize.lever_arrays import (
@@ -41,7 +41,7 @@ from rareflow.optimize.lever_arrays import (
     normal_flows,
     quota_arrays,
 )
-from rareflow.optimize.levers import Levers, frame_hash
+from rareflow.optimize.levers import Levers
 from rareflow.optimize.licences import LicenceQueue
 
 NODE_SEP = "|"
@@ -260,13 +260,13 @@ _ARRAYS_KEPT = 4
 def _arrays_key(network: Network, horizon: Horizon, options: SolveOptions) -> str:
     """A digest of everything NetworkArrays.of reads: the network's tables and meta, the
     horizon and the options."""
-    digest = hashlib.sha256()
-    for name in COMPONENTS:
-        digest.update(name.encode())
-        digest.update(frame_hash(network.component(name)).encode())
-    settings = {"meta": network.meta, "horizon": horizon.to_dict(), "options": options.to_dict()}
-    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
-    return digest.hexdigest()
+    settings = {
+        "tables": network.hashes(),
+        "meta": network.meta,
+        "horizon": horizon.to_dict(),
+        "options": options.to_dict(),
+    }
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def build_inputs(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from rareflow.errors import UserError
-from rareflow.tables import Column, Table, table
+from rareflow.tables import Column, Table, frame_hash, table
 
 NAN = float("nan")
 ROUTE = ("origin", "destination", "material")
@@ -267,15 +266,6 @@ class Levers:
 
     def hashes(self) -> dict[str, str]:
         return {name: frame_hash(self.table(name)) for name in LEVER_TABLES}
-
-
-def frame_hash(frame: pd.DataFrame) -> str:
-    """A stable sha256 of a table's columns and values (row order matters)."""
-    digest = hashlib.sha256()
-    digest.update(",".join(map(str, frame.columns)).encode())
-    # pandas' vectorised row hashes (its fixed key: the same on every run and machine)
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
 
 
 def _pattern_regex(pattern: object) -> re.Pattern[str]:

@@ -154,7 +154,7 @@ def roll(
     objectives: list[float] = []
     worst, tol = 0.0, 0.0
     warm = _WarmStates(states, timings, store) if reuse_model and size < n else None
-    arrays = {state.first: _Arrays(state.inputs) for state in states}
+    arrays: dict[int, _Arrays] = {}  # each state's, made when a window of it needs a key
     previous: tuple[bytes, _Kept] | None = None  # the last window solved, by its key
     repeats = 0
     k = 0
@@ -167,7 +167,13 @@ def roll(
         window = inp.periods.index[k:stop]
         quota_left = inp.quota_total - used
         key = (
-            window_key(arrays[known.first], k, stop, (stock, quota_left), fixed[:, k:stop])
+            window_key(
+                _state_arrays(arrays, known),
+                k,
+                stop,
+                (stock, quota_left),
+                fixed[:, k:stop],
+            )
             if keep == 1
             else b""
         )
@@ -314,6 +320,15 @@ class _Arrays:
             data = np.moveaxis(np.asarray(weights.to_numpy(), dtype=float), axis, -1)
             self.by_period.append((f"kernel{lag}", data))
         self.fixed = fixed.digest()
+
+
+def _state_arrays(arrays: dict[int, _Arrays], state: State) -> _Arrays:
+    """`state`'s arrays, made the first time one of its windows needs a key (a single window
+    over the whole horizon needs none)."""
+    found = arrays.get(state.first)
+    if found is None:
+        found = arrays[state.first] = _Arrays(state.inputs)
+    return found
 
 
 def window_key(

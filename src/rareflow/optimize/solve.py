@@ -13,7 +13,7 @@ import xarray as xr
 from rareflow.cache import default_flow_store
 from rareflow.horizon import Horizon
 from rareflow.network import Network
-from rareflow.optimize.assemble import assemble, network_hashes, versions
+from rareflow.optimize.assemble import assemble, versions
 from rareflow.optimize.inputs import NetworkArrays, SolveOptions, build_inputs
 from rareflow.optimize.levers import Levers
 from rareflow.optimize.rolling import (
@@ -148,7 +148,7 @@ def reference_flow(
             {
                 "version": versions()["rareflow"],
                 "reuse_model": reuse_model,
-                "network": network_hashes(network),
+                "network": network.hashes(),
                 "horizon": horizon.to_dict(),
                 "levers": levers.hashes(),
                 "size": size,

@@ -308,6 +308,12 @@ class WarmModel:
             inside = (cp >= k) & (cp < stop)
             return float(cost[inside] @ x[inside])
 
+    def new_run(self) -> None:
+        """Start another rolling run on this model: nothing kept yet, and from now on the
+        windows it cuts are kept (each will be solved again in this run)."""
+        self.x = np.zeros(len(self.vlabels))
+        self.keep_windows = True
+
     def _window(self, k: int, stop: int) -> _Window:
         """The columns and rows of window [k, stop) and its matrices (cut once)."""
         found = self.windows.get((k, stop))
@@ -464,8 +470,7 @@ class ModelStore:
             self.models.move_to_end(key)
             model.timings = timings
             if model.refresh(inp, key):
-                model.x = np.zeros(len(model.vlabels))  # a new run: nothing kept yet
-                model.keep_windows = True  # its windows will be solved again
+                model.new_run()
                 return model
         with timings.stage("build_s"):  # reading a built structure stands for building it
             stored = self.disk.get(key)
