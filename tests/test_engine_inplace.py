@@ -198,3 +198,18 @@ def test_an_unreadable_stored_structure_is_built_again(tmp_path: Path) -> None:
     again = ModelStore(disk=disk)
     again.take(inp, Timings())
     assert again.built == 1  # built, not read
+
+
+def test_window_lps_solve_without_presolve_unless_the_user_says() -> None:
+    # a rolling window's LP is small (WINDOW_SOLVER_OPTIONS); a whole horizon keeps HiGHS's
+    # defaults, and a user's solver_options win in both
+    from rareflow.optimize.model import highs_options
+
+    inp = build_inputs(chain(), SHORT, Levers(), SolveOptions())
+    assert highs_options(inp, window=True) == {"presolve": "off"}
+    assert highs_options(inp, window=False) == {}
+    mine = dataclasses.replace(inp, options=SolveOptions(solver_options={"presolve": "on"}))
+    assert highs_options(mine, window=True) == {"presolve": "on"}
+    model = WarmModel(mine)
+    assert model.highs.getOptionValue("presolve")[1] == "on"
+    assert WarmModel(inp).highs.getOptionValue("presolve")[1] == "off"

@@ -200,7 +200,7 @@ def roll(
                 coords={"arc": arcs, "period": part_inputs.period_index},
                 dims=["arc", "period"],
             )
-            sol = solve_model(part_inputs, fixed_da, timings=timings)
+            sol = solve_model(part_inputs, fixed_da, timings=timings, window=keep == 1)
             with timings.stage("readback_s"):
                 last_flows = node_flows(part_inputs, sol)
                 w, t = check_mass_balance(last_flows)

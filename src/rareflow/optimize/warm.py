@@ -39,7 +39,7 @@ from rareflow.optimize import constraints as c
 from rareflow.optimize.balance import check_rows
 from rareflow.optimize.constraints import restocking_yield
 from rareflow.optimize.inputs import Inputs
-from rareflow.optimize.model import Solution, SolveError, read_back
+from rareflow.optimize.model import Solution, SolveError, highs_options, read_back
 from rareflow.optimize.structure import Labels, MatrixStore, Structure, structure_key
 from rareflow.optimize.timings import Timings
 
@@ -156,7 +156,8 @@ class WarmModel:
             self.matrix = built.matrix
             self.highs = highspy.Highs()
             self.highs.setOptionValue("output_flag", False)
-            for option, value in inp.options.solver_options.items():
+            # every LP this model solves is a rolling window (resolve aside, which tests use)
+            for option, value in highs_options(inp, window=True).items():
                 self.highs.setOptionValue(option, value)
             self.loaded: _Loaded | None = None  # the window LP HiGHS holds
             self.reloads = 0  # windows whose matrix differed from the one held
