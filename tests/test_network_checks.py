@@ -284,3 +284,24 @@ def test_keys_and_numbers_checked_are_the_declared_ones() -> None:
     net.facility_capacity.loc[0, "capacity"] = "lots"
     messages = [i.message for i in net.consistency() if i.check == "non_numeric_value"]
     assert "facility_capacity, row 0, column 'capacity': expected a number, got 'lots'" in messages
+
+
+def test_checks_before_a_solve_are_kept_by_the_tables_not_the_object() -> None:
+    """An ensemble's samples check networks whose tables repeat: the findings are kept by the
+    tables' hashes, so a changed table is checked again and an unchanged one is not."""
+    from unittest import mock
+
+    import rareflow.network as network_module
+
+    first = consistent()
+    assert first.check_before_solve() == []
+    again = consistent()
+    with mock.patch.object(Network, "consistency", side_effect=AssertionError("checked")):
+        assert again.check_before_solve() == []  # same tables: the kept findings
+    broken = consistent()
+    broken.facilities["region"] = "XXX"
+    with pytest.raises(NetworkError, match=r"\[facility_unknown_region\]"):
+        broken.check_before_solve()
+    with pytest.raises(NetworkError, match=r"\[facility_unknown_region\]"):
+        broken.check_before_solve()  # a kept error still stops the solve
+    assert len(network_module._FINDINGS) <= network_module.FINDINGS_KEPT

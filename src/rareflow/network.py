@@ -10,6 +10,7 @@ onto its periods (month, quarter or year).
 from __future__ import annotations
 
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -251,8 +252,16 @@ class Network:
 
     def check_before_solve(self) -> list[ConsistencyIssue]:
         """Every check, by its SEVERITY: errors raise one NetworkError naming them all, the
-        warnings are returned for the result to keep."""
-        issues = self.consistency()
+        warnings are returned for the result to keep. The findings are kept by the tables'
+        hashes: an ensemble's samples and a comparison's variants check networks whose tables
+        repeat, and hashing them costs a fifth of checking them."""
+        key = tuple(self.hashes().items())
+        found = _FINDINGS.get(key)
+        if found is None:
+            found = _FINDINGS[key] = tuple(self.consistency())
+            if len(_FINDINGS) > FINDINGS_KEPT:
+                _FINDINGS.popitem(last=False)
+        issues = list(found)
         errors = [i for i in issues if SEVERITY.get(i.check, "error") == "error"]
         if errors:
             text = "; ".join(f"[{i.check}] {i.message}" for i in errors)
@@ -478,6 +487,10 @@ SEVERITY: dict[str, str] = {
     "stock_over_capacity": "error",
     "agreement_route": "error",
 }
+
+# the named checks' findings of the last networks checked, by their tables' hashes
+FINDINGS_KEPT = 32
+_FINDINGS: OrderedDict[tuple[tuple[str, str], ...], tuple[ConsistencyIssue, ...]] = OrderedDict()
 
 CHECKS: dict[str, Callable[[Network], list[str]]] = {
     "demand_without_supplier": _check_demand_without_supplier,

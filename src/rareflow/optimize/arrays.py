@@ -31,3 +31,14 @@ def numeric_columns(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     for col in columns:
         out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
     return out
+
+
+def take(array: xr.DataArray, dim: str, keys: Any) -> np.ndarray:
+    """`array`'s values at the labels `keys` of `dim` (a label may repeat), as numpy with the
+    dimensions in `array`'s order: what `array.sel({dim: keys}).to_numpy()` gives, without
+    xarray building a labelled array that is read once (it cost more than the table it fed)."""
+    where = array.indexes[dim].get_indexer(np.asarray(keys, dtype=object))
+    if (where < 0).any():
+        missing = np.asarray(keys, dtype=object)[where < 0][:3]
+        raise KeyError(f"{dim} {list(missing)} not in the array")
+    return np.take(array.to_numpy(), where, axis=array.dims.index(dim))

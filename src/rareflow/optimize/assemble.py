@@ -3,6 +3,7 @@ welfare, in transit, licences, capacity, agreements, investments) and the summar
 
 from __future__ import annotations
 
+import functools
 import json
 from importlib import metadata
 from typing import Any
@@ -13,6 +14,7 @@ import xarray as xr
 
 from rareflow.horizon import Horizon
 from rareflow.network import Network
+from rareflow.optimize.arrays import take
 from rareflow.optimize.balance import tidy_flows
 from rareflow.optimize.inputs import Inputs, SolveOptions, node_ids
 from rareflow.optimize.levers import Levers
@@ -21,14 +23,19 @@ from rareflow.optimize.rolling import RollingRun
 from rareflow.results import TABLES, Result
 
 
-def versions() -> dict[str, str]:
+@functools.cache  # reading the installed packages' metadata costs ms; it does not change
+def _installed() -> tuple[tuple[str, str], ...]:
     out = {}
     for pkg in ("rareflow", "linopy", "highspy", "pandas", "xarray", "numpy"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             out[pkg] = "not installed"
-    return out
+    return tuple(out.items())
+
+
+def versions() -> dict[str, str]:
+    return dict(_installed())
 
 
 def _welfare(inp: Inputs, sol: Solution) -> pd.DataFrame:
@@ -232,8 +239,8 @@ def _agreement_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
     origin = node_ids(route["origin"], route["material"]).to_numpy()
     dest = node_ids(route["destination"], route["material"]).to_numpy()
     price = sol.price / 1000.0
-    gap = price.sel(node=dest).to_numpy() - price.sel(node=origin).to_numpy()
-    vmax = inp.agree_max.sel(arc=arcs).to_numpy()
+    gap = take(price, "node", dest) - take(price, "node", origin)
+    vmax = take(inp.agree_max, "arc", arcs)
     n = len(periods)
     return pd.DataFrame(
         {
@@ -242,10 +249,10 @@ def _agreement_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
             "destination": np.repeat(route["destination"].to_numpy(), n),
             "material": np.repeat(route["material"].to_numpy(), n),
             "period": np.tile(periods, len(arcs)),
-            "flow": sol.trade.sel(arc=arcs).to_numpy().ravel(),
-            "volume_min": inp.agree_min.sel(arc=arcs).to_numpy().ravel(),
+            "flow": take(sol.trade, "arc", arcs).ravel(),
+            "volume_min": take(inp.agree_min, "arc", arcs).ravel(),
             "volume_max": np.where(np.isfinite(vmax), vmax, np.nan).ravel(),
-            "unmet": sol.shortfall.sel(arc=arcs).to_numpy().ravel(),
+            "unmet": take(sol.shortfall, "arc", arcs).ravel(),
             "gap": gap.ravel(),
         }
     )
@@ -256,7 +263,7 @@ def _plant_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:
     if len(fac) == 0:
         return pd.DataFrame(columns=list(TABLES["capacity"].names))
     coef = inp.coefficients
-    price = sol.price.sel(node=coef["node"].to_numpy()).to_numpy()  # [fm, period] USD/t
+    price = take(sol.price, "node", coef["node"])  # [fm, period] USD/t
     by_recipe = (
         pd.DataFrame(price * coef["coefficient"].to_numpy()[:, None])
         .groupby(coef["facility"].to_numpy())
@@ -265,8 +272,8 @@ def _plant_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:
     facilities = list(fac.index)
     earned = by_recipe.reindex(facilities, fill_value=0.0).to_numpy()
     rent = (earned - fac["cost"].to_numpy(dtype=float)[:, None]) / 1000.0  # USD/kg
-    activity = sol.activity.sel(facility=facilities).to_numpy()
-    capacity = inp.facility_cap.sel(facility=facilities).to_numpy()
+    activity = take(sol.activity, "facility", facilities)
+    capacity = take(inp.facility_cap, "facility", facilities)
     # plants in order of first appearance; a plant's first recipe names its region and process
     codes, plants = pd.factorize(fac["capacity_group"].astype(str).to_numpy())
     main = np.unique(codes, return_index=True)[1]
@@ -297,7 +304,7 @@ def _mine_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:
     if len(steps) == 0:
         return pd.DataFrame(columns=list(TABLES["capacity"].names))
     ids = list(steps.index)
-    price = sol.price.sel(node=steps["node"].to_numpy()).to_numpy()  # [step, period] USD/t
+    price = take(sol.price, "node", steps["node"])  # [step, period] USD/t
     rent = (price - steps["cost"].to_numpy(dtype=float)[:, None]) / 1000.0
     kind = np.where(steps["stage"].to_numpy() == "mining", "mining", "supply")
     material = steps["material"].astype(str)
@@ -311,8 +318,8 @@ def _mine_rows(inp: Inputs, sol: Solution, periods: list[str]) -> pd.DataFrame:
             "region": np.repeat(steps["region"].to_numpy(), n),
             "process": np.repeat(process, n),
             "period": np.tile(periods, len(ids)),
-            "activity": sol.supply.sel(step=ids).to_numpy().ravel(),
-            "capacity": inp.supply_cap.sel(step=ids).to_numpy().ravel(),
+            "activity": take(sol.supply, "step", ids).ravel(),
+            "capacity": take(inp.supply_cap, "step", ids).ravel(),
             "rent": rent.ravel(),
         }
     )

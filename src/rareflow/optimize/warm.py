@@ -240,21 +240,24 @@ class WarmModel:
         is worth depends on where the window ends (constraints.buffer_worth), so its bound
         and cost move with the window."""
         self.buffer_value = self.buffer_yield = np.zeros(0)
-        if "buffer" not in self.structure.variables:
+        labels = self.structure.variables.get("buffer")
+        if labels is None:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
-        column = self.column("buffer").transpose("node", "tranche", "period")
-        cols = column.to_numpy()
-        size = self.inp.buffer_target.sel(node=column["node"], tranche=column["tranche"])
-        cap = size.transpose("node", "tranche", "period").to_numpy()
-        period = np.broadcast_to(np.arange(cols.shape[2]), cols.shape)
+        raw = labels.raw
+        cols = np.where(raw >= 0, self.position[np.maximum(raw, 0)], -1)
+        axis = labels.dims.index("period")
+        shape = [1] * raw.ndim
+        shape[axis] = raw.shape[axis]
+        period = np.broadcast_to(np.arange(raw.shape[axis]).reshape(shape), raw.shape)
         inp = self.inp
-        value = (inp.buffer_value * inp.discount).transpose("node", "tranche", "period")
-        per_node = (restocking_yield(inp) * inp.discount).sel(node=column["node"])
-        earn = per_node.transpose("node", "period").to_numpy()[:, None, :] * (cap > 0)
+        cap = _broadcast(inp.buffer_target, labels)
+        value = _broadcast(inp.buffer_value * inp.discount, labels)
+        per_node = (restocking_yield(inp) * inp.discount).sel(node=labels.index_of("node"))
+        earn = _broadcast(per_node, labels) * (cap > 0)
         ok = cols >= 0
         # USD per t of each column (discounted) at a window's end, and before it (held mode)
-        self.buffer_value = value.to_numpy()[ok]
-        self.buffer_yield = np.broadcast_to(earn, cols.shape)[ok] * float(inp.stocks_held)
+        self.buffer_value = value[ok]
+        self.buffer_yield = earn[ok] * float(inp.stocks_held)
         return cols[ok], period[ok], cap[ok]
 
     def refresh(self, inp: Inputs, key: bytes | None = None) -> bool:
