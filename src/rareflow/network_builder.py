@@ -473,10 +473,21 @@ def _demand(
         if "choke_multiple" in sectors
         else pd.Series(dtype=float)
     )
+    # a material's price depends only on whether the region is China's market, its
+    # elasticity only on the material: each looked up once, not once per demand row
+    prices: dict[tuple[str, bool], float] = {}
+    elasticity: dict[str, float] = {}
     demand_rows = []
     for row in demand_t.to_dict("records"):
         material = str(row["material"])
-        price = reference_price(prices_t, material, str(row["region"]), opt.base_year)
+        market = (material, str(row["region"]) == "CHN")
+        if market not in prices:
+            prices[market] = reference_price(prices_t, material, str(row["region"]), opt.base_year)
+        if material not in elasticity:
+            elasticity[material] = _elasticity(
+                elasticities_t, materials_t, material, opt.elasticity_horizon
+            )
+        price = prices[market]
         demand_rows.append(
             {
                 "region": row["region"],
@@ -485,9 +496,7 @@ def _demand(
                 "base_year": opt.base_year,
                 "quantity": float(row["quantity"]),
                 "ref_price": price,
-                "elasticity": _elasticity(
-                    elasticities_t, materials_t, material, opt.elasticity_horizon
-                ),
+                "elasticity": elasticity[material],
                 "choke_price": price * _choke_multiple(multiple, str(row["sector"]), opt),
             }
         )
