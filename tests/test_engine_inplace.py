@@ -213,3 +213,39 @@ def test_window_lps_solve_without_presolve_unless_the_user_says() -> None:
     model = WarmModel(mine)
     assert model.highs.getOptionValue("presolve")[1] == "on"
     assert WarmModel(inp).highs.getOptionValue("presolve")[1] == "off"
+
+
+def test_a_shorter_window_after_a_longer_one_holds_only_the_earlier_periods() -> None:
+    # a later information state may look less far ahead than an earlier one: what the longer
+    # window left beyond the shorter one's end must not be held (a quota row spans every
+    # period, so a stale value there would change the shorter window's right-hand side)
+    from engine_fixtures import two_way
+
+    quota = Levers(
+        quotas=pd.DataFrame(
+            [
+                {
+                    "quota": "q",
+                    "origin": "A",
+                    "destination": "*",
+                    "material": "*",
+                    "start": "2025-01-01",
+                    "end": "2025-12-01",
+                    "total": 20.0,
+                }
+            ]
+        )
+    )
+    horizon = Horizon(start="2025-01", end="2025-12", step="quarter")
+    inp = build_inputs(two_way(), horizon, quota, ONE_BLOCK)
+    periods = inp.periods.index
+    stale, clean = WarmModel(inp), WarmModel(inp)
+    for model in (stale, clean):
+        model.solve_window(0, 3, periods[0:3])
+    # clean keeps period 0 alone, as a run that never looked beyond period 1 would
+    clean.x[clean.col_period >= 1] = 0.0
+    clean.reach = 1
+    for model in (stale, clean):
+        model.solve_window(1, 2, periods[1:2])
+    np.testing.assert_allclose(stale.x, clean.x, atol=1e-9)
+    assert not stale.x[stale.col_period >= 2].any()

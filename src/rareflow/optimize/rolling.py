@@ -146,8 +146,9 @@ def roll(
     arcs = list(inp.arcs.index)
     fixed = np.zeros((len(arcs), n))  # arrivals from kept departures, by arrival period
     in_transit = np.zeros(len(arcs))
-    used = xr.zeros_like(inp.quota_total)
-    stock = inp.stock_initial.copy()
+    # what earlier windows left, as numpy (made into labelled arrays only for a rebuilt window)
+    used = np.zeros(inp.quota_total.shape)
+    stock = inp.stock_initial.to_numpy().astype(float)
     kept: list[Solution] = []  # kept periods of rebuilt windows
     in_place = 0  # periods [0, in_place) were kept in the in-place model
     last_flows: dict[str, xr.DataArray] = {}
@@ -165,7 +166,7 @@ def roll(
         # horizon with nothing to learn on the way) is solved once; else one period is kept
         keep = n - k if len(states) == 1 and known.size >= n else 1
         window = inp.periods.index[k:stop]
-        quota_left = inp.quota_total - used
+        quota_left = inp.quota_total.to_numpy() - used
         key = (
             window_key(
                 _state_arrays(arrays, known),
@@ -193,8 +194,8 @@ def roll(
         else:
             # the rebuild path: this window's inputs as xarray, built with linopy
             part_inputs = known.inputs.window(k, stop)
-            part_inputs.stock_initial = stock
-            part_inputs.quota_total = quota_left
+            part_inputs.stock_initial = inp.stock_initial.copy(data=stock)
+            part_inputs.quota_total = inp.quota_total.copy(data=quota_left)
             fixed_da = xr.DataArray(
                 fixed[:, k:stop],
                 coords={"arc": arcs, "period": part_inputs.period_index},
@@ -213,11 +214,12 @@ def roll(
             kept.append(step.solution)
         previous = (key, step) if keep == 1 else None
         objectives.append(step.objective)
-        stock = stock.copy(data=step.stock) if step.stock is not None else stock
+        stock = np.asarray(step.stock, dtype=float) if step.stock is not None else stock
         _ship_on(inp, step.trade, k, keep, fixed, in_transit)
         if inp.quota_total.sizes.get("quota", 0):
             coef = inp.quota_coef.isel(period=slice(k, k + keep))
-            used = used + (coef * coef[0].copy(data=step.trade)).sum(["arc", "period"])
+            spent = (coef * coef[0].copy(data=step.trade)).sum(["arc", "period"])
+            used = used + spent.transpose(*inp.quota_total.dims).to_numpy()
         if counter is not None:
             counter.step(f"{label} {window[0]}")
         k += keep
@@ -332,7 +334,7 @@ def _state_arrays(arrays: dict[int, _Arrays], state: State) -> _Arrays:
 
 
 def window_key(
-    arrays: _Arrays, k: int, stop: int, carried: tuple[xr.DataArray, ...], fixed: np.ndarray
+    arrays: _Arrays, k: int, stop: int, carried: tuple[np.ndarray, ...], fixed: np.ndarray
 ) -> bytes:
     """A digest of everything window [k, stop)'s LP is made of except its period labels: the
     state's arrays in its periods, what earlier windows left (`carried`: stocks, quotas left)
@@ -343,7 +345,7 @@ def window_key(
         digest.update(name.encode())
         digest.update(np.ascontiguousarray(data[..., k:stop]).tobytes())
     for value in carried:
-        digest.update(np.ascontiguousarray(value.to_numpy(), dtype=float).tobytes())
+        digest.update(np.ascontiguousarray(value, dtype=float).tobytes())
     digest.update(np.ascontiguousarray(fixed, dtype=float).tobytes())
     return digest.digest()
 
@@ -394,6 +396,7 @@ class _WarmStates:
                     self.rebuilding, self.done = True, held
                     return None
                 self.model.x = held.x.copy()  # the periods kept so far, fixed here too
+                self.model.reach = held.reach
         model = self.model
         assert model is not None
         objective = model.solve_window(k, stop, window)

@@ -51,23 +51,39 @@ def _changed(held: tuple[np.ndarray, np.ndarray], lo: np.ndarray, hi: np.ndarray
 
 @dataclass(frozen=True)
 class _Window:
-    """The part of the model's matrix a window [k, stop) solves: which columns and rows, the
-    rows' full matrix (to move the fixed columns' terms into the right-hand sides) and the
-    window LP's matrix. It depends on the structure alone, so a model that serves several
-    runs (an ensemble's samples, a comparison's scenarios) cuts it once."""
+    """The part of the model's matrix a window [k, stop) solves: which columns (`index`, in
+    model order) and rows, the rows' full matrix (to move the fixed columns' terms into the
+    right-hand sides) and the window LP's matrix. It depends on the structure alone, so a
+    model that serves several runs (an ensemble's samples, a comparison's scenarios) cuts it
+    once. Bounds and costs are taken for the window's columns only: the model's arrays span
+    the whole horizon, twenty times more."""
 
-    cols: np.ndarray
-    rows: np.ndarray
-    row_matrix: sparse.csr_matrix
-    matrix: sparse.csr_matrix
+    index: np.ndarray  # the window's columns
+    rows: np.ndarray  # bool, the window's rows
+    row_matrix: sparse.csr_matrix  # rows x every column
+    matrix: sparse.csr_matrix  # rows x index
     balance: np.ndarray  # which of the window's rows are balance rows
+    inside: np.ndarray  # which of the window's columns have a period (not timeless)
 
     @classmethod
     def cut(
-        cls, matrix: sparse.csr_matrix, cols: np.ndarray, rows: np.ndarray, balance_rows: np.ndarray
+        cls,
+        matrix: sparse.csr_matrix,
+        cols: np.ndarray,
+        rows: np.ndarray,
+        balance_rows: np.ndarray,
+        col_period: np.ndarray,
     ) -> _Window:
         row_matrix = matrix[rows]
-        return cls(cols, rows, row_matrix, row_matrix[:, cols], balance_rows[rows])
+        index = np.flatnonzero(cols)
+        return cls(
+            index,
+            rows,
+            row_matrix,
+            row_matrix[:, cols],
+            balance_rows[rows],
+            col_period[index] >= 0,
+        )
 
 
 @dataclass
@@ -163,6 +179,7 @@ class WarmModel:
             self.reloads = 0  # windows whose matrix differed from the one held
             self.col_period, self.row_period = built.col_period, built.row_period
             self.x = np.zeros(len(self.vlabels))
+            self.reach = 0  # periods [0, reach) may hold values in x; later ones are 0
             self.dual = np.zeros(len(self.clabels))  # row duals of the last solve
             self.nvar, self.ncon = built.nvar, built.ncon
             # the labels of every variable by period (and of the balance rows), for read-back
@@ -293,29 +310,41 @@ class WarmModel:
         in errors); the window's objective. Its values stay in `x` (read with
         `values_at`, or for the whole run with `solution`) and its row duals in `dual`."""
         with self.timings.stage("update_s"):
-            cp = self.col_period
-            before = (cp >= 0) & (cp < k)
             part = self._window(k, stop)
-            lo, hi = self.lb.copy(), self.ub.copy()
+            index = part.index
+            lo, hi, cost = self.lb[index], self.ub[index], self.cost[index]
             b, bp = self.buffer_cols, self.buffer_period
-            end = bp == stop - 1
-            earlier = (bp >= k) & (bp < stop - 1) & (self.buffer_yield > 0)
-            hi[b] = np.where(end | earlier, self.buffer_cap, 0.0)
-            cost = self.cost.copy()
             if len(b):
-                cost[b] = -np.where(end, self.buffer_value, np.where(earlier, self.buffer_yield, 0))
-            held = np.where(before, self.x, 0.0)
-        x = self._run(part, (lo, hi), cost, held, window)
+                # the valued stock's bound and worth depend on where the window ends
+                end = bp == stop - 1
+                earlier = (bp >= k) & (bp < stop - 1) & (self.buffer_yield > 0)
+                cap = np.where(end | earlier, self.buffer_cap, 0.0)
+                worth = -np.where(end, self.buffer_value, np.where(earlier, self.buffer_yield, 0))
+                where = np.searchsorted(index, b)
+                ours = (where < len(index)) & (index[np.minimum(where, len(index) - 1)] == b)
+                hi[where[ours]] = cap[ours]
+                cost[where[ours]] = worth[ours]
+            # the earlier periods' kept values, held fixed; the window's own columns and (after
+            # a longer window) what lies beyond its end are not held
+            held = self.x.copy()
+            held[index] = 0.0
+            if stop < self.reach:
+                held[self.col_period >= stop] = 0.0
+            shift = part.row_matrix @ held
+        x = self._run(part, (lo, hi), cost, shift, window)
         with self.timings.stage("readback_s"):
-            # fixed columns keep the value they were fixed at, not the solver's rounding of it
-            self.x = np.where(before, self.x, x)
-            inside = (cp >= k) & (cp < stop)
-            return float(cost[inside] @ x[inside])
+            if stop < self.reach:
+                # a shorter window than the last: what it saw beyond this one's end is not kept
+                self.x[self.col_period >= stop] = 0.0
+            self.x[index] = x
+            self.reach = stop
+            return float(cost[part.inside] @ x[part.inside])
 
     def new_run(self) -> None:
         """Start another rolling run on this model: nothing kept yet, and from now on the
         windows it cuts are kept (each will be solved again in this run)."""
         self.x = np.zeros(len(self.vlabels))
+        self.reach = 0
         self.keep_windows = True
 
     def _window(self, k: int, stop: int) -> _Window:
@@ -326,7 +355,7 @@ class WarmModel:
             cols = (cp < 0) | ((cp >= k) & (cp < stop))
             rows = ~((rp >= 0) & ((rp < k) | (rp >= stop)))
             rows &= ~(self.held_rows & (rp == k))  # a window's first period decides its stocks
-            found = _Window.cut(self.matrix, cols, rows, self.balance_rows)
+            found = _Window.cut(self.matrix, cols, rows, self.balance_rows, cp)
             if self.keep_windows:
                 self.windows[(k, stop)] = found
         return found
@@ -370,10 +399,12 @@ class WarmModel:
             hi = self.ub if upper is None else np.asarray(upper, dtype=float)
             every = np.ones(len(self.vlabels), dtype=bool)
             rows = np.ones(len(self.clabels), dtype=bool)
-            whole = _Window(every, rows, self.matrix, self.matrix, self.balance_rows)
-        x = self._run(whole, (lo, hi), self.cost, np.zeros(len(every)), self.inp.periods.index)
+            whole = _Window.cut(self.matrix, every, rows, self.balance_rows, self.col_period)
+            shift = np.zeros(len(self.clabels))
+        x = self._run(whole, (lo, hi), self.cost, shift, self.inp.periods.index)
         with self.timings.stage("readback_s"):
             self.x = x
+            self.reach = len(self.inp.periods)
             objective = float(self.cost @ x)
             duals = _cells(self.balance_labels.raw, self.row_position, self.dual)
             return self._solution(x, duals, objective, self.inp, None, slice(None))
@@ -389,17 +420,16 @@ class WarmModel:
         part: _Window,
         bounds: tuple[np.ndarray, np.ndarray],
         cost: np.ndarray,
-        held: np.ndarray,
+        shift: np.ndarray,
         periods: pd.Index,
     ) -> np.ndarray:
-        """Solve the LP of `part`'s columns x rows, the other columns held at `held` (their
-        terms moved into the right-hand sides); the primal values of every column (`held`
-        outside the window), the row duals in `self.dual` (0 outside its rows)."""
-        cols, rows = part.cols, part.rows
+        """Solve the LP of `part`'s columns x rows (bounds and costs given for its columns),
+        the fixed columns' terms (`shift`, by row) moved into the right-hand sides; the
+        primal values of `part`'s columns, the row duals in `self.dual` (0 outside its rows)."""
+        rows = part.rows
         with self.timings.stage("update_s"):
-            shift = part.row_matrix @ held
-            row_bounds = (self.row_lo[rows] - shift, self.row_hi[rows] - shift)
-            self._load(part.matrix, (bounds[0][cols], bounds[1][cols]), cost[cols], row_bounds)
+            row_lo = self.row_lo[rows]
+            self._load(part.matrix, bounds, cost, (row_lo - shift, self.row_hi[rows] - shift))
         start = time.perf_counter()
         if not self.warm_start:
             self.highs.clearSolver()  # same vertex as a fresh model when optima tie
@@ -413,14 +443,13 @@ class WarmModel:
             )
         with self.timings.stage("readback_s"):
             sol = self.highs.getSolution()
-            x = held.copy()
-            x[cols] = np.asarray(sol.col_value, dtype=float)
+            x = np.asarray(sol.col_value, dtype=float)
             self.dual = np.zeros(len(self.clabels))
             self.dual[rows] = np.asarray(sol.row_dual, dtype=float)
             # the solve's mass balance: the window's balance rows at the solution, in t
             balance = part.balance
-            residual = (part.row_matrix @ x)[balance] - self.row_lo[rows][balance]
-            scale = float(np.abs(x[cols]).max()) if cols.any() else 0.0
+            residual = (part.matrix @ x + shift)[balance] - row_lo[balance]
+            scale = float(np.abs(x).max()) if len(x) else 0.0
             self.balance = check_rows(residual, scale, periods)
         return x
 
