@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from rareflow.network import COMPONENTS, Network
-from rareflow.optimize import SolveOptions
+from rareflow.optimize import Levers, SolveOptions
 
 # one demand block at the reference price: a demand row is then "q0 tonnes at WTP p0",
 # which is what the hand-solved markets need
@@ -238,4 +238,23 @@ def two_way(years: tuple[int, ...] = (2025,)) -> Network:
             },
         ],
         years=years,
+    )
+
+
+def quota_from_a(total: float, end: str, destination: str = "*") -> Levers:
+    """A quota of `total` t on everything region A ships from 2025-01 to `end`."""
+    return Levers(
+        quotas=pd.DataFrame(
+            [
+                {
+                    "quota": "q",
+                    "origin": "A",
+                    "destination": destination,
+                    "material": "*",
+                    "start": "2025-01-01",
+                    "end": end,
+                    "total": total,
+                }
+            ]
+        )
     )

@@ -219,23 +219,9 @@ def test_a_shorter_window_after_a_longer_one_holds_only_the_earlier_periods() ->
     # a later information state may look less far ahead than an earlier one: what the longer
     # window left beyond the shorter one's end must not be held (a quota row spans every
     # period, so a stale value there would change the shorter window's right-hand side)
-    from engine_fixtures import two_way
+    from engine_fixtures import quota_from_a, two_way
 
-    quota = Levers(
-        quotas=pd.DataFrame(
-            [
-                {
-                    "quota": "q",
-                    "origin": "A",
-                    "destination": "*",
-                    "material": "*",
-                    "start": "2025-01-01",
-                    "end": "2025-12-01",
-                    "total": 20.0,
-                }
-            ]
-        )
-    )
+    quota = quota_from_a(20.0, "2025-12-01")
     horizon = Horizon(start="2025-01", end="2025-12", step="quarter")
     inp = build_inputs(two_way(), horizon, quota, ONE_BLOCK)
     periods = inp.periods.index

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine_fixtures import ONE_BLOCK, network, two_way
+from engine_fixtures import ONE_BLOCK, network, quota_from_a, two_way
 from rareflow.network import Network, NetworkError
 from rareflow.optimize import Horizon, LeverError, Levers, solve
 
@@ -53,21 +53,7 @@ def test_bound_applies_only_in_its_period_range() -> None:
 
 
 def test_quota_caps_the_group_total_over_its_range() -> None:
-    quota = Levers(
-        quotas=pd.DataFrame(
-            [
-                {
-                    "quota": "q",
-                    "origin": "A",
-                    "destination": "*",
-                    "material": "*",
-                    "start": "2025-01-01",
-                    "end": "2025-07-01",
-                    "total": 20.0,
-                }
-            ]
-        )
-    )
+    quota = quota_from_a(20.0, "2025-07-01")
     r = solve(
         two_way(),
         Horizon(start="2025-01", end="2025-12", step="quarter"),
@@ -80,20 +66,7 @@ def test_quota_caps_the_group_total_over_its_range() -> None:
 
 
 def test_quota_is_carried_across_myopic_solves() -> None:
-    quota = Levers(
-        quotas=pd.DataFrame(
-            [
-                {
-                    "origin": "A",
-                    "destination": "B",
-                    "material": "*",
-                    "start": "2025-01-01",
-                    "end": "2025-07-01",
-                    "total": 20.0,
-                }
-            ]
-        )
-    )
+    quota = quota_from_a(20.0, "2025-07-01", destination="B")
     r = solve(
         two_way(),
         Horizon(start="2025-01", end="2025-12", step="quarter"),
