@@ -145,6 +145,7 @@ def roll(
     states = states or [State(0, inp, size)]
     arcs = list(inp.arcs.index)
     fixed = np.zeros((len(arcs), n))  # arrivals from kept departures, by arrival period
+    kernel = {lag: w.transpose("arc", "period").to_numpy() for lag, w in inp.kernel.items()}
     in_transit = np.zeros(len(arcs))
     # what earlier windows left, as numpy (made into labelled arrays only for a rebuilt window)
     used = np.zeros(inp.quota_total.shape)
@@ -215,7 +216,7 @@ def roll(
         previous = (key, step) if keep == 1 else None
         objectives.append(step.objective)
         stock = np.asarray(step.stock, dtype=float) if step.stock is not None else stock
-        _ship_on(inp, step.trade, k, keep, fixed, in_transit)
+        _ship_on(kernel, step.trade, k, keep, fixed, in_transit)
         if inp.quota_total.sizes.get("quota", 0):
             coef = inp.quota_coef.isel(period=slice(k, k + keep))
             spent = (coef * coef[0].copy(data=step.trade)).sum(["arc", "period"])
@@ -280,14 +281,20 @@ def _finish(
 
 
 def _ship_on(
-    inp: Inputs, trade: np.ndarray, k: int, keep: int, fixed: np.ndarray, in_transit: np.ndarray
+    kernel: dict[int, np.ndarray],
+    trade: np.ndarray,
+    k: int,
+    keep: int,
+    fixed: np.ndarray,
+    in_transit: np.ndarray,
 ) -> None:
     """Add the departures `trade` [arc, kept period] of the kept periods [k, k + keep) that
     arrive after them to `fixed` [arc, period] (arrivals later windows take as given) or,
-    beyond the horizon, to `in_transit` [arc]."""
+    beyond the horizon, to `in_transit` [arc]. `kernel`: the share of a departure arriving
+    `lag` periods later, by lag, [arc, period] (the inputs' kernel as numpy)."""
     n = fixed.shape[1]
-    for lag, weights in inp.kernel.items():
-        sent = trade * weights.isel(period=slice(k, k + keep)).to_numpy()
+    for lag, weights in kernel.items():
+        sent = trade * weights[:, k : k + keep]
         target = k + np.arange(keep) + lag
         inside = (target >= k + keep) & (target < n)
         np.add.at(fixed.T, target[inside], sent[:, inside].T)
