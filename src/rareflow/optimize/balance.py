@@ -148,11 +148,13 @@ def tidy_flows(flows: dict[str, xr.DataArray], inp: Inputs) -> pd.DataFrame:
     """Long table kind, region, material, period, value (t); zero rows dropped."""
     frames = []
     for kind in KINDS:
-        s = flows[kind].to_series()
-        s = s[np.abs(s) > 1e-9]
-        frame = s.rename("value").reset_index()
-        frame.insert(0, "kind", kind)
-        frames.append(frame)
+        # the nonzero cells by numpy, in the array's order (a labelled Series per kind, then
+        # filtered and reset, cost twice as much)
+        da = flows[kind]
+        data = da.to_numpy()
+        hit = np.nonzero(np.abs(data) > 1e-9)
+        cells = {d: da.indexes[d].to_numpy()[hit[i]] for i, d in enumerate(da.dims)}
+        frames.append(pd.DataFrame({"kind": kind, **cells, "value": data[hit]}))
     out = pd.concat(frames, ignore_index=True)
     out["region"] = out["node"].map(inp.nodes["region"])
     out["material"] = out["node"].map(inp.nodes["material"])
