@@ -8,6 +8,8 @@ over (node, period), already aligned on the full node index.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import linopy
 import numpy as np
 import pandas as pd
@@ -43,7 +45,7 @@ def add_supply(m: linopy.Model, inp: Inputs) -> NodeTerm | None:
     """supply[step, period] in [0, capacity]: mined or bought material at its step cost."""
     if len(inp.steps) == 0:
         return None
-    supply = m.add_variables(lower=0.0, upper=inp.supply_cap, name="supply")
+    supply = m.add_variables(lower=0.0, upper=UPPERS["supply"](inp), name="supply")
     return _to_nodes(1 * supply, _node_of(inp.steps, "node", "step"), _nodes_index(inp))
 
 
@@ -55,9 +57,9 @@ def add_activity(m: linopy.Model, inp: Inputs) -> NodeTerm | None:
     """
     if len(inp.facilities) == 0 or len(inp.coefficients) == 0:
         if len(inp.facilities):
-            m.add_variables(lower=0.0, upper=inp.facility_cap, name="activity")
+            m.add_variables(lower=0.0, upper=UPPERS["activity"](inp), name="activity")
         return None
-    activity = m.add_variables(lower=0.0, upper=inp.facility_cap, name="activity")
+    activity = m.add_variables(lower=0.0, upper=UPPERS["activity"](inp), name="activity")
     add_shared_capacity(m, inp, activity)
     coef = inp.coefficients
     fm = list(coef.index)
@@ -123,7 +125,7 @@ def add_trade(
         fixed = fixed_arrivals.groupby(dnode).sum().reindex(node=list(nodes)).fillna(0.0)
     if len(inp.arcs) == 0:
         return None, None, fixed
-    trade = m.add_variables(lower=0.0, upper=inp.arc_upper, name="trade")
+    trade = m.add_variables(lower=0.0, upper=UPPERS["trade"](inp), name="trade")
     departures = _to_nodes(1 * trade, _node_of(inp.arcs, "onode", "arc"), nodes)
     # arrivals at t: shipments that left at t - lag, weighted by the delivery kernel; the loop
     # runs over the few distinct lags, each term covering every arc and period at once
@@ -141,7 +143,7 @@ def add_consumption(m: linopy.Model, inp: Inputs) -> NodeTerm | None:
     """consumption[dem, block, period] in [0, block width]: served willingness to pay."""
     if len(inp.demand) == 0:
         return None
-    cons = m.add_variables(lower=0.0, upper=inp.block_upper, name="consumption")
+    cons = m.add_variables(lower=0.0, upper=UPPERS["consumption"](inp), name="consumption")
     return _to_nodes(cons.sum("block"), _node_of(inp.demand, "node", "dem"), _nodes_index(inp))
 
 
@@ -149,7 +151,7 @@ def add_stocks(m: linopy.Model, inp: Inputs) -> NodeTerm | None:
     """stock_level[node, period] in [0, capacity]; returns the release (level drop) by node."""
     if len(inp.stocks) == 0:
         return None
-    level = m.add_variables(lower=0.0, upper=stock_upper(inp), name="stock_level")
+    level = m.add_variables(lower=0.0, upper=UPPERS["stock_level"](inp), name="stock_level")
     release = level.shift(period=1).fillna(0) - level + initial_release(inp)
     return release.reindex(node=list(_nodes_index(inp))).fillna(0)
 
@@ -213,7 +215,7 @@ def add_buffers(m: linopy.Model, inp: Inputs) -> None:
     each up to its size."""
     if len(inp.stocks) == 0 or not bool((inp.buffer_target > 0).any()):
         return
-    buffer = m.add_variables(lower=0.0, upper=buffer_upper(inp), name="buffer")
+    buffer = m.add_variables(lower=0.0, upper=UPPERS["buffer"](inp), name="buffer")
     m.add_constraints(buffer.sum("tranche") - m.variables["stock_level"] <= 0.0, name="buffer_held")
 
 
@@ -335,17 +337,21 @@ def objective_coefficients(inp: Inputs) -> dict[str, xr.DataArray]:
     return out
 
 
+# the upper bound of every variable whose bound is data (the others have none; every lower
+# bound is 0): the build and the in-place refresh both read it here
+UPPERS: dict[str, Callable[[Inputs], xr.DataArray]] = {
+    "supply": lambda inp: inp.supply_cap,
+    "activity": lambda inp: inp.facility_cap,
+    "trade": lambda inp: inp.arc_upper,
+    "consumption": lambda inp: inp.block_upper,
+    "stock_level": lambda inp: stock_upper(inp),
+    "buffer": lambda inp: buffer_upper(inp),
+}
+
+
 def variable_uppers(inp: Inputs) -> dict[str, xr.DataArray]:
-    """The upper bound of every variable whose bound is data (the others have none); every
-    lower bound is 0."""
-    return {
-        "supply": inp.supply_cap,
-        "activity": inp.facility_cap,
-        "trade": inp.arc_upper,
-        "consumption": inp.block_upper,
-        "stock_level": stock_upper(inp),
-        "buffer": buffer_upper(inp),
-    }
+    """Every variable's upper bound of `inp` (UPPERS)."""
+    return {name: upper(inp) for name, upper in UPPERS.items()}
 
 
 def right_hand_sides(inp: Inputs, names: set[str]) -> dict[str, xr.DataArray]:
