@@ -304,4 +304,4 @@ def test_checks_before_a_solve_are_kept_by_the_tables_not_the_object() -> None:
         broken.check_before_solve()
     with pytest.raises(NetworkError, match=r"\[facility_unknown_region\]"):
         broken.check_before_solve()  # a kept error still stops the solve
-    assert len(network_module._FINDINGS) <= network_module.FINDINGS_KEPT
+    assert len(network_module._FINDINGS) <= network_module._FINDINGS.size

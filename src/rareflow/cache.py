@@ -1,7 +1,8 @@
-"""On-disk caches: what a second run on the same data must not compute again.
+"""Caches: what a second run on the same data must not compute again.
 
-Calibrated base years (`CalibrationStore`), the reference ("normal flow") solves of licence
-levers (`FlowStore`) and investment plans (`PlanStore`).
+On disk: calibrated base years (`CalibrationStore`), the reference ("normal flow") solves of
+licence levers (`FlowStore`) and investment plans (`PlanStore`). In memory: `Kept`, the last
+few values made by key (a network's arrays, its checks' findings).
 
 
 A `CalibrationStore` maps a key (hash of the reference tables, the build options, the last
@@ -16,9 +17,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -26,6 +31,39 @@ import platformdirs
 import xarray as xr
 
 CACHE_ENV = "RAREFLOW_CACHE_DIR"
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Kept(Generic[K, V]):
+    """The last `size` values made, by key, in this process's memory. Thread-safe (Dask's
+    in-process workers are threads of one process); a value is made outside the lock, so two
+    threads asking for the same new key may each make it once."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K, make: Callable[[], V]) -> V:
+        """The value kept for `key`, else `make()`, kept (the oldest beyond `size` dropped)."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        made = make()
+        with self._lock:
+            self._items[key] = made
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return made
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 _FORMAT = 2  # bump when the stored layout or what calibration computes changes
 
 

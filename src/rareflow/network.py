@@ -10,13 +10,13 @@ onto its periods (month, quarter or year).
 from __future__ import annotations
 
 import warnings
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from rareflow.cache import Kept
 from rareflow.errors import UserError
 from rareflow.tables import Column, Table, frame_hash, table
 
@@ -250,18 +250,14 @@ class Network:
             issues.extend(ConsistencyIssue(name, msg) for msg in check(self))
         return issues
 
-    def check_before_solve(self) -> list[ConsistencyIssue]:
+    def check_before_solve(self, hashes: dict[str, str] | None = None) -> list[ConsistencyIssue]:
         """Every check, by its SEVERITY: errors raise one NetworkError naming them all, the
         warnings are returned for the result to keep. The findings are kept by the tables'
-        hashes: an ensemble's samples and a comparison's variants check networks whose tables
-        repeat, and hashing them costs a fifth of checking them."""
-        key = tuple(self.hashes().items())
-        found = _FINDINGS.get(key)
-        if found is None:
-            found = _FINDINGS[key] = tuple(self.consistency())
-            if len(_FINDINGS) > FINDINGS_KEPT:
-                _FINDINGS.popitem(last=False)
-        issues = list(found)
+        hashes (`hashes`: self.hashes(), when the caller has them): an ensemble's samples and
+        a comparison's variants check networks whose tables repeat, and hashing them costs a
+        fifth of checking them."""
+        key = tuple((hashes if hashes is not None else self.hashes()).items())
+        issues = list(_FINDINGS.get(key, lambda: tuple(self.consistency())))
         errors = [i for i in issues if SEVERITY.get(i.check, "error") == "error"]
         if errors:
             text = "; ".join(f"[{i.check}] {i.message}" for i in errors)
@@ -489,8 +485,7 @@ SEVERITY: dict[str, str] = {
 }
 
 # the named checks' findings of the last networks checked, by their tables' hashes
-FINDINGS_KEPT = 32
-_FINDINGS: OrderedDict[tuple[tuple[str, str], ...], tuple[ConsistencyIssue, ...]] = OrderedDict()
+_FINDINGS: Kept[tuple[tuple[str, str], ...], tuple[ConsistencyIssue, ...]] = Kept(32)
 
 CHECKS: dict[str, Callable[[Network], list[str]]] = {
     "demand_without_supplier": _check_demand_without_supplier,

@@ -127,6 +127,7 @@ def _licence_table(inp: Inputs, sol: Solution) -> pd.DataFrame:
 
 def assemble(
     network: Network,
+    hashes: dict[str, str],
     horizon: Horizon,
     levers: Levers,
     options: SolveOptions,
@@ -187,7 +188,7 @@ def assemble(
         "unserved_t": float(short["unserved"].sum()),
         "agreement_shortfall_t": float(sol.shortfall.sum()),
         "options": options.to_dict(),
-        "hashes": {"network": network.hashes(), "levers": levers.hashes()},
+        "hashes": {"network": hashes, "levers": levers.hashes()},
         "meta": {
             k: v
             for k, v in network.meta.items()

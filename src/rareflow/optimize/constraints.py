@@ -344,8 +344,8 @@ UPPERS: dict[str, Callable[[Inputs], xr.DataArray]] = {
     "activity": lambda inp: inp.facility_cap,
     "trade": lambda inp: inp.arc_upper,
     "consumption": lambda inp: inp.block_upper,
-    "stock_level": lambda inp: stock_upper(inp),
-    "buffer": lambda inp: buffer_upper(inp),
+    "stock_level": stock_upper,
+    "buffer": buffer_upper,
 }
 
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +25,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from rareflow.cache import Kept
 from rareflow.horizon import Horizon
 from rareflow.network import Network
 from rareflow.optimize.arrays import data_array, labels, numeric_columns
@@ -199,22 +198,20 @@ class NetworkArrays:
     buffer_value: np.ndarray
 
     @classmethod
-    def of(cls, network: Network, horizon: Horizon, options: SolveOptions) -> NetworkArrays:
+    def of(
+        cls,
+        network: Network,
+        horizon: Horizon,
+        options: SolveOptions,
+        hashes: dict[str, str] | None = None,
+    ) -> NetworkArrays:
         """The arrays of `network` over `horizon`; the last few are kept, by a hash of the
-        network's tables and meta, the horizon and the options (an ensemble's samples and
-        a comparison's scenarios solve networks that often differ only in levers)."""
-        key = _arrays_key(network, horizon, options)
-        with _ARRAYS_LOCK:
-            kept = _ARRAYS.get(key)
-            if kept is not None:
-                _ARRAYS.move_to_end(key)
-                return kept
-        made = cls._make(network, horizon, options)
-        with _ARRAYS_LOCK:
-            _ARRAYS[key] = made
-            while len(_ARRAYS) > _ARRAYS_KEPT:
-                _ARRAYS.popitem(last=False)
-        return made
+        network's tables (`hashes`: network.hashes(), when the caller has them) and meta,
+        the horizon and the options (an ensemble's samples and a comparison's scenarios
+        solve networks that often differ only in levers)."""
+        tables = hashes if hashes is not None else network.hashes()
+        key = _arrays_key(tables, network.meta, horizon, options)
+        return _ARRAYS.get(key, lambda: cls._make(network, horizon, options))
 
     @classmethod
     def _make(cls, network: Network, horizon: Horizon, options: SolveOptions) -> NetworkArrays:
@@ -252,17 +249,17 @@ class NetworkArrays:
         )
 
 
-_ARRAYS: OrderedDict[str, NetworkArrays] = OrderedDict()
-_ARRAYS_LOCK = threading.Lock()  # Dask's in-process workers are threads of one process
-_ARRAYS_KEPT = 4
+_ARRAYS: Kept[str, NetworkArrays] = Kept(4)
 
 
-def _arrays_key(network: Network, horizon: Horizon, options: SolveOptions) -> str:
-    """A digest of everything NetworkArrays.of reads: the network's tables and meta, the
-    horizon and the options."""
+def _arrays_key(
+    tables: dict[str, str], meta: dict[str, str], horizon: Horizon, options: SolveOptions
+) -> str:
+    """A digest of everything NetworkArrays.of reads: the network's tables (their hashes) and
+    meta, the horizon and the options."""
     settings = {
-        "tables": network.hashes(),
-        "meta": network.meta,
+        "tables": tables,
+        "meta": meta,
         "horizon": horizon.to_dict(),
         "options": options.to_dict(),
     }

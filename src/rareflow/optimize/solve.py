@@ -68,7 +68,8 @@ def solve(
     """
     started = time.perf_counter()
     # the network's named checks, before anything is built (PyPSA's consistency check)
-    findings = network.check_before_solve()
+    hashes = network.hashes()  # the checks, the arrays' cache and the result all key on them
+    findings = network.check_before_solve(hashes)
     timings = Timings(calibration_s=_calibration_seconds(network))
     levers = levers if levers is not None else Levers()
     options = options if options is not None else SolveOptions()
@@ -95,9 +96,11 @@ def solve(
             timings,
             reuse_model,
             models,
+            hashes,
         )
     with timings.stage("build_s"):
-        arrays = NetworkArrays.of(network, horizon, options)  # shared by every state's inputs
+        # shared by every state's inputs
+        arrays = NetworkArrays.of(network, horizon, options, hashes)
         inp = build_inputs(network, horizon, levers, options, normal, arrays)
         states = information_states(
             network, horizon, levers, options, normal, inp, base_size, arrays
@@ -112,7 +115,7 @@ def solve(
             ]
     run = roll(inp, size, counter, "solve", timings, reuse_model, states, models)
     with timings.stage("readback_s"):
-        result = assemble(network, horizon, levers, options, foresight, window, size, run)
+        result = assemble(network, hashes, horizon, levers, options, foresight, window, size, run)
     timings.total_s = time.perf_counter() - started + timings.calibration_s
     result.summary["timings"] = timings.to_dict()
     result.summary["consistency"] = [f"[{i.check}] {i.message}" for i in findings]
@@ -137,18 +140,21 @@ def reference_flow(
     timings: Timings | None = None,
     reuse_model: bool = True,
     models: ModelStore | None = None,
+    hashes: dict[str, str] | None = None,
 ) -> xr.DataArray:
     """Normal flow [arc, period] in t/yr: the trade of a solve without licence levers.
 
     Cached by a hash of everything it depends on, in memory and on disk (rareflow.cache).
+    `hashes`: network.hashes(), when the caller has them.
     """
+    hashes = hashes if hashes is not None else network.hashes()
     store = default_flow_store()
     key = hashlib.sha256(
         json.dumps(
             {
                 "version": versions()["rareflow"],
                 "reuse_model": reuse_model,
-                "network": network.hashes(),
+                "network": hashes,
                 "horizon": horizon.to_dict(),
                 "levers": levers.hashes(),
                 "size": size,
@@ -166,7 +172,8 @@ def reference_flow(
         return cached
     timings = timings if timings is not None else Timings()
     with timings.stage("build_s"):
-        inp = build_inputs(network, horizon, levers, options, None)
+        arrays = NetworkArrays.of(network, horizon, options, hashes)
+        inp = build_inputs(network, horizon, levers, options, None, arrays)
     run = roll(inp, size, counter, "reference", timings, reuse_model, store=models)
     flow = run.solution.trade / inp.length
     store.put(key, flow)

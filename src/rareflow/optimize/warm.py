@@ -154,12 +154,10 @@ class WarmModel:
         self,
         inp: Inputs,
         timings: Timings | None = None,
-        warm_start: bool = False,
         structure: Structure | None = None,
         key: bytes | None = None,
     ) -> None:
         self.inp = inp
-        self.warm_start = warm_start
         self.timings = timings if timings is not None else Timings()
         with self.timings.stage("build_s"):
             built = structure if structure is not None else Structure.build(inp, key)
@@ -431,8 +429,9 @@ class WarmModel:
             row_lo = self.row_lo[rows]
             self._load(part.matrix, bounds, cost, (row_lo - shift, self.row_hi[rows] - shift))
         start = time.perf_counter()
-        if not self.warm_start:
-            self.highs.clearSolver()  # same vertex as a fresh model when optima tie
+        # from scratch, not from the last window's basis: where optima tie, the vertex a warm
+        # start lands on depends on the solve before it (see docs/performance.md)
+        self.highs.clearSolver()
         self.highs.run()
         self.timings.solver_s += time.perf_counter() - start
         status = self.highs.getModelStatus()
