@@ -36,6 +36,7 @@ from rareflow.optimize.lever_arrays import (
     apply_capacity_levers,
     arc_taxes,
     arc_upper_bounds,
+    contracted_arcs,
     delivery_kernel,
     normal_flows,
     quota_arrays,
@@ -188,6 +189,7 @@ class NetworkArrays:
     demand: pd.DataFrame
     stocks: pd.DataFrame
     nodes: pd.DataFrame
+    agreements: pd.DataFrame  # with their contracted arcs (lever_arrays.contracted_arcs)
     supply_cap: np.ndarray  # [step, period] t/yr before the levers
     facility_cap: np.ndarray  # [facility, period] t/yr before the levers
     kernel: dict[int, np.ndarray]
@@ -238,6 +240,7 @@ class NetworkArrays:
             demand=demand,
             stocks=stocks,
             nodes=_nodes(steps, coefficients, arcs, demand, stocks),
+            agreements=contracted_arcs(network, arcs),
             supply_cap=supply_cap,
             facility_cap=facility_cap,
             kernel=delivery_kernel(periods, arcs, horizon.months_per_period),
@@ -302,7 +305,7 @@ def build_inputs(
         network, b.buffer_size, announced_ahead(levers, arcs, periods), arcs, stock_nodes
     )
     tranches = pd.Index(list(TRANCHES), name="tranche")
-    agreements, agree_min, agree_max = agreement_bounds(network, levers, periods, arcs)
+    agree_min, agree_max = agreement_bounds(b.agreements, levers, periods)
     upper = data_array(upper_t, aidx, pidx)
     if agree_min.sizes.get("arc", 0):
         # a ban, cap or licence on the contracted arc overrides the contract (force majeure):
@@ -336,7 +339,7 @@ def build_inputs(
         stock_initial=data_array(b.stocks["initial"].to_numpy(), stock_nodes),
         buffer_target=data_array(buffer_target, stock_nodes, tranches, pidx),
         buffer_value=data_array(b.buffer_value, stock_nodes, tranches, pidx),
-        agreements=agreements,
+        agreements=b.agreements,
         agree_min=agree_min,
         agree_max=agree_max,
         quota_coef=quota_coef,

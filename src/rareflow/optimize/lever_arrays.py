@@ -188,22 +188,14 @@ def delivery_kernel(
     return kernel
 
 
-def agreement_bounds(
-    network: Network, levers: Levers, periods: pd.DataFrame, arcs: pd.DataFrame
-) -> tuple[pd.DataFrame, xr.DataArray, xr.DataArray]:
-    """Contracted min / max flow per agreement arc and period (t per period)."""
+def contracted_arcs(network: Network, arcs: pd.DataFrame) -> pd.DataFrame:
+    """The network's agreements, each with its contracted arc (the cheapest arc seller ->
+    buyer for the material) and its start and end as dates: what agreement_bounds needs of
+    the network, the same for every information state and sample (NetworkArrays keeps it)."""
     ag = numeric_columns(network.agreements, ["volume_min", "volume_max"]).copy()
     # an empty table reads its key columns as floats: make them text so merges line up
     for col in ("agreement", "seller_region", "buyer_region", "material"):
         ag[col] = ag[col].astype(object) if len(ag) else ag[col].astype(str)
-    sus = levers.agreement_suspensions
-    unknown = ~sus["agreement"].isin(ag["agreement"])
-    if unknown.any():
-        raise LeverError(
-            f"lever table 'agreement_suspensions': unknown agreement "
-            f"'{sus['agreement'][unknown].iloc[0]}'"
-        )
-    # the contracted arc: the cheapest arc seller -> buyer for the material
     cheapest = (
         arcs.reset_index(drop=True)
         .sort_values(["cost", "arc"])
@@ -215,14 +207,31 @@ def agreement_bounds(
         right_on=["origin", "destination", "material"],
         how="left",
     )
-    ag = ag.set_index(labels(ag["agreement"], "agreement"))
+    for col in ("start", "end"):
+        ag[col] = pd.to_datetime(ag[col])
+    return ag.set_index(labels(ag["agreement"], "agreement"))
+
+
+def agreement_bounds(
+    agreements: pd.DataFrame, levers: Levers, periods: pd.DataFrame
+) -> tuple[xr.DataArray, xr.DataArray]:
+    """Contracted min / max flow per agreement arc and period (t per period) of the
+    agreements with their arcs (contracted_arcs), after the levers' suspensions."""
+    ag = agreements
+    sus = levers.agreement_suspensions
+    unknown = ~sus["agreement"].isin(ag["agreement"])
+    if unknown.any():
+        raise LeverError(
+            f"lever table 'agreement_suspensions': unknown agreement "
+            f"'{sus['agreement'][unknown].iloc[0]}'"
+        )
     pidx = labels(periods.index, "period")
     aidx = labels(sorted(set(ag["arc"])), "arc")
     if len(ag) == 0:
         empty = data_array(np.zeros((0, len(periods))), aidx, pidx)
-        return ag, empty, empty
+        return empty, empty
     length = periods["length"].to_numpy()[None, :]
-    in_force = in_range(periods["mid"], pd.to_datetime(ag["start"]), pd.to_datetime(ag["end"]))
+    in_force = in_range(periods["mid"], ag["start"], ag["end"])
     # remaining share after suspensions: 1 - share from start + notice (several multiply)
     remain = np.ones((len(ag), len(periods)))
     if len(sus):
@@ -235,13 +244,13 @@ def agreement_bounds(
         remain = factor.prod(axis=0)
     vmin = ag["volume_min"].fillna(0.0).to_numpy()[:, None] * length * remain
     vmax = ag["volume_max"].fillna(np.inf).to_numpy()[:, None] * length * remain
-    vmin = np.where(in_force, vmin, 0.0)
-    vmax = np.where(in_force, vmax, np.inf)
-    frame_min = pd.DataFrame(vmin, columns=list(periods.index)).groupby(ag["arc"].to_numpy()).sum()
-    frame_max = pd.DataFrame(vmax, columns=list(periods.index)).groupby(ag["arc"].to_numpy()).sum()
-    agree_min = data_array(frame_min.reindex(list(aidx)).to_numpy(), aidx, pidx)
-    agree_max = data_array(frame_max.reindex(list(aidx)).to_numpy(), aidx, pidx)
-    return ag, agree_min, agree_max
+    # several agreements on one arc add up
+    arc_of = aidx.get_indexer(pd.Index(ag["arc"]))
+    agree_min = np.zeros((len(aidx), len(periods)))
+    agree_max = np.zeros((len(aidx), len(periods)))
+    np.add.at(agree_min, arc_of, np.where(in_force, vmin, 0.0))
+    np.add.at(agree_max, arc_of, np.where(in_force, vmax, np.inf))
+    return data_array(agree_min, aidx, pidx), data_array(agree_max, aidx, pidx)
 
 
 def quota_arrays(

@@ -220,9 +220,13 @@ class Levers:
         return getattr(self, name)
 
     def without(self, *names: str) -> Levers:
-        """A copy with the named tables emptied."""
-        kwargs = {n: (_empty(n) if n in names else self.table(n).copy()) for n in LEVER_TABLES}
-        return Levers(**kwargs)
+        """A copy with the named tables emptied (the others are checked already)."""
+        return Levers._of_checked(
+            {
+                n: (_normalise(n, _empty(n)) if n in names else self.table(n).copy())
+                for n in LEVER_TABLES
+            }
+        )
 
     def needs_normal_flow(self) -> bool:
         """True when some lever refers to a normal flow it does not give explicitly."""
