@@ -20,7 +20,7 @@ from rareflow.optimize.levers import Levers
 from rareflow.optimize.model import solve_model
 from rareflow.optimize.rolling import information_states
 from rareflow.optimize.solve import reference_flow
-from rareflow.optimize.structure import MatrixStore
+from rareflow.optimize.structure import MatrixStore, structure_key
 from rareflow.optimize.timings import Timings
 from rareflow.optimize.warm import ModelStore, WarmModel
 from rareflow.results import Result
@@ -235,3 +235,21 @@ def test_a_shorter_window_after_a_longer_one_holds_only_the_earlier_periods() ->
         model.solve_window(1, 2, periods[1:2])
     np.testing.assert_allclose(stale.x, clean.x, atol=1e-9)
     assert not stale.x[stale.col_period >= 2].any()
+
+
+def test_the_structure_key_follows_the_tables_shape_not_their_values() -> None:
+    """The tables are hashed once per network (NetworkArrays.structure_digest): a recipe's
+    coefficient changes the key (another matrix), a cost does not (a refresh)."""
+    horizon = Horizon(start="2025-01", end="2025-06", step="quarter")
+    net = chain()
+    key = structure_key(build_inputs(net, horizon, Levers(), ONE_BLOCK, None))
+    dearer = net.copy()
+    dearer.supply = dearer.supply.assign(cost=dearer.supply["cost"] * 2)
+    assert structure_key(build_inputs(dearer, horizon, Levers(), ONE_BLOCK, None)) == key
+    recipe = net.copy()
+    recipe.process_coefficients = recipe.process_coefficients.assign(
+        coefficient=recipe.process_coefficients["coefficient"].where(
+            recipe.process_coefficients["material"] != "oxide:Y", 0.35
+        )
+    )
+    assert structure_key(build_inputs(recipe, horizon, Levers(), ONE_BLOCK, None)) != key

@@ -16,6 +16,7 @@ Calendar-year tables are expanded onto periods by the calendar year of the perio
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -150,6 +151,9 @@ class Inputs:
     quota_coef: xr.DataArray  # [quota, arc, period] 1 where the quota counts the flow
     quota_total: xr.DataArray  # [quota] t still available
     options: SolveOptions
+    # digest of the tables' STRUCTURE_COLUMNS (NetworkArrays.structure_digest): the tables
+    # come from the network and are never replaced in an Inputs
+    tables_digest: bytes
     # a myopic run's window (stretched by a lead time or a licence delay) holds its stocks at
     # the first period's level: stocks are decided on today's market, not traded against the
     # window's later prices (constraints.add_held_stocks)
@@ -172,6 +176,19 @@ class Inputs:
     @property
     def period_index(self) -> pd.Index:
         return labels(self.periods.index, "period")
+
+
+# the columns of each table that shape the LP's matrix (the others reach the LP only through
+# bounds, costs and right-hand sides, which WarmModel.refresh recomputes)
+STRUCTURE_COLUMNS: dict[str, list[str]] = {
+    "nodes": [],
+    "steps": ["node"],
+    "facilities": ["capacity_group"],
+    "coefficients": ["facility", "node", "coefficient"],
+    "arcs": ["onode", "dnode"],
+    "demand": ["node"],
+    "stocks": [],
+}
 
 
 @dataclass(frozen=True)
@@ -198,6 +215,17 @@ class NetworkArrays:
     wtp: np.ndarray
     buffer_size: np.ndarray
     buffer_value: np.ndarray
+
+    @functools.cached_property
+    def structure_digest(self) -> bytes:
+        """A digest of the items of each table and the columns that place them in the LP's
+        matrix (STRUCTURE_COLUMNS): hashed once, not once per information state."""
+        digest = hashlib.sha256()
+        for name, columns in STRUCTURE_COLUMNS.items():
+            table = getattr(self, name)[columns]
+            digest.update(name.encode() + repr(list(table.columns)).encode())
+            digest.update(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
+        return digest.digest()
 
     @classmethod
     def of(
@@ -346,6 +374,7 @@ def build_inputs(
         quota_total=quota_total,
         options=options,
         licence_queue=queue,
+        tables_digest=b.structure_digest,
     )
 
 

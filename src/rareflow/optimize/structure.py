@@ -65,22 +65,10 @@ class Labels:
         return self.raw[self.index(k)]
 
 
-# the columns of each table that shape the matrix (the others reach the LP only through
-# bounds, costs and right-hand sides, which WarmModel.refresh recomputes)
-STRUCTURE_COLUMNS: dict[str, list[str]] = {
-    "nodes": [],
-    "steps": ["node"],
-    "facilities": ["capacity_group"],
-    "coefficients": ["facility", "node", "coefficient"],
-    "arcs": ["onode", "dnode"],
-    "demand": ["node"],
-    "stocks": [],
-}
-
-
 def structure_key(inp: Inputs) -> bytes:
     """A digest of everything in `inp` that shapes the LP's matrix: the items of each table
-    and the columns that place them (STRUCTURE_COLUMNS), the recipes, the delivery kernel,
+    and the columns that place them (inputs.STRUCTURE_COLUMNS, hashed once per network), the
+    recipes, the delivery kernel,
     the quotas' coefficients, the agreement arcs, whether valued stocks exist, the options.
     Two inputs with the same key give models that differ only in bounds, costs, right-hand
     sides and which agreement rows exist (WarmModel.refresh takes inputs that need a subset
@@ -99,8 +87,7 @@ def structure_key(inp: Inputs) -> bytes:
             digest.update(repr(value).encode())
 
     add("periods", list(inp.periods.index))
-    for name, columns in STRUCTURE_COLUMNS.items():
-        add(name, getattr(inp, name)[columns])
+    add("tables", inp.tables_digest)
     for lag, weights in sorted(inp.kernel.items()):
         add(f"kernel{lag}", weights)
     add("quota_coef", inp.quota_coef)
