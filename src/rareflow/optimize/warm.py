@@ -128,20 +128,30 @@ def _broadcast(value: xr.DataArray, labels: Labels) -> np.ndarray:
     return value.broadcast_like(labels.array()).transpose(*dims).to_numpy()
 
 
-def _scatter(
-    target: np.ndarray, position: np.ndarray, labels: Labels, value: xr.DataArray | float
-) -> None:
-    """Write `value` (broadcast onto `labels`' cells) into `target` at each cell's position
-    (`position[label]`, -1 for cells not in the matrix)."""
-    raw = labels.raw
-    if isinstance(value, xr.DataArray):
-        data = _broadcast(value, labels)
-    else:
-        data = np.full(raw.shape, float(value))
-    ok = raw >= 0
-    where = position[raw[ok]]
-    found = where >= 0
-    target[where[found]] = data[ok][found]
+@dataclass(frozen=True)
+class _Placement:
+    """Where a variable's or constraint's cells sit in the matrix: the flat index of each
+    cell in the matrix (`cells`, into the labels' shape) and its column or row (`at`). The
+    same for every refresh of a structure, so it is found once."""
+
+    cells: np.ndarray
+    at: np.ndarray
+
+    @classmethod
+    def of(cls, position: np.ndarray, labels: Labels) -> _Placement:
+        raw = labels.raw.reshape(-1)
+        ok = np.flatnonzero(raw >= 0)
+        where = position[raw[ok]]
+        found = where >= 0
+        return cls(ok[found], where[found])
+
+    def scatter(self, target: np.ndarray, labels: Labels, value: xr.DataArray | float) -> None:
+        """Write `value` (broadcast onto `labels`' cells) into `target` at each cell's place."""
+        if isinstance(value, xr.DataArray):
+            data = _broadcast(value, labels)
+            target[self.at] = data.reshape(-1)[self.cells]
+        else:
+            target[self.at] = float(value)
 
 
 class WarmModel:
@@ -188,6 +198,7 @@ class WarmModel:
             self.position[self.vlabels] = np.arange(len(self.vlabels))
             self.row_position = np.full(self.ncon, -1, dtype=np.int64)
             self.row_position[self.clabels] = np.arange(len(self.clabels))
+            self.placements: dict[tuple[str, str], _Placement] = {}
             self.held_rows = self._rows_of("stock_held")
             self.balance_rows = self._rows_of("balance")
             self.buffer_cols, self.buffer_period, self.buffer_cap = self._buffer_columns()
@@ -240,6 +251,17 @@ class WarmModel:
             )
         self.loaded = _Loaded(part, bounds, cost, row_bounds)
 
+    def _placed(self, kind: str, name: str) -> _Placement:
+        """The placement of variable (`kind` "column") or constraint ("row") `name`."""
+        found = self.placements.get((kind, name))
+        if found is None:
+            if kind == "column":
+                found = _Placement.of(self.position, self.structure.variables[name])
+            else:
+                found = _Placement.of(self.row_position, self.structure.constraints[name])
+            self.placements[(kind, name)] = found
+        return found
+
     def _rows_of(self, constraint: str) -> np.ndarray:
         """Which matrix rows belong to `constraint` (all False when the model has none)."""
         out = np.zeros(len(self.clabels), dtype=bool)
@@ -288,15 +310,15 @@ class WarmModel:
             variables, constraints = self.structure.variables, self.structure.constraints
             for name, upper in c.variable_uppers(inp).items():
                 if name in variables:
-                    _scatter(self.ub, self.position, variables[name], upper)
+                    self._placed("column", name).scatter(self.ub, variables[name], upper)
             cost = np.zeros(len(self.vlabels))
             for name, coefficient in c.objective_coefficients(inp).items():
                 if name in variables:
-                    _scatter(cost, self.position, variables[name], coefficient)
+                    self._placed("column", name).scatter(cost, variables[name], coefficient)
             self.cost = cost
             rhs = np.where(self.sense == "<", self.row_hi, self.row_lo)
             for name, value in c.right_hand_sides(inp, set(constraints)).items():
-                _scatter(rhs, self.row_position, constraints[name], value)
+                self._placed("row", name).scatter(rhs, constraints[name], value)
             self.row_lo = np.where(self.sense != "<", rhs, -np.inf)
             self.row_hi = np.where(self.sense != ">", rhs, np.inf)
             self.inp = inp
