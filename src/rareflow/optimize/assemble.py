@@ -38,33 +38,39 @@ def versions() -> dict[str, str]:
     return dict(_installed())
 
 
+def _per_period(
+    values: xr.DataArray, dim: str, weight: np.ndarray | xr.DataArray | None = None
+) -> pd.Series:
+    """Sum over `dim` of `values` (x `weight`, by `dim` or [dim, period] in `values`' own
+    labels) per period, with numpy: the welfare table's parts, read once."""
+    data = values.transpose(dim, "period").to_numpy()
+    if isinstance(weight, xr.DataArray):
+        weight = weight.transpose(*[d for d in (dim, "period") if d in weight.dims]).to_numpy()
+    if weight is not None:
+        data = data * (weight if weight.ndim == 2 else weight[:, None])
+    return pd.Series(data.sum(axis=0), index=values.indexes["period"])
+
+
 def _welfare(inp: Inputs, sol: Solution) -> pd.DataFrame:
     """Per period (undiscounted USD): consumer value and every cost, plus welfare."""
-    step_cost = xr.DataArray(
-        inp.steps["cost"].to_numpy(dtype=float), coords={"step": list(inp.steps.index)}, dims="step"
-    )
-    fac_cost = xr.DataArray(
-        inp.facilities["cost"].to_numpy(dtype=float),
-        coords={"facility": list(inp.facilities.index)},
-        dims="facility",
-    )
-    hold = xr.DataArray(
-        inp.stocks["holding_cost"].to_numpy(dtype=float),
-        coords={"node": list(inp.stocks.index)},
-        dims="node",
-    )
-    base = inp.arc_cost - inp.arc_tax
+    # the solution's arrays carry the inputs' labels in the inputs' order (the model is
+    # built from them), so the costs line up by position
+    step_cost = inp.steps["cost"].to_numpy(dtype=float)
+    fac_cost = inp.facilities["cost"].to_numpy(dtype=float)
+    hold = inp.stocks["holding_cost"].to_numpy(dtype=float)[:, None] * inp.length.to_numpy()
+    tax = inp.arc_tax.sel(period=sol.trade.indexes["period"])
+    base = inp.arc_cost.sel(period=sol.trade.indexes["period"]) - tax
     parts = {
-        "consumer_value": sol.consumer_value.sum("dem"),
-        "supply_cost": (sol.supply * step_cost).sum("step"),
-        "process_cost": (sol.activity * fac_cost).sum("facility"),
-        "transport_cost": (sol.trade * base).sum("arc"),
-        "taxes": (sol.trade * inp.arc_tax).sum("arc"),
-        "holding_cost": (sol.stock_level * hold * inp.length).sum("node"),
-        "disposal_cost": sol.disposal.sum("node") * inp.options.disposal_cost,
-        "agreement_penalty": sol.shortfall.sum("arc") * inp.options.agreement_penalty,
+        "consumer_value": _per_period(sol.consumer_value, "dem"),
+        "supply_cost": _per_period(sol.supply, "step", step_cost),
+        "process_cost": _per_period(sol.activity, "facility", fac_cost),
+        "transport_cost": _per_period(sol.trade, "arc", base),
+        "taxes": _per_period(sol.trade, "arc", tax),
+        "holding_cost": _per_period(sol.stock_level, "node", hold),
+        "disposal_cost": _per_period(sol.disposal, "node") * inp.options.disposal_cost,
+        "agreement_penalty": _per_period(sol.shortfall, "arc") * inp.options.agreement_penalty,
     }
-    frame = pd.DataFrame({k: v.to_series() for k, v in parts.items()})
+    frame = pd.DataFrame(parts)
     frame = frame.reindex(list(inp.periods.index)).fillna(0.0)
     frame["welfare"] = frame["consumer_value"] - frame.drop(columns="consumer_value").sum(axis=1)
     frame.index.name = "period"
