@@ -15,12 +15,19 @@ def labels(values: Any, name: str) -> pd.Index:
 
 
 def data_array(values: np.ndarray, *indexes: pd.Index) -> xr.DataArray:
-    # coordinates made as xr.Coordinates: the same array, about ten times faster to make
-    # than from a dict (xarray then infers and checks each coordinate again)
+    """`values` labelled by `indexes` (one per dimension, each named), as floats.
+
+    Made on xarray's fast path from ready coordinates: the public constructor deep-copies
+    every coordinate (the network's label indexes) into each new array, which made building
+    an information state's inputs cost more than its arrays. The indexes are shared, never
+    changed in place; tests/test_engine_arrays.py checks the result is what the public constructor
+    makes."""
+    coords = xr.Coordinates({ix.name: ix for ix in indexes})
     return xr.DataArray(
-        np.asarray(values, dtype=float),
-        coords=xr.Coordinates({ix.name: ix for ix in indexes}),
-        dims=[ix.name for ix in indexes],
+        xr.Variable([ix.name for ix in indexes], np.asarray(values, dtype=float)),
+        coords=dict(coords.variables),
+        indexes=dict(coords.xindexes),
+        fastpath=True,
     )
 
 
