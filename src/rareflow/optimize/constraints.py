@@ -158,12 +158,11 @@ def add_stocks(m: linopy.Model, inp: Inputs) -> NodeTerm | None:
 
 def stock_upper(inp: Inputs) -> xr.DataArray:
     """[node, period] upper bound of `stock_level`: each stock node's capacity."""
-    snodes = pd.Index(list(inp.stocks.index), name="node", dtype=object)
     pidx = inp.period_index
-    return xr.DataArray(
+    return data_array(
         np.repeat(inp.stocks["capacity"].to_numpy(dtype=float)[:, None], len(pidx), axis=1),
-        coords={"node": snodes, "period": pidx},
-        dims=["node", "period"],
+        labels(inp.stocks.index, "node"),
+        pidx,
     )
 
 
@@ -171,7 +170,7 @@ def initial_release(inp: Inputs) -> xr.DataArray:
     """[node, period] t: the initial stock level, released into the balance of the first
     period (a constant of the balance rows)."""
     pidx = inp.period_index
-    first = xr.DataArray(np.eye(1, len(pidx), 0)[0], coords={"period": pidx}, dims=["period"])
+    first = data_array(np.eye(1, len(pidx), 0)[0], pidx)
     return inp.stock_initial * first
 
 
@@ -182,10 +181,8 @@ def buffer_worth(inp: Inputs) -> xr.DataArray:
     so that a holder restocks as soon as material is there rather than at the window's end
     (which every later window would put off again); else nothing. warm.WarmModel moves the
     last period with the window."""
-    last = xr.DataArray(
-        (np.arange(len(inp.period_index)) == len(inp.period_index) - 1).astype(float),
-        coords={"period": inp.period_index},
-        dims="period",
+    last = data_array(
+        np.arange(len(inp.period_index)) == len(inp.period_index) - 1, inp.period_index
     )
     worth = inp.buffer_value * last
     if inp.stocks_held:
@@ -195,11 +192,7 @@ def buffer_worth(inp: Inputs) -> xr.DataArray:
 
 def restocking_yield(inp: Inputs) -> xr.DataArray:
     """[node, period] USD/t: twice the holding cost of the period."""
-    hold = xr.DataArray(
-        inp.stocks["holding_cost"].to_numpy(dtype=float),
-        coords={"node": list(inp.stocks.index)},
-        dims="node",
-    )
+    hold = data_array(inp.stocks["holding_cost"].to_numpy(), labels(inp.stocks.index, "node"))
     return 2.0 * hold * inp.length
 
 

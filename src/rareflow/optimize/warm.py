@@ -36,6 +36,7 @@ import xarray as xr
 from scipy import sparse
 
 from rareflow.optimize import constraints as c
+from rareflow.optimize.arrays import data_array
 from rareflow.optimize.balance import check_rows
 from rareflow.optimize.constraints import restocking_yield
 from rareflow.optimize.inputs import Inputs
@@ -126,6 +127,14 @@ def _broadcast(value: xr.DataArray, labels: Labels) -> np.ndarray:
         shape = [value.sizes[d] if d in value.dims else 1 for d in dims]
         return np.broadcast_to(data.reshape(shape), labels.raw.shape)
     return value.broadcast_like(labels.array()).transpose(*dims).to_numpy()
+
+
+def _labelled(data: np.ndarray, labels: Labels, periods: pd.Index) -> xr.DataArray:
+    """`data`, shaped like `labels` over `periods`, labelled by their coordinates (read back
+    per window and kind, so made on the arrays' fast path)."""
+    return data_array(
+        data, *[(periods if d == "period" else labels.coords[d]).rename(d) for d in labels.dims]
+    )
 
 
 @dataclass(frozen=True)
@@ -493,14 +502,14 @@ class WarmModel:
             # on plain arrays: xarray's indexing and alignment cost more than the solve
             raw = labels.window(periods)
             data = np.where(raw >= 0, source[np.maximum(raw, 0)], np.nan)
-            return xr.DataArray(data, coords={**labels.coords, "period": pidx}, dims=labels.dims)
+            return _labelled(data, labels, pidx)
 
         def values(name: str) -> xr.DataArray | None:
             found = self.labels.get(name)
             return pick(found, by_label) if found is not None else None
 
         bl = self.balance_labels
-        balance = xr.DataArray(duals, coords={**bl.coords, "period": pidx}, dims=bl.dims)
+        balance = _labelled(duals, bl, pidx)
         return read_back(values, balance, objective, part, fixed)
 
 
