@@ -135,6 +135,17 @@ def _empty(name: str) -> pd.DataFrame:
     return LEVER_TABLES[name].empty()
 
 
+@functools.cache
+def _checked_empty_kept(name: str) -> pd.DataFrame:
+    return _normalise(name, _empty(name))
+
+
+def _checked_empty(name: str) -> pd.DataFrame:
+    """An empty lever table as checking makes it (its columns parsed to their types); made
+    once, handed out as a copy."""
+    return _checked_empty_kept(name).copy()
+
+
 def _numbers(name: str, values: pd.Series, col: Column) -> pd.Series:
     """`values` as floats within what `col` declares; else one LeverError naming the table,
     row and column."""
@@ -222,10 +233,7 @@ class Levers:
     def without(self, *names: str) -> Levers:
         """A copy with the named tables emptied (the others are checked already)."""
         return Levers._of_checked(
-            {
-                n: (_normalise(n, _empty(n)) if n in names else self.table(n).copy())
-                for n in LEVER_TABLES
-            }
+            {n: (_checked_empty(n) if n in names else self.table(n).copy()) for n in LEVER_TABLES}
         )
 
     def needs_normal_flow(self) -> bool:
@@ -301,9 +309,22 @@ def select_matrix(values: pd.Series, patterns: pd.Series) -> np.ndarray:
     if len(patterns) == 0:
         return np.zeros((0, len(values)), dtype=bool)
     codes, uniques = pd.factorize(values.astype(str).to_numpy(), use_na_sentinel=False)
-    distinct = [str(u) for u in uniques]
-    rows = []
-    for p in patterns:
-        rx = _pattern_regex(p)
-        rows.append(np.fromiter((rx.match(u) is not None for u in distinct), bool, len(distinct)))
-    return np.vstack(rows)[:, codes]
+    distinct = tuple(str(u) for u in uniques)
+    return np.vstack([_matched(_selector_key(p), distinct) for p in patterns])[:, codes]
+
+
+def _selector_key(pattern: object) -> str | None:
+    """A hashable stand-in for a selector cell (None for a missing one, which means '*')."""
+    if pattern is None or (isinstance(pattern, float) and np.isnan(pattern)):
+        return None
+    return str(pattern)
+
+
+@functools.lru_cache(maxsize=4096)
+def _matched(pattern: str | None, distinct: tuple[str, ...]) -> np.ndarray:
+    """Which of `distinct` the selector `pattern` matches: the same few regions and
+    materials are matched by the same selectors in every information state and sample."""
+    rx = _pattern_regex(pattern)
+    found = np.fromiter((rx.match(u) is not None for u in distinct), bool, len(distinct))
+    found.flags.writeable = False  # kept: shared by every caller
+    return found
