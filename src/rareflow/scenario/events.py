@@ -78,6 +78,22 @@ def _materials(vocab: Vocabulary, event: Any, label: str) -> str:
     return _join(covered)
 
 
+def _share_of_sectors(demand: pd.DataFrame, sectors: set[str]) -> dict[tuple[str, str], float]:
+    """(region, material) -> the share of its reference demand in `sectors` (a plain sum
+    over the rows: a licence event asks for it once per sample)."""
+    quantity = pd.to_numeric(demand["quantity"], errors="coerce").fillna(0.0).to_numpy()
+    total: dict[tuple[str, str], float] = {}
+    barred: dict[tuple[str, str], float] = {}
+    for region, material, sector, q in zip(
+        demand["region"], demand["material"], demand["sector"], quantity, strict=True
+    ):
+        key = (region, material)
+        total[key] = total.get(key, 0.0) + float(q)
+        if sector in sectors:
+            barred[key] = barred.get(key, 0.0) + float(q)
+    return {k: (barred.get(k, 0.0) / t if t > 0 else 0.0) for k, t in total.items()}
+
+
 def _licence_rows(
     event: ExportLicence, network: Network, vocab: Vocabulary, label: str
 ) -> list[dict[str, Any]]:
@@ -107,12 +123,7 @@ def _licence_rows(
     # End users refused in principle: the approved share shrinks, per destination and
     # material, by those sectors' share of the destination's reference demand. Destinations
     # with the same share are grouped into one row (the engine's cost grows with rows).
-    demand = network.demand.copy()
-    demand["quantity"] = pd.to_numeric(demand["quantity"], errors="coerce").fillna(0.0)
-    excluded = demand[demand["sector"].isin(event.end_users)]
-    total = demand.groupby(["region", "material"])["quantity"].sum()
-    barred = excluded.groupby(["region", "material"])["quantity"].sum()
-    share_barred = (barred / total).fillna(0.0)
+    share_barred = _share_of_sectors(network.demand, set(event.end_users))
     rows: list[dict[str, Any]] = []
     for origin, dest_sel in routes:
         own = event.exporter if origin == event.exporter else None
@@ -123,7 +134,7 @@ def _licence_rows(
         for material in materials.split(";"):
             groups: dict[float, list[str]] = {}
             for dest in dest_list:
-                cut = float(share_barred.get((dest, material), 0.0))
+                cut = share_barred.get((dest, material), 0.0)
                 share = round(event.approval_share * (1.0 - cut), 9)
                 groups.setdefault(share, []).append(dest)
             for share, dests in sorted(groups.items()):
