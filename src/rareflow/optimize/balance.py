@@ -7,6 +7,7 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.errors import SolveFailure
+from rareflow.optimize.arrays import data_array, labels
 from rareflow.optimize.inputs import Inputs
 from rareflow.optimize.model import Solution
 
@@ -84,8 +85,8 @@ def node_flows(inp: Inputs, sol: Solution) -> dict[str, xr.DataArray]:
     out["stock_level"] = _sum_by(level, stock_pos, n)
     unserved = np.clip(_items(inp.demand_ref, "dem") - _items(sol.consumption, "dem"), 0.0, None)
     out["unserved"] = _sum_by(unserved, dem_pos, n)
-    coords = {"node": list(nodes), "period": periods}
-    return {k: xr.DataArray(v, coords=coords, dims=["node", "period"]) for k, v in out.items()}
+    node_index = labels(nodes, "node")
+    return {k: data_array(v, node_index, periods) for k, v in out.items()}
 
 
 def residuals(flows: dict[str, xr.DataArray]) -> xr.DataArray:

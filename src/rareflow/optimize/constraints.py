@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from rareflow.optimize.arrays import data_array, labels
+from rareflow.optimize.arrays import data_array, labels, take
 from rareflow.optimize.inputs import Inputs
 
 NodeTerm = linopy.LinearExpression
@@ -99,15 +99,15 @@ def shared_capacity(inp: Inputs) -> xr.DataArray:
     """[group, period] right-hand side of `shared_capacity`: the largest member's capacity."""
     label = _shared_groups(inp)
     assert label is not None  # only asked for where groups share
-    cap = inp.facility_cap.sel(facility=list(label.indexes["facility"]))
-    # pandas' groupby on plain arrays: xarray's groupby gives the same array, sorted by group,
-    # several times slower (a refresh asks for it in every information state)
-    largest = (
-        pd.DataFrame(cap.transpose("facility", "period").to_numpy())
-        .groupby(label.to_numpy(), sort=True)
-        .max()
+    cap = take(
+        inp.facility_cap.transpose("facility", "period"), "facility", label.indexes["facility"]
     )
-    return data_array(largest.to_numpy(), labels(largest.index, "group"), cap.indexes["period"])
+    # numpy on plain arrays, groups in sorted order (what xarray's groupby gives, several
+    # times slower: a refresh asks for it in every information state)
+    codes, groups = pd.factorize(label.to_numpy(), sort=True)
+    largest = np.full((len(groups), cap.shape[1]), -np.inf)
+    np.maximum.at(largest, codes, cap)
+    return data_array(largest, labels(groups, "group"), inp.facility_cap.indexes["period"])
 
 
 def add_trade(
