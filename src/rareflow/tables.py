@@ -88,6 +88,8 @@ def frame_hash(frame: pd.DataFrame) -> str:
     """A stable sha256 of a table's columns and values (row order matters)."""
     digest = hashlib.sha256()
     digest.update(",".join(map(str, frame.columns)).encode())
-    # pandas' vectorised row hashes (its fixed key: the same on every run and machine)
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    # pandas' vectorised row hashes (its fixed key: the same on every run and machine); an
+    # empty table adds nothing, so its digest is its columns' (most lever tables are empty)
+    if len(frame):
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()

@@ -78,8 +78,16 @@ def _welfare(inp: Inputs, sol: Solution) -> pd.DataFrame:
 
 
 def _join_arcs(frame: pd.DataFrame, arcs: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with each row's arc's origin, destination and material (object columns): a
+    positional lookup, as a join on the arc would give it."""
     frame = frame.astype({"arc": object})
-    return frame.join(arcs[["origin", "destination", "material"]].astype(object), on="arc")
+    where = arcs.index.get_indexer(pd.Index(frame["arc"], dtype=object))
+    if (where < 0).any():
+        raise KeyError(f"arc {frame['arc'][where < 0].iloc[0]!r} not in the network's arcs")
+    for col in ("origin", "destination", "material"):
+        values = arcs[col].to_numpy(dtype=object)[where]
+        frame[col] = pd.Series(values, index=frame.index, dtype=object)
+    return frame
 
 
 def at_choke_width(inp: Inputs) -> xr.DataArray:
