@@ -147,16 +147,26 @@ def check_rows(
 
 def tidy_flows(flows: dict[str, xr.DataArray], inp: Inputs) -> pd.DataFrame:
     """Long table kind, region, material, period, value (t); zero rows dropped."""
-    frames = []
+    kinds, nodes, periods, values = [], [], [], []
     for kind in KINDS:
-        # the nonzero cells by numpy, in the array's order (a labelled Series per kind, then
-        # filtered and reset, cost twice as much)
-        da = flows[kind]
+        # the nonzero cells by numpy, in the array's order, gathered into one frame (a frame
+        # per kind, concatenated and mapped to regions, cost twice as much)
+        da = flows[kind].transpose("node", "period")
         data = da.to_numpy()
-        hit = np.nonzero(np.abs(data) > 1e-9)
-        cells = {d: da.indexes[d].to_numpy()[hit[i]] for i, d in enumerate(da.dims)}
-        frames.append(pd.DataFrame({"kind": kind, **cells, "value": data[hit]}))
-    out = pd.concat(frames, ignore_index=True)
-    out["region"] = out["node"].map(inp.nodes["region"])
-    out["material"] = out["node"].map(inp.nodes["material"])
-    return out[["kind", "region", "material", "period", "value"]]
+        node_at, period_at = np.nonzero(np.abs(data) > 1e-9)
+        kinds.append(np.full(len(node_at), kind, dtype=object))
+        nodes.append(da.indexes["node"].to_numpy()[node_at])
+        periods.append(da.indexes["period"].to_numpy()[period_at])
+        values.append(data[node_at, period_at])
+    node = pd.Index(np.concatenate(nodes), dtype=object)
+    where = inp.nodes.index.get_indexer(node)
+    # text columns as pandas infers them from the labels (its string dtype), as before
+    return pd.DataFrame(
+        {
+            "kind": np.concatenate(kinds),
+            "region": inp.nodes["region"].to_numpy(dtype=object)[where],
+            "material": inp.nodes["material"].to_numpy(dtype=object)[where],
+            "period": np.concatenate(periods),
+            "value": np.concatenate(values).astype(float),
+        }
+    )
