@@ -284,3 +284,18 @@ def test_undeliverable_contract_is_reported_as_shortfall() -> None:
     # A can mine 2 t a month but owes 3: 1 t a month is missing
     assert np.allclose(r.arc_flow("A-B").to_numpy(), 2.0)
     assert r.summary["agreement_shortfall_t"] == pytest.approx(6.0)
+
+
+def test_an_empty_lever_table_is_checked_once_and_handed_out_as_a_copy() -> None:
+    """An empty table with the spec's columns takes the kept checked empty table (a scenario
+    makes several per sample): the same frame parsing makes, and a copy each time."""
+    from rareflow.optimize.levers import LEVER_TABLES, _normalise, _parse
+
+    for name, spec in LEVER_TABLES.items():
+        empty = pd.DataFrame([], columns=list(spec.names))
+        pd.testing.assert_frame_equal(_normalise(name, empty), _parse(name, empty))
+    first = Levers().arc_bounds
+    first["origin"] = first["origin"].astype(str)
+    first.loc[0] = ["CHN", "*", "*", None, None, None, 1.0, None]  # a caller's edit stays its own
+    assert len(Levers().arc_bounds) == 0
+    assert str(Levers().arc_bounds["announced"].dtype).startswith("datetime64")

@@ -137,7 +137,7 @@ def _empty(name: str) -> pd.DataFrame:
 
 @functools.cache
 def _checked_empty_kept(name: str) -> pd.DataFrame:
-    return _normalise(name, _empty(name))
+    return _parse(name, _empty(name))
 
 
 def _checked_empty(name: str) -> pd.DataFrame:
@@ -174,6 +174,15 @@ def _normalise(name: str, table: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in spec.required if c not in table.columns]
     if missing:
         raise LeverError(f"lever table '{name}' lacks required columns {missing}")
+    if table.empty and list(table.columns) == list(spec.names):
+        return _checked_empty(name)  # what _parse makes of it, made once
+    return _parse(name, table)
+
+
+def _parse(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    """`table` (with the required columns) with its optional columns filled and its dates and
+    numbers parsed; one LeverError naming the row and column of a bad value."""
+    spec = LEVER_TABLES[name]
     out = table.copy().reset_index(drop=True)
     for col, default in spec.defaults.items():
         if col not in out.columns:
