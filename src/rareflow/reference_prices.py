@@ -39,13 +39,8 @@ def reference_price(prices: pd.DataFrame, material: str, region: str, year: int)
     # nearest year to the base year, then market preference (material, market and year are
     # the table's key, so at most one row matches)
     dist = np.abs(prices["year"].to_numpy(dtype=float)[rows] - year)
-    nearest = rows[dist == dist.min()]
-    market = prices["market"].to_numpy(dtype=object)[nearest]
-    for wanted in preferred:
-        hit = nearest[market == wanted]
-        if len(hit):
-            return float(prices["price"].to_numpy(dtype=float)[hit[0]]) * KG_PER_T
-    raise KeyError(f"none of {preferred} found in column market")
+    nearest = prices.iloc[rows[dist == dist.min()]]
+    return float(first_existing(nearest, preferred, column="market")["price"]) * KG_PER_T
 
 
 def price_or_inf(prices: pd.DataFrame, material: str, year: int) -> float:

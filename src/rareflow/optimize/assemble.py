@@ -39,34 +39,32 @@ def versions() -> dict[str, str]:
 
 
 def _per_period(
-    values: xr.DataArray, dim: str, weight: np.ndarray | xr.DataArray | None = None
+    values: xr.DataArray, dim: str, weight: pd.Series | xr.DataArray | None = None
 ) -> pd.Series:
-    """Sum over `dim` of `values` (x `weight`, by `dim` or [dim, period] in `values`' own
-    labels) per period, with numpy: the welfare table's parts, read once."""
+    """Sum over `dim` of `values` (x `weight`: a Series by `dim`'s labels, or an array over
+    `dim` and the period) per period, with numpy; the weight is aligned to `values`' labels."""
     data = values.transpose(dim, "period").to_numpy()
-    if isinstance(weight, xr.DataArray):
-        weight = weight.transpose(*[d for d in (dim, "period") if d in weight.dims]).to_numpy()
-    if weight is not None:
-        data = data * (weight if weight.ndim == 2 else weight[:, None])
+    keys = values.indexes[dim]
+    if isinstance(weight, pd.Series):
+        data = data * weight.reindex(keys).to_numpy(dtype=float)[:, None]
+    elif isinstance(weight, xr.DataArray):
+        data = data * take(weight.transpose(dim, "period"), dim, keys)
     return pd.Series(data.sum(axis=0), index=values.indexes["period"])
 
 
 def _welfare(inp: Inputs, sol: Solution) -> pd.DataFrame:
     """Per period (undiscounted USD): consumer value and every cost, plus welfare."""
-    # the solution's arrays carry the inputs' labels in the inputs' order (the model is
-    # built from them), so the costs line up by position
-    step_cost = inp.steps["cost"].to_numpy(dtype=float)
-    fac_cost = inp.facilities["cost"].to_numpy(dtype=float)
-    hold = inp.stocks["holding_cost"].to_numpy(dtype=float)[:, None] * inp.length.to_numpy()
+    hold = inp.stocks["holding_cost"].astype(float)
     tax = inp.arc_tax.sel(period=sol.trade.indexes["period"])
     base = inp.arc_cost.sel(period=sol.trade.indexes["period"]) - tax
+    length = inp.length.sel(period=sol.stock_level.indexes["period"]).to_numpy()
     parts = {
         "consumer_value": _per_period(sol.consumer_value, "dem"),
-        "supply_cost": _per_period(sol.supply, "step", step_cost),
-        "process_cost": _per_period(sol.activity, "facility", fac_cost),
+        "supply_cost": _per_period(sol.supply, "step", inp.steps["cost"].astype(float)),
+        "process_cost": _per_period(sol.activity, "facility", inp.facilities["cost"].astype(float)),
         "transport_cost": _per_period(sol.trade, "arc", base),
         "taxes": _per_period(sol.trade, "arc", tax),
-        "holding_cost": _per_period(sol.stock_level, "node", hold),
+        "holding_cost": _per_period(sol.stock_level, "node", hold) * length,
         "disposal_cost": _per_period(sol.disposal, "node") * inp.options.disposal_cost,
         "agreement_penalty": _per_period(sol.shortfall, "arc") * inp.options.agreement_penalty,
     }

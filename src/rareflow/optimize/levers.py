@@ -289,13 +289,11 @@ class Levers:
         return {name: frame_hash(self.table(name)) for name in LEVER_TABLES}
 
 
-def _pattern_regex(pattern: object) -> re.Pattern[str]:
-    text = (
-        "*"
-        if pattern is None or (isinstance(pattern, float) and np.isnan(pattern))
-        else str(pattern)
-    )
-    return _compiled(text)
+def _selector_text(pattern: object) -> str:
+    """A selector cell as text ('*' for a missing one)."""
+    if pattern is None or (isinstance(pattern, float) and np.isnan(pattern)):
+        return "*"
+    return str(pattern)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -319,21 +317,14 @@ def select_matrix(values: pd.Series, patterns: pd.Series) -> np.ndarray:
         return np.zeros((0, len(values)), dtype=bool)
     codes, uniques = pd.factorize(values.astype(str).to_numpy(), use_na_sentinel=False)
     distinct = tuple(str(u) for u in uniques)
-    return np.vstack([_matched(_selector_key(p), distinct) for p in patterns])[:, codes]
-
-
-def _selector_key(pattern: object) -> str | None:
-    """A hashable stand-in for a selector cell (None for a missing one, which means '*')."""
-    if pattern is None or (isinstance(pattern, float) and np.isnan(pattern)):
-        return None
-    return str(pattern)
+    return np.vstack([_matched(_selector_text(p), distinct) for p in patterns])[:, codes]
 
 
 @functools.lru_cache(maxsize=4096)
-def _matched(pattern: str | None, distinct: tuple[str, ...]) -> np.ndarray:
+def _matched(pattern: str, distinct: tuple[str, ...]) -> np.ndarray:
     """Which of `distinct` the selector `pattern` matches: the same few regions and
     materials are matched by the same selectors in every information state and sample."""
-    rx = _pattern_regex(pattern)
+    rx = _compiled(pattern)
     found = np.fromiter((rx.match(u) is not None for u in distinct), bool, len(distinct))
     found.flags.writeable = False  # kept: shared by every caller
     return found

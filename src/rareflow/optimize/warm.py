@@ -289,22 +289,19 @@ class WarmModel:
         labels = self.structure.variables.get("buffer")
         if labels is None:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
-        raw = labels.raw
-        cols = np.where(raw >= 0, self.position[np.maximum(raw, 0)], -1)
-        axis = labels.dims.index("period")
-        shape = [1] * raw.ndim
-        shape[axis] = raw.shape[axis]
-        period = np.broadcast_to(np.arange(raw.shape[axis]).reshape(shape), raw.shape)
+        placed = self._placed("column", "buffer")
+        period = np.unravel_index(placed.cells, labels.raw.shape)[labels.dims.index("period")]
         inp = self.inp
-        cap = _broadcast(inp.buffer_target, labels)
-        value = _broadcast(inp.buffer_value * inp.discount, labels)
+
+        def cells(value: xr.DataArray) -> np.ndarray:
+            return _broadcast(value, labels).reshape(-1)[placed.cells]
+
+        cap = cells(inp.buffer_target)
         per_node = (restocking_yield(inp) * inp.discount).sel(node=labels.index_of("node"))
-        earn = _broadcast(per_node, labels) * (cap > 0)
-        ok = cols >= 0
         # USD per t of each column (discounted) at a window's end, and before it (held mode)
-        self.buffer_value = value[ok]
-        self.buffer_yield = earn[ok] * float(inp.stocks_held)
-        return cols[ok], period[ok], cap[ok]
+        self.buffer_value = cells(inp.buffer_value * inp.discount)
+        self.buffer_yield = cells(per_node) * (cap > 0) * float(inp.stocks_held)
+        return placed.at, period, cap
 
     def refresh(self, inp: Inputs, key: bytes | None = None) -> bool:
         """Make this the model of `inp` by changing bounds, costs and right-hand sides only,
